@@ -1,0 +1,216 @@
+"""Reverse-time samplers as generators that yield every step.
+
+One loop (`_run`) drives a step function per sampler; it checks every new state for
+divergence (a non-finite value or a runaway norm) and, if it finds one, yields a last step
+marked `diverged` with a message naming the step, then stops. Nothing raises mid-run.
+
+- DDPM ancestral (Ho et al. 2020, Algorithm 2 / eq. 11):
+  x_{t−1} = (x_t − β_t/√(1−ᾱ_t) ε̂) / √α_t + σ_t z,  σ_t² = β̃_t (default) or β_t.
+- DDIM (Song, Meng & Ermon 2021, eq. 12), on a possibly respaced grid τ:
+  x_{τ'} = √ᾱ_{τ'} x̂_0 + √(1−ᾱ_{τ'}−σ²) ε̂ + σ z,  σ = η √((1−ᾱ_{τ'})/(1−ᾱ_τ)) √(1−ᾱ_τ/ᾱ_{τ'}).
+- Annealed Langevin in the source text's form x ← x + α_t s_t(x) + √(2α_t) ζ, with
+  s_t = −ε̂/√(1−ᾱ_t), n_corrector steps at each noise level t = T..1 (Song & Ermon 2019).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Callable, Iterator
+
+import torch
+
+from .schedules import NoiseSchedule, respaced_timesteps
+
+DIVERGENCE_FACTOR = 50.0  # runaway: |x| beyond 50 × (1 + max|x_T|); data live within a few units
+NCSN_EPSILON = 2e-5  # ε in Song & Ermon 2019 (NCSN), α_t = ε (1−ᾱ_t)/(1−ᾱ_1)
+SNR_DEFAULT = 0.16  # r in Song et al. 2021 (score SDE), Algorithm 5, for CIFAR-10 VP
+STEP_RULES = ("ncsn", "snr")
+
+
+@dataclass
+class Step:
+    """One yielded state: x at time t (x_t) and the model's estimate of x_0 from it."""
+
+    t: int
+    x: torch.Tensor
+    pred_x0: torch.Tensor
+    diverged: bool = False
+    message: str = ""
+
+
+def _alpha_bar(s: NoiseSchedule, t: int) -> float:
+    return float(s.alphas_cumprod[t])
+
+
+def _pred_x0(x: torch.Tensor, eps: torch.Tensor, ab: float) -> torch.Tensor:
+    """Tweedie: x̂_0 = (x_t − √(1−ᾱ_t) ε̂) / √ᾱ_t (ᾱ floored so x̂_0 stays finite)."""
+    return (x - math.sqrt(1.0 - ab) * eps) * (1.0 / math.sqrt(max(ab, 1e-12)))
+
+
+def _run(step_fn: Callable, pairs: list[tuple[int, int]], x_T: torch.Tensor,
+         factor: float) -> Iterator[Step]:
+    """Drive step_fn(x, t, t_next) -> (x_next, pred_x0) over (t, t_next) pairs."""
+    x = x_T
+    limit = factor * (1.0 + float(x_T.abs().max()))
+    for t, t_next in pairs:
+        x, pred_x0 = step_fn(x, t, t_next)
+        peak = float(x.abs().max()) if x.numel() else 0.0  # NaN propagates through max
+        if not math.isfinite(peak) or peak > limit:
+            why = "non-finite values (NaN or inf)" if not math.isfinite(peak) else \
+                f"|x| reached {peak:.3g}, beyond {limit:g}"
+            yield Step(t_next, x, pred_x0, diverged=True,
+                       message=f"Diverged at step t = {t} → {t_next}: {why}. "
+                               f"Try a smaller step size or more steps.")
+            return
+        yield Step(t_next, x, pred_x0)
+
+
+def _check_x(x_T: torch.Tensor) -> None:
+    if not isinstance(x_T, torch.Tensor) or not x_T.is_floating_point():
+        raise ValueError("x_T must be a floating-point tensor.")
+    if not torch.isfinite(x_T).all():
+        raise ValueError("x_T contains NaN or inf; start from finite values (e.g. N(0, I) noise).")
+
+
+def _noise(x: torch.Tensor, generator) -> torch.Tensor:
+    return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
+def ddpm_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor,
+                generator: torch.Generator | None = None, variance: str = "posterior",
+                divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
+    """Ancestral sampling of p(x_{t−1} | x_t) for t = T..1; yields x_{T−1}, ..., x_0."""
+    _check_x(x_T)
+    if variance not in ("posterior", "beta"):
+        raise ValueError(f"variance must be 'posterior' (σ_t² = β̃_t) or 'beta' (σ_t² = β_t); "
+                         f"got {variance!r}.")
+    betas = s.betas.tolist()
+    ab = s.alphas_cumprod.tolist()
+    sigma = (s.posterior_variance if variance == "posterior" else s.betas).sqrt().tolist()
+
+    def step(x, t, _):
+        eps = eps_model(x, ab[t])
+        # 1. mean of p(x_{t−1} | x_t): (x_t − β_t/√(1−ᾱ_t) ε̂) / √α_t (DDPM eq. 11)
+        mean = (x - (betas[t] / math.sqrt(1.0 - ab[t])) * eps) * (1.0 / math.sqrt(1.0 - betas[t]))
+        # 2. add σ_t z, except on the last step (DDPM Algorithm 2: z = 0 when t = 1)
+        if t > 1:
+            mean.add_(_noise(x, generator), alpha=sigma[t])
+        return mean, _pred_x0(x, eps, ab[t])
+
+    yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, divergence_factor)
+
+
+def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: float = 0.0,
+                generator: torch.Generator | None = None, n_steps: int | None = None,
+                divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
+    """DDIM (eq. 12) from τ_S = T to τ_0 = 0 in n_steps steps (default T); η = 1 ≈ DDPM."""
+    _check_x(x_T)
+    if isinstance(eta, bool) or not isinstance(eta, Real) or not 0.0 <= float(eta) <= 1.0 \
+            or math.isnan(eta):
+        raise ValueError(f"η must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM-like); got {eta!r}.")
+    taus = respaced_timesteps(s.T, n_steps)
+    ab = s.alphas_cumprod.tolist()
+
+    def step(x, t, t_next):
+        eps = eps_model(x, ab[t])
+        x0 = _pred_x0(x, eps, ab[t])
+        a, a_next = ab[t], ab[t_next]
+        sig = eta * math.sqrt(max((1 - a_next) / (1 - a) * (1 - a / a_next), 0.0)) if a < 1 else 0.0
+        out = math.sqrt(a_next) * x0 + math.sqrt(max(1 - a_next - sig ** 2, 0.0)) * eps
+        if sig > 0 and t_next > 0:
+            out.add_(_noise(x, generator), alpha=sig)
+        return out, x0
+
+    yield from _run(step, list(zip(taus[:-1], taus[1:])), x_T, divergence_factor)
+
+
+def langevin_step_sizes(s: NoiseSchedule, step_size, scale: float | None = None) -> list | str:
+    """α_t for t = 0..T (index t) from a constant, a callable t -> α_t or a named rule.
+
+    "ncsn": α_t = ε (1−ᾱ_t)/(1−ᾱ_1), ε = scale (default NCSN_EPSILON).
+    "snr": computed from the score's norm at each step (Song et al. 2021, Alg. 5); returned
+    as the string "snr" because it depends on x.
+    """
+    if isinstance(step_size, str):
+        if step_size not in STEP_RULES:
+            raise ValueError(f"Unknown step-size rule {step_size!r}; use a number, a function of t, "
+                             f"or one of {', '.join(STEP_RULES)}.")
+        if scale is not None and (not isinstance(scale, Real) or not scale > 0 or not math.isfinite(scale)):
+            raise ValueError(f"The rule's scale must be a positive number; got {scale!r}.")
+        if step_size == "snr":
+            return "snr"
+        eps = NCSN_EPSILON if scale is None else float(scale)
+        one_minus = (1.0 - s.alphas_cumprod).tolist()
+        return [0.0] + [eps * one_minus[t] / one_minus[1] for t in range(1, s.T + 1)]
+    if callable(step_size):
+        sizes = [0.0] + [step_size(t) for t in range(1, s.T + 1)]
+    else:
+        sizes = [0.0] + [step_size] * s.T
+    for t, a in enumerate(sizes[1:], start=1):
+        if isinstance(a, bool) or not isinstance(a, Real) or math.isnan(a) or not 0 < a < math.inf:
+            raise ValueError(f"The Langevin step size α_t must be a positive number; at t = {t} it is {a!r}.")
+    return [float(a) for a in sizes]
+
+
+def langevin_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, step_size,
+                    n_corrector: int = 1, generator: torch.Generator | None = None,
+                    scale: float | None = None,
+                    divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
+    """Annealed Langevin: at each level t = T..1, n_corrector steps x ← x + α_t s_t(x) + √(2α_t) ζ.
+
+    Following the source text's x_{t−1} = x_t + α_t s_t(x_t) + √(2α_t) ζ, the state after
+    level t is yielded as step t − 1, so the run ends at t = 0 like the other samplers.
+    """
+    _check_x(x_T)
+    if isinstance(n_corrector, bool) or not isinstance(n_corrector, Integral) or not 1 <= n_corrector <= 1000:
+        raise ValueError(f"The number of Langevin steps per noise level must be a whole number from 1 "
+                         f"to 1000; got {n_corrector!r}.")
+    sizes = langevin_step_sizes(s, step_size, scale)
+    r = SNR_DEFAULT if scale is None else float(scale)
+    ab = s.alphas_cumprod.tolist()
+    alphas = s.alphas.tolist()
+
+    def step(x, t, _):
+        noise_std = math.sqrt(max(1.0 - ab[t], 1e-12))
+        for _k in range(n_corrector):
+            eps = eps_model(x, ab[t])
+            score = eps * (-1.0 / noise_std)  # s_t(x) = −ε̂/√(1−ᾱ_t)
+            z = _noise(x, generator)
+            if sizes == "snr":  # α = 2 α_t (r ‖z‖ / ‖s‖)² (Song et al. 2021, Algorithm 5)
+                flat = lambda v: v.reshape(v.shape[0], -1).norm(dim=1).mean()
+                a = float(2 * alphas[t] * (r * flat(z) / flat(score).clamp_min(1e-12)) ** 2)
+            else:
+                a = sizes[t]
+            x = x + a * score + math.sqrt(2 * a) * z
+        return x, _pred_x0(x, eps_model(x, ab[t]), ab[t])  # x̂_0 from the state reached
+
+    yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, divergence_factor)
+
+
+def run_to_end(steps: Iterator[Step]) -> Step:
+    """Exhaust a sampler and return its last step (the sample, or where it diverged)."""
+    last = None
+    for last in steps:
+        pass
+    if last is None:
+        raise ValueError("The sampler yielded no steps.")
+    return last
+
+
+def collect(steps: Iterator[Step], keep_every: int = 1) -> tuple[list[int], torch.Tensor, torch.Tensor, Step]:
+    """Stack a sampler's states: (times, xs, pred_x0s, last step), keeping every k-th step.
+
+    The last step is always kept, so xs[-1] is the final sample (or the diverged state).
+    """
+    times, xs, x0s = [], [], []
+    last, last_kept = None, False
+    for i, last in enumerate(steps):
+        last_kept = i % keep_every == 0
+        if last_kept:
+            times.append(last.t), xs.append(last.x), x0s.append(last.pred_x0)
+    if last is None:
+        raise ValueError("The sampler yielded no steps.")
+    if not last_kept:
+        times.append(last.t), xs.append(last.x), x0s.append(last.pred_x0)
+    return times, torch.stack(xs), torch.stack(x0s), last

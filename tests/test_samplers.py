@@ -1,0 +1,187 @@
+"""Samplers with the exact mixture score must reproduce the mixture; divergence is caught."""
+import math
+
+import pytest
+import torch
+
+from explorer.datasets import eight_gaussians_mixture, toy_2d
+from stats import mean_tol
+
+from explorer.metrics import mean_log_likelihood, sliced_wasserstein
+from explorer.samplers import (collect, ddim_sample, ddpm_sample, langevin_sample, langevin_step_sizes,
+                               run_to_end)
+from explorer.schedules import make_schedule
+from explorer.scores import EmpiricalData
+
+N = 2000
+LOGLIK_SLACK = 0.1  # nats: discretisation bias allowed for a finite number of steps
+
+
+@pytest.fixture(scope="module")
+def target():
+    """The mixture, fresh data, and the sampling noise floor: mean SW between data sets of size N."""
+    gm = eight_gaussians_mixture()
+    data = gm.sample(N, torch.Generator().manual_seed(100))
+    floors = [sliced_wasserstein(gm.sample(N, torch.Generator().manual_seed(200 + i)), data) for i in range(5)]
+    return gm, data, sum(floors) / len(floors)
+
+
+def loglik_tol(gm, data):
+    """Z standard errors of a mean log-likelihood over N samples, doubled for two sample sets."""
+    lp = gm.log_prob(data.double())
+    return mean_tol(float(lp.std()), N) * math.sqrt(2)
+
+
+def start(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(N, 2, generator=g), g
+
+
+def assert_reproduces(last, target, factor=2.0):
+    gm, data, floor = target
+    assert not last.diverged, last.message
+    sw = sliced_wasserstein(last.x, data)
+    assert sw < factor * floor, f"SW {sw:.3f} vs data-to-data {floor:.3f}"
+    # the sharper check: samples are as likely under the true density as fresh data
+    gap = mean_log_likelihood(data, gm) - mean_log_likelihood(last.x, gm)
+    assert gap < loglik_tol(gm, data) + LOGLIK_SLACK, f"log-likelihood {gap:.3f} nats below the data's"
+
+
+def test_noise_alone_is_far_from_the_mixture(target):
+    """The bound has teeth: the starting noise, or data blurred a little, are well beyond it."""
+    gm, data, floor = target
+    x_T, g = start()
+    assert sliced_wasserstein(x_T, data) > 3 * floor
+    blurred = gm.sample(N, g) + 0.1 * torch.randn(N, 2, generator=g)
+    gap = mean_log_likelihood(data, gm) - mean_log_likelihood(blurred, gm)
+    assert gap > loglik_tol(gm, data) + LOGLIK_SLACK
+
+
+@pytest.mark.parametrize("variance", ["posterior", "beta"])
+def test_ddpm_reproduces_mixture(target, variance):
+    x_T, g = start(1)
+    s = make_schedule("linear", T=1000)
+    assert_reproduces(run_to_end(ddpm_sample(target[0], s, x_T, generator=g, variance=variance)), target)
+
+
+@pytest.mark.parametrize("eta,n_steps", [(0.0, 50), (1.0, 200), (0.5, None)])
+def test_ddim_reproduces_mixture(target, eta, n_steps):
+    x_T, g = start(2)
+    s = make_schedule("cosine", T=500)
+    assert_reproduces(run_to_end(ddim_sample(target[0], s, x_T, eta=eta, generator=g, n_steps=n_steps)), target)
+
+
+def test_annealed_langevin_reproduces_mixture(target):
+    x_T, g = start(3)
+    s = make_schedule("linear", T=1000)
+    assert_reproduces(run_to_end(langevin_sample(target[0], s, x_T, "ncsn", scale=1e-4, generator=g)), target)
+
+
+def test_langevin_snr_rule_with_correctors(target):
+    x_T, g = start(4)
+    s = make_schedule("cosine", T=200)
+    assert_reproduces(run_to_end(langevin_sample(target[0], s, x_T, "snr", scale=0.3, n_corrector=5,
+                                                generator=g)), target)
+
+
+def test_ddpm_yields_every_step_in_order():
+    s = make_schedule("linear", T=30)
+    x_T, g = start(5)
+    steps = list(ddpm_sample(eight_gaussians_mixture(), s, x_T, generator=g))
+    assert [st.t for st in steps] == list(range(29, -1, -1))
+    assert all(st.x.shape == (N, 2) and st.pred_x0.shape == (N, 2) for st in steps)
+    assert steps[0].x is not steps[1].x  # states are not overwritten in place
+
+
+def test_ddim_respaced_steps():
+    s = make_schedule("linear", T=1000)
+    x_T, _ = start(6)
+    times = [st.t for st in ddim_sample(eight_gaussians_mixture(), s, x_T, n_steps=10)]
+    assert len(times) == 10 and times[-1] == 0 and times[0] == 900
+
+
+def test_deterministic_ddim_is_reproducible():
+    s = make_schedule("cosine", T=100)
+    x_T, _ = start(7)
+    a = run_to_end(ddim_sample(eight_gaussians_mixture(), s, x_T, n_steps=20)).x
+    b = run_to_end(ddim_sample(eight_gaussians_mixture(), s, x_T, n_steps=20)).x
+    assert torch.equal(a, b)
+
+
+def test_langevin_too_large_step_diverges_and_says_where():
+    s = make_schedule("linear", T=1000)
+    x_T, g = start(8)
+    steps = list(langevin_sample(eight_gaussians_mixture(), s, x_T, 0.05, generator=g))
+    last = steps[-1]
+    assert last.diverged and "Diverged at step t =" in last.message
+    assert str(last.t + 1) in last.message
+    assert not any(st.diverged for st in steps[:-1]) and len(steps) < 1000
+    assert all(torch.isfinite(st.x).all() for st in steps[:-1])
+
+
+def test_nan_model_is_caught_not_raised():
+    s = make_schedule("linear", T=50)
+    x_T, g = start(9)
+    nan_model = lambda x, ab: x * float("nan") if ab > 0.8 else torch.zeros_like(x)
+    steps = list(ddpm_sample(nan_model, s, x_T, generator=g))
+    assert steps[-1].diverged and "non-finite" in steps[-1].message
+
+
+def test_callable_and_constant_step_sizes_agree():
+    s = make_schedule("linear", T=40)
+    x_T, _ = start(10)
+    gm = eight_gaussians_mixture()
+    a = run_to_end(langevin_sample(gm, s, x_T, 1e-3, generator=torch.Generator().manual_seed(1))).x
+    b = run_to_end(langevin_sample(gm, s, x_T, lambda t: 1e-3, generator=torch.Generator().manual_seed(1))).x
+    assert torch.equal(a, b)
+
+
+def test_ncsn_rule_values():
+    s = make_schedule("linear", T=100)
+    sizes = langevin_step_sizes(s, "ncsn", scale=1e-3)
+    one_minus = 1 - s.alphas_cumprod
+    assert sizes[1] == pytest.approx(1e-3)
+    assert sizes[100] == pytest.approx(1e-3 * float(one_minus[100] / one_minus[1]))
+
+
+def test_empirical_score_memorises_training_points():
+    pts = toy_2d("checkerboard", 200, seed=11)
+    x_T, g = start(12)
+    last = run_to_end(ddpm_sample(EmpiricalData(pts), make_schedule("linear", T=500), x_T[:300], generator=g))
+    _, dist = EmpiricalData(pts).nearest(last.x)
+    _, fresh = EmpiricalData(pts).nearest(toy_2d("checkerboard", 300, seed=13))
+    # samples sit on training points (up to the last step's σ ≈ 0.01); fresh data do not
+    assert float((dist < 0.01).float().mean()) > 0.95 and float(dist.median()) < 1e-3
+    assert float(fresh.median()) > 50 * float(dist.median()) + 0.05
+
+
+def test_collect_keeps_last_step():
+    s = make_schedule("linear", T=25)
+    x_T, g = start(13)
+    times, xs, x0s, last = collect(ddpm_sample(eight_gaussians_mixture(), s, x_T, generator=g), keep_every=10)
+    assert times == [24, 14, 4, 0] and xs.shape == (4, N, 2) and torch.equal(xs[-1], last.x)
+
+
+@pytest.mark.parametrize("call,words", [
+    (lambda m, s, x: list(langevin_sample(m, s, x, 0.0)), "positive"),
+    (lambda m, s, x: list(langevin_sample(m, s, x, -1e-3)), "positive"),
+    (lambda m, s, x: list(langevin_sample(m, s, x, float("nan"))), "positive"),
+    (lambda m, s, x: list(langevin_sample(m, s, x, lambda t: -t)), "at t = 1"),
+    (lambda m, s, x: list(langevin_sample(m, s, x, "huge")), "Unknown step-size rule"),
+    (lambda m, s, x: list(langevin_sample(m, s, x, 1e-3, n_corrector=0)), "per noise level"),
+    (lambda m, s, x: list(ddim_sample(m, s, x, eta=1.5)), "η"),
+    (lambda m, s, x: list(ddim_sample(m, s, x, n_steps=11)), "from 1 to T"),
+    (lambda m, s, x: list(ddpm_sample(m, s, x, variance="big")), "variance"),
+    (lambda m, s, x: list(ddpm_sample(m, s, x * float("nan"))), "NaN"),
+])
+def test_bad_arguments(call, words):
+    with pytest.raises(ValueError, match=words):
+        call(eight_gaussians_mixture(), make_schedule("linear", T=10), torch.zeros(5, 2))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_ddpm_on_cuda(target):
+    x_T = torch.randn(N, 2, device="cuda")
+    last = run_to_end(ddpm_sample(target[0], make_schedule("linear", T=1000), x_T))
+    assert last.x.device.type == "cuda"
+    assert sliced_wasserstein(last.x.cpu(), target[1]) < 2 * target[2]
