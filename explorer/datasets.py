@@ -19,6 +19,8 @@ BOX = 2.0  # every toy set lies (almost entirely) inside [−BOX, BOX]²
 N_MAX = 200_000  # most points a toy set will generate at once
 DEFAULT_WORD = "DIFFUSION"
 WORD_MAX_CHARS = 12
+WORD_HALF_WIDTH = 1.9  # the word spans [−1.9, 1.9] along its longer side
+WORD_MAX_STRETCH = 2.5  # letters of long words are stretched up to 2.5× in height to stay legible
 EXACT_REFERENCE_POINTS = 5_000  # size of the finite set whose exact score stands in for p(x_0)
 
 TOY_2D: dict[str, str] = {
@@ -92,9 +94,20 @@ def _word_path(text: str):
     path = TextPath((0, 0), text, size=1.0, prop=FontProperties(family="DejaVu Sans", weight="bold"))
     v = path.vertices
     lo, hi = v.min(0), v.max(0)
-    scale = 1.9 * 2 / max(hi[0] - lo[0], 1.6 * (hi[1] - lo[1]))  # fill the width, not too tall
-    verts = (v - (lo + hi) / 2) * scale
-    return Path(verts, path.codes), verts.min(0), verts.max(0)
+    w, h = hi - lo
+    sx = 2 * WORD_HALF_WIDTH / max(w, h)  # the longer side spans the box
+    sy = min(sx * WORD_MAX_STRETCH, 2 * WORD_HALF_WIDTH / h)  # long words get taller letters
+    verts = (v - (lo + hi) / 2) * np.array([sx, sy])
+    # glyph outlines as closed polygons; a point is inside the text if it lies inside an odd
+    # number of them (even–odd rule), so the holes of O, A, D, ... stay empty
+    polygons = [Path(p) for p in Path(verts, path.codes).to_polygons(closed_only=True)]
+    return polygons, verts.min(0), verts.max(0)
+
+
+def inside_word(polygons, pts: np.ndarray) -> np.ndarray:
+    """Even–odd containment of pts (M, 2) in the glyph polygons of _word_path."""
+    count = sum(poly.contains_points(pts).astype(int) for poly in polygons)
+    return count % 2 == 1
 
 
 def check_word(text) -> str:
@@ -107,11 +120,11 @@ def check_word(text) -> str:
 
 
 def _word(n, rng, text=DEFAULT_WORD):
-    path, lo, hi = _word_path(check_word(text))
+    polygons, lo, hi = _word_path(check_word(text))
     out, have = [], 0
     for _ in range(200):  # rejection sampling inside the glyphs (holes respected)
         cand = rng.uniform(lo, hi, (max(4 * (n - have), 256), 2))
-        inside = cand[path.contains_points(cand)]
+        inside = cand[inside_word(polygons, cand)]
         out.append(inside)
         have += len(inside)
         if have >= n:

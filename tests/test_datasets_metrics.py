@@ -1,0 +1,104 @@
+"""Data sets, metrics and device selection."""
+import math
+
+import pytest
+import torch
+from stats import mean_tol
+
+from explorer.datasets import BOX, DEFAULT_WORD, TOY_2D, digits, toy_2d
+from explorer.device import describe_device, pick_device
+from explorer.metrics import kl_to_standard_normal, mean_log_likelihood, mmd_rbf, sliced_wasserstein
+from explorer.datasets import eight_gaussians_mixture
+
+
+def test_toy_sets_listed():
+    assert {"two_moons", "swiss_roll", "eight_gaussians", "checkerboard", "rings", "spiral", "word"} <= set(TOY_2D)
+
+
+@pytest.mark.parametrize("name", list(TOY_2D))
+def test_toy_sets_share_one_box_and_are_reproducible(name):
+    x = toy_2d(name, 3000, seed=1)
+    assert x.shape == (3000, 2) and x.dtype == torch.float32 and torch.isfinite(x).all()
+    assert float((x.abs() <= BOX + 0.15).float().mean()) > 0.999  # noise may poke out a hair
+    assert 0.6 < float(x.std()) < 1.4  # one scale fits all sets
+    assert torch.equal(x, toy_2d(name, 3000, seed=1))
+    assert not torch.equal(x, toy_2d(name, 3000, seed=2))
+
+
+def test_word_points_lie_inside_letters():
+    from explorer.datasets import _word_path, inside_word
+    polygons, _, _ = _word_path("OHM")
+    x = toy_2d("word", 2000, seed=3, word="OHM")
+    assert inside_word(polygons, x.double().numpy()).mean() > 0.95  # all but the 0.01 jitter
+    # the hole of an O is empty: its centre (the points' mean) has no points nearby
+    o = toy_2d("word", 2000, seed=3, word="O")
+    assert float(torch.cdist(o.mean(0, keepdim=True), o).min()) > 0.3
+
+
+def test_checkerboard_fills_only_dark_squares():
+    x = toy_2d("checkerboard", 5000, seed=4)
+    col, row = torch.floor(x[:, 0] + 2).long(), torch.floor(x[:, 1] + 2).long()
+    assert bool(((col + row) % 2 == 0).all())
+
+
+def test_eight_gaussians_is_its_mixture():
+    x = toy_2d("eight_gaussians", 20_000, seed=5).double()
+    r = x.norm(dim=1)
+    assert abs(float(r.mean()) - 1.6) < 0.01
+
+
+def test_digits_range_and_shape():
+    x, y = digits(return_labels=True)
+    assert x.shape == (1797, 1, 8, 8) and float(x.min()) == -1.0 and float(x.max()) == 1.0
+    assert set(y.tolist()) == set(range(10))
+
+
+@pytest.mark.parametrize("call,words", [
+    (lambda: toy_2d("blobs", 10), "Unknown data set"),
+    (lambda: toy_2d("two_moons", 0), "number of points"),
+    (lambda: toy_2d("two_moons", 2.5), "number of points"),
+    (lambda: toy_2d("two_moons", 10, seed=-1), "seed"),
+    (lambda: toy_2d("word", 10, word="   "), "visible character"),
+    (lambda: toy_2d("word", 10, word="X" * 40), "at most"),
+])
+def test_bad_arguments(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()
+
+
+def test_sliced_wasserstein_of_a_shift():
+    """SW₂ of N(0,I) and its shift by v: every projection is shifted by θ·v, so SW² = |v|²/d."""
+    g = torch.Generator().manual_seed(6)
+    a = torch.randn(2000, 2, generator=g, dtype=torch.float64)
+    v = torch.tensor([3.0, 0.0], dtype=torch.float64)
+    sw = sliced_wasserstein(a, a + v, n_projections=2000)
+    # only the directions are random: SE of mean cos²θ over 2000 is √(1/8/2000); 5 SE relative
+    assert sw == pytest.approx(3 / math.sqrt(2), rel=5 * math.sqrt(1 / 8 / 2000) / 0.5 / 2)
+    assert sliced_wasserstein(a, a) == 0.0
+    assert sliced_wasserstein(a[:5000], a[:7000]) < 0.1  # unequal sizes are fine
+
+
+def test_mmd_separates():
+    g = torch.Generator().manual_seed(7)
+    a, b = torch.randn(500, 2, generator=g), torch.randn(500, 2, generator=g)
+    same = mmd_rbf(a, b)
+    assert abs(same) < 0.01 and mmd_rbf(a, b + 1.0) > 10 * max(abs(same), 1e-3)
+
+
+def test_kl_to_standard_normal():
+    x0 = torch.zeros(10, 3)
+    assert kl_to_standard_normal(0.5, x0) == pytest.approx(0.5 * 3 * (0.5 - 1 - math.log(0.5)))
+    assert kl_to_standard_normal(0.0, torch.randn(10, 3)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_mean_log_likelihood_prefers_the_true_data():
+    gm = eight_gaussians_mixture()
+    x = gm.sample(4000, torch.Generator().manual_seed(8))
+    assert mean_log_likelihood(x, gm) > mean_log_likelihood(torch.randn(4000, 2), gm) + 1.0
+
+
+def test_pick_device():
+    d = pick_device()
+    assert d.type == ("cuda" if torch.cuda.is_available() else d.type)
+    assert d.type in ("cuda", "mps", "cpu")
+    assert describe_device(d).startswith(d.type)
