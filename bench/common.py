@@ -1,0 +1,33 @@
+"""Timing helpers shared by the benchmarks: medians of repeated runs, device labels."""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+
+def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> tuple[float, list[float]]:
+    """Run fn warmup + repeats times; return (median seconds, all timings)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def report(name: str, seconds: float, budget: float | None = None, unit: str = "s") -> str:
+    scale = 1000.0 if unit == "ms" else 1.0
+    line = f"{name:<58} {seconds * scale:8.{1 if unit == 'ms' else 3}f} {unit}"
+    if budget is not None:
+        line += f"   (budget {budget * scale:g} {unit}: {'ok' if seconds <= budget else 'OVER'})"
+    print(line, flush=True)
+    return line

@@ -1,0 +1,43 @@
+"""Core sampling speed: exact-score DDPM and the forward chain.
+
+    python -m bench.sampling [--device cpu|cuda] [--repeats 5]
+
+Budgets (DESIGN.md, 2-core CPU): a 1,000-step DDPM with the exact mixture score on 2,000
+points ≤ 0.5 s; forward_trajectory of 10,000 points × 1,000 steps ≤ 250 ms.
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from bench.common import median_seconds, report
+from explorer.datasets import eight_gaussians_mixture, toy_2d
+from explorer.device import describe_device, pick_device
+from explorer.forward import forward_trajectory
+from explorer.samplers import ddpm_sample, run_to_end
+from explorer.schedules import make_schedule
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default=None, help="cpu or cuda (default: pick_device())")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    device = torch.device(args.device) if args.device else pick_device()
+    print(f"device: {describe_device(device)}, torch {torch.__version__}")
+
+    s = make_schedule("linear", T=1000)
+    gm = eight_gaussians_mixture()
+    g = torch.Generator(device).manual_seed(0)
+    x_T = torch.randn(2000, 2, device=device, generator=g)
+    t, _ = median_seconds(lambda: run_to_end(ddpm_sample(gm, s, x_T, generator=g)), args.repeats)
+    report("DDPM, exact mixture score, 2,000 points x 1,000 steps", t, 0.5)
+
+    x0 = toy_2d("two_moons", 10_000).to(device)
+    t, _ = median_seconds(lambda: forward_trajectory(x0, s, generator=g), args.repeats)
+    report("forward_trajectory, 10,000 points x 1,000 steps", t, 0.25, unit="ms")
+
+
+if __name__ == "__main__":
+    main()

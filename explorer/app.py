@@ -1,0 +1,25 @@
+"""Streamlit entry point: `streamlit run explorer/app.py` serves the pages in ../pages."""
+from pathlib import Path
+
+import streamlit as st
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+
+# (file, title, icon) in the order of the sidebar; the first one is the landing page
+PAGE_LIST = [
+    ("overview.py", "Overview", ":material/home:"),
+    ("forward.py", "Forward noising", ":material/blur_on:"),
+    ("schedules.py", "Noise schedules", ":material/show_chart:"),
+    ("reverse.py", "Reverse sampling", ":material/replay:"),
+    ("score.py", "Score & Langevin", ":material/explore:"),
+]
+
+
+def main() -> None:
+    st.set_page_config(page_title="Diffusion Explorer", page_icon=":material/blur_on:", layout="wide")
+    pages = [st.Page(str(PAGES / f), title=title, icon=icon, default=(i == 0))
+             for i, (f, title, icon) in enumerate(PAGE_LIST) if (PAGES / f).exists()]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,137 @@
+"""Cached core computations for the pages, keyed by the validated settings objects.
+
+st.cache_data with max_entries: scrubbing a time slider or revisiting a view reuses stored
+states; nothing here recomputes on a rerun with the same settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer.datasets import exact_eps_model, toy_2d
+from explorer.forward import forward_trajectory, q_sample
+from explorer.metrics import sliced_wasserstein
+from explorer.samplers import ddim_sample, ddpm_sample, langevin_sample
+from explorer.schedules import respaced_timesteps
+from explorer.ui.controls import DataChoice, ScheduleChoice
+
+ANIMATION_FRAMES = 51  # frames in a client-side animation (t = 0 .. T, evenly spaced)
+ANIMATION_POINTS = 1500  # points drawn per animation frame (the first ones of the data set)
+SW_PROJECTIONS = 128
+
+
+def frame_times(T: int, n_frames: int = ANIMATION_FRAMES) -> np.ndarray:
+    """Evenly spaced integer times from 0 to T, at most n_frames of them."""
+    return np.unique(np.linspace(0, T, min(T + 1, n_frames)).round().astype(int))
+
+
+@st.cache_data(max_entries=8, show_spinner="Running the forward chain…")
+def forward_run(data: DataChoice, sched: ScheduleChoice) -> dict:
+    """x_0 and the whole chain x_0 .. x_T (DDPM eq. 2), plus per-t variance, as numpy arrays."""
+    s = sched.build()
+    x0 = toy_2d(data.name, data.n, data.seed, word=data.word)
+    traj = forward_trajectory(x0, s, generator=torch.Generator().manual_seed(1000 + data.seed))
+    return {
+        "traj": traj.numpy(),  # (T+1, N, 2)
+        "var": traj.var(dim=1).mean(dim=1).double().numpy(),  # measured Var(x_t) per coordinate
+        "sigma0_sq": float(x0.var(dim=0).mean()),  # data variance σ₀² per coordinate
+        "alpha_bar": s.alphas_cumprod.numpy(),
+        "beta": s.betas.numpy(),
+    }
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def closed_form_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
+    """x_t by the closed-form jump (DDPM eq. 4), its distance to the chain's x_t and a noise floor."""
+    s = sched.build()
+    run = forward_run(data, sched)
+    x0 = torch.from_numpy(run["traj"][0])
+    g = torch.Generator().manual_seed(2000 + 7919 * data.seed + t)
+    jump = q_sample(x0, t, s, generator=g)
+    other = q_sample(x0, t, s, generator=g)  # a second independent jump: the sampling-noise floor
+    chain = torch.from_numpy(run["traj"][t])
+    return {
+        "jump": jump.numpy(),
+        "sw_chain_vs_jump": sliced_wasserstein(chain, jump, n_projections=SW_PROJECTIONS),
+        "sw_floor": sliced_wasserstein(other, jump, n_projections=SW_PROJECTIONS),
+    }
+
+
+# --- reverse sampling --------------------------------------------------------------------
+
+SAMPLERS = ("ddpm", "ddim", "langevin")
+SW_CURVE_POINTS = 60  # steps at which the distance to the data is measured along a run
+EXACT_REFERENCE_UI = 1000  # reference points behind the exact score of sets without a formula
+
+
+@dataclass(frozen=True)
+class ReverseChoice:
+    sampler: str = "ddpm"  # one of SAMPLERS
+    eta: float = 0.0  # DDIM: 0 deterministic, 1 ≈ DDPM
+    n_steps: int | None = None  # DDIM: sampling steps (None: T)
+    step_rule: str = "ncsn"  # Langevin: "constant", "ncsn" or "snr"
+    alpha: float = 1e-4  # Langevin: the constant α, or the rule's scale (ε for ncsn, r for snr)
+    n_corrector: int = 1  # Langevin: steps per noise level
+    variance: str = "posterior"  # DDPM: σ_t² = β̃_t or β_t
+
+    def label(self) -> str:
+        if self.sampler == "ddpm":
+            return f"DDPM (σ² = {'β̃' if self.variance == 'posterior' else 'β'})"
+        if self.sampler == "ddim":
+            return f"DDIM (η = {self.eta:g}, {self.n_steps or 'T'} steps)"
+        rule = f"α = {self.alpha:g}" if self.step_rule == "constant" else f"{self.step_rule} rule, {self.alpha:g}"
+        return f"Langevin ({rule}, {self.n_corrector} per level)"
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def exact_model(name: str, word: str):
+    """The exact ε model of a toy set (the mixture's, or EmpiricalData of a 1,000-point sample)."""
+    return exact_eps_model(name, n_reference=EXACT_REFERENCE_UI, word=word)
+
+
+def make_sampler(model, s, x_T: torch.Tensor, rev: ReverseChoice, generator: torch.Generator):
+    if rev.sampler == "ddpm":
+        return ddpm_sample(model, s, x_T, generator=generator, variance=rev.variance)
+    if rev.sampler == "ddim":
+        return ddim_sample(model, s, x_T, eta=rev.eta, generator=generator, n_steps=rev.n_steps)
+    if rev.sampler == "langevin":
+        size = rev.alpha if rev.step_rule == "constant" else rev.step_rule
+        scale = None if rev.step_rule == "constant" else rev.alpha
+        return langevin_sample(model, s, x_T, size, n_corrector=rev.n_corrector, generator=generator, scale=scale)
+    raise ValueError(f"Unknown sampler {rev.sampler!r}; choose one of {', '.join(SAMPLERS)}.")
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _progress=None) -> dict:
+    """Run a sampler from x_T ~ N(0, I) with the exact score; every step's x_t and x̂_0 as numpy.
+
+    x_T depends only on the seed and the number of points, so two settings compared side by
+    side start from the same noise. _progress(fraction) is called as steps complete.
+    """
+    s = sched.build()
+    model = exact_model(data.name, data.word)
+    g = torch.Generator().manual_seed(3000 + data.seed)
+    x_T = torch.randn(data.n, 2, generator=g)
+    steps = make_sampler(model, s, x_T, rev, g)
+    n_total = len(respaced_timesteps(s.T, rev.n_steps)) - 1 if rev.sampler == "ddim" else s.T
+    times, xs, x0s, last = [s.T], [x_T], [x_T], None
+    for i, last in enumerate(steps, start=1):
+        times.append(last.t), xs.append(last.x), x0s.append(last.pred_x0)
+        if _progress is not None and (i % 25 == 0 or i == n_total):
+            _progress(i / n_total)
+    xs_np, x0s_np = torch.stack(xs).numpy(), torch.stack(x0s).numpy()
+    target = toy_2d(data.name, data.n, seed=data.seed + 500, word=data.word)
+    idx = np.unique(np.linspace(0, len(times) - 1, min(len(times), SW_CURVE_POINTS)).round().astype(int))
+    finite = [i for i in idx if np.isfinite(xs_np[i]).all()]
+    sw = [sliced_wasserstein(torch.from_numpy(xs_np[i]), target, n_projections=SW_PROJECTIONS) for i in finite]
+    floor = sliced_wasserstein(toy_2d(data.name, data.n, seed=data.seed + 900, word=data.word), target,
+                               n_projections=SW_PROJECTIONS)
+    return {
+        "times": np.array(times), "xs": xs_np, "x0s": x0s_np,
+        "sw_index": np.array(finite, dtype=int), "sw": np.array(sw), "sw_floor": floor,
+        "target": target.numpy(),
+        "diverged": bool(last is not None and last.diverged), "message": last.message if last else "",
+    }

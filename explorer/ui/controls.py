@@ -1,0 +1,87 @@
+"""Shared sidebar controls. Each returns a small frozen settings object, already validated."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from explorer.datasets import DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word
+from explorer.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS, NoiseSchedule, make_schedule
+from explorer.ui import state
+
+# β values offered by the sliders: a log grid with the source text's "middle value" 0.5 on it.
+BETA_GRID = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3,
+             0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+T_MAX_UI = 5000  # the T slider's top; the library itself takes up to 10,000
+KIND_HELP = {
+    "linear": "β_t rises linearly from β_start to β_end (DDPM).",
+    "cosine": "ᾱ_t follows a squared cosine (Nichol & Dhariwal 2021); no β knob.",
+    "constant": "the same β at every step.",
+    "geometric": "the source text's β_t = β(1−β)^(T−t): grows geometrically up to β at t = T.",
+    "sigmoid": "β_t follows a sigmoid from β_start to β_end.",
+}
+PRETTY = {"two_moons": "two moons", "swiss_roll": "swiss roll", "eight_gaussians": "8 Gaussians",
+          "checkerboard": "checkerboard", "rings": "concentric rings", "spiral": "spiral", "word": "a word"}
+
+
+def beta_label(b: float) -> str:
+    return f"{b:g}"
+
+
+@dataclass(frozen=True)
+class ScheduleChoice:
+    kind: str
+    T: int
+    params: tuple  # ((name, value), ...) in a fixed order: hashable for the caches
+
+    def build(self) -> NoiseSchedule:
+        return make_schedule(self.kind, self.T, **dict(self.params))
+
+    def label(self) -> str:
+        ps = ", ".join(f"{k}={v:g}" for k, v in self.params)
+        return f"{self.kind}({ps}), T={self.T}" if ps else f"{self.kind}, T={self.T}"
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    name: str
+    n: int
+    seed: int
+    word: str = DEFAULT_WORD
+
+
+def data_controls(where=st.sidebar, n_default: int = 2000, n_max: int = 5000, prefix: str = "") -> DataChoice:
+    name = state.choice("Data set", prefix + "data", list(TOY_2D), "two_moons", where=where,
+                        format_func=lambda k: PRETTY.get(k, k), help="2D toy distributions, all in [−2, 2]².")
+    word = DEFAULT_WORD
+    if name == "word":
+        typed = state.text("Word", prefix + "word", DEFAULT_WORD, where=where, max_chars=WORD_MAX_CHARS,
+                           help=f"Up to {WORD_MAX_CHARS} characters, drawn with matplotlib's bundled font.")
+        try:
+            word = check_word(typed)
+        except ValueError as err:
+            where.error(f"{err} Showing {DEFAULT_WORD!r} instead.")
+    n = state.slider("Number of points", prefix + "n", 100, n_max, n_default, step=100, where=where)
+    seed = state.slider("Seed", prefix + "seed", 0, 99, 0, where=where,
+                        help="Same seed, same data and noise: every view is reproducible.")
+    return DataChoice(name, int(n), int(seed), word)
+
+
+def schedule_controls(where=st.sidebar, prefix: str = "", default_kind: str = "linear", default_T: int = 1000,
+                      T_max: int = T_MAX_UI, show_T: bool = True) -> ScheduleChoice:
+    kind = state.choice("Noise schedule", prefix + "kind", list(SCHEDULE_KINDS), default_kind, where=where,
+                        help="\n".join(f"- **{k}**: {v}" for k, v in KIND_HELP.items()))
+    T = state.slider("Number of steps T", prefix + "T", 1, T_max, default_T, where=where) if show_T else default_T
+    params: list[tuple[str, float]] = []
+    if kind in ("constant", "geometric"):
+        b = state.choice("β", prefix + "beta", BETA_GRID, DEFAULT_PARAMS[kind]["beta"], where=where,
+                         widget="select_slider", format_func=beta_label,
+                         help="Noise added per step (log-spaced values).")
+        params = [("beta", b)]
+    elif kind in ("linear", "sigmoid"):
+        lo = state.choice("β_start", prefix + "beta_start", BETA_GRID, 1e-4, where=where, widget="select_slider",
+                          format_func=beta_label)
+        hi = state.choice("β_end", prefix + "beta_end", BETA_GRID, 0.02, where=where, widget="select_slider",
+                          format_func=beta_label)
+        params = [("beta_start", lo), ("beta_end", hi)]
+    return ScheduleChoice(kind, int(T), tuple(params))
