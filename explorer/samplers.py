@@ -147,10 +147,14 @@ def langevin_step_sizes(s: NoiseSchedule, step_size, scale: float | None = None)
         sizes = [0.0] + [step_size(t) for t in range(1, s.T + 1)]
     else:
         sizes = [0.0] + [step_size] * s.T
-    for t, a in enumerate(sizes[1:], start=1):
-        if isinstance(a, bool) or not isinstance(a, Real) or math.isnan(a) or not 0 < a < math.inf:
-            raise ValueError(f"The Langevin step size α_t must be a positive number; at t = {t} it is {a!r}.")
-    return [float(a) for a in sizes]
+    return [0.0] + [_check_step(a, f" at t = {t}") for t, a in enumerate(sizes[1:], start=1)]
+
+
+def _check_step(a, where: str = "") -> float:
+    """a as a float if it is a usable Langevin step size α > 0; ValueError otherwise."""
+    if isinstance(a, bool) or not isinstance(a, Real) or math.isnan(a) or not 0 < a < math.inf:
+        raise ValueError(f"The Langevin step size α must be a positive number; {where.strip() or 'it'} is {a!r}.")
+    return float(a)
 
 
 def langevin_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, step_size,
@@ -186,6 +190,31 @@ def langevin_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, st
         return x, _pred_x0(x, eps_model(x, ab[t]), ab[t])  # x̂_0 from the state reached
 
     yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, divergence_factor)
+
+
+def langevin_fixed(eps_model: Callable, alpha_bar: float, x_init: torch.Tensor, step_size: float,
+                   n_steps: int, generator: torch.Generator | None = None,
+                   divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
+    """Langevin at one noise level: n_steps of x ← x + α s(x) + √(2α) ζ, s = −ε̂/√(1−ᾱ).
+
+    Its stationary law is q_ᾱ for small α; too large an α (beyond about twice the narrowest
+    variance of q_ᾱ) makes the iteration explode, which is detected and reported.
+    Yields after each iteration k = 1..n_steps (Step.t holds k).
+    """
+    _check_x(x_init)
+    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or not 1 <= n_steps <= 100_000:
+        raise ValueError(f"The number of Langevin steps must be a whole number from 1 to 100,000; got {n_steps!r}.")
+    if isinstance(alpha_bar, bool) or not isinstance(alpha_bar, Real) or not 0.0 < float(alpha_bar) < 1.0:
+        raise ValueError(f"ᾱ must lie strictly between 0 and 1 for a noise level; got {alpha_bar!r}.")
+    a = _check_step(step_size)
+    noise_std = math.sqrt(1.0 - alpha_bar)
+
+    def step(x, k, _):
+        eps = eps_model(x, alpha_bar)
+        x_new = x + (-a / noise_std) * eps + math.sqrt(2 * a) * _noise(x, generator)
+        return x_new, _pred_x0(x, eps, alpha_bar)
+
+    yield from _run(step, [(k, k + 1) for k in range(n_steps)], x_init, divergence_factor)
 
 
 def run_to_end(steps: Iterator[Step]) -> Step:

@@ -210,6 +210,16 @@ class EmpiricalData:
         a = ab.reshape(view) if ab.ndim else ab
         return -self.eps(x_t, alpha_bar) / (1.0 - a).clamp_min(MIN_NOISE_VAR).sqrt()
 
+    def log_prob(self, x: torch.Tensor, alpha_bar=1.0) -> torch.Tensor:
+        """log q_ᾱ(x) = log (1/M) Σ_i N(x; √ᾱ x^(i), (1−ᾱ) I) per row of x (needs ᾱ < 1)."""
+        P, P2 = self._on(x)
+        a = float(alpha_bar)
+        var = max(1.0 - a, MIN_NOISE_VAR)
+        q = x.reshape(x.shape[0], -1)
+        d2 = ((q ** 2).sum(1, keepdim=True) - 2 * math.sqrt(a) * q @ P.T + a * P2).clamp_min(0)
+        D = q.shape[1]
+        return torch.logsumexp(-d2 / (2 * var), dim=1) - math.log(P.shape[0]) - 0.5 * D * math.log(2 * math.pi * var)
+
     def nearest(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(index, distance) of the closest stored point to each row of x."""
         P, P2 = self._on(x)
@@ -222,3 +232,17 @@ class EmpiricalData:
 def tweedie_x0(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar: float) -> torch.Tensor:
     """x̂_0 = (x_t − √(1−ᾱ) ε̂) / √ᾱ (Tweedie's formula in ε form)."""
     return (x_t - math.sqrt(max(1.0 - alpha_bar, 0.0)) * eps) / math.sqrt(max(alpha_bar, MIN_NOISE_VAR))
+
+
+def field_on_grid(model, alpha_bar: float, extent: float, n: int, dtype=torch.float32):
+    """Score s(x) = −ε̂(x)/√(1−ᾱ) of an eps model on an n × n grid over [−extent, extent]².
+
+    Returns (grid (n, n, 2), score (n, n, 2)); works for exact models and networks alike.
+    """
+    axis = torch.linspace(-extent, extent, n, dtype=dtype)
+    gx, gy = torch.meshgrid(axis, axis, indexing="xy")
+    grid = torch.stack([gx, gy], -1).reshape(-1, 2)
+    with torch.no_grad():
+        eps = model(grid, alpha_bar)
+    score = -eps / math.sqrt(max(1.0 - alpha_bar, MIN_NOISE_VAR))
+    return grid.reshape(n, n, 2), score.reshape(n, n, 2)

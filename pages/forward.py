@@ -49,8 +49,8 @@ with right:
     one_step = (rf"x_{{{t}}} &= {math.sqrt(1 - beta_t):.4f}\,x_{{{t - 1}}} + {math.sqrt(beta_t):.4f}\,\eta_{{{t}}}"
                 if t else r"x_0 &= \text{the data}")
     st.latex(rf"""\begin{{aligned}}{one_step} \\
-        x_{{{t}}} &= \sqrt{{\bar\alpha_{{{t}}}}}\,x_0 + \sqrt{{1-\bar\alpha_{{{t}}}}}\,\varepsilon
-        = {math.sqrt(ab):.4f}\,x_0 + {math.sqrt(1 - ab):.4f}\,\varepsilon \end{{aligned}}""")
+        x_{{{t}}} &= \sqrt{{\bar\alpha_{{{t}}}}}\,x_0 + \sqrt{{1-\bar\alpha_{{{t}}}}}\,\varepsilon \\
+        &= {math.sqrt(ab):.4f}\,x_0 + {math.sqrt(1 - ab):.4f}\,\varepsilon \end{{aligned}}""")
     c1, c2 = st.columns(2)
     c1.metric("β_t", f"{beta_t:.4g}")
     c2.metric("ᾱ_t", f"{ab:.4g}")

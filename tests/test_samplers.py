@@ -185,3 +185,37 @@ def test_ddpm_on_cuda(target):
     last = run_to_end(ddpm_sample(target[0], make_schedule("linear", T=1000), x_T))
     assert last.x.device.type == "cuda"
     assert sliced_wasserstein(last.x.cpu(), target[1]) < 2 * target[2]
+
+
+def test_fixed_level_langevin_matches_discrete_ou_stationary_variance():
+    """For q = N(0, v I), x ← x − (α/v) x + √(2α) ζ is an AR(1) chain with stationary variance
+    v / (1 − α/(2v)) exactly: the discretisation bias is known in closed form."""
+    from stats import var_tol
+    from explorer.samplers import langevin_fixed
+    from explorer.scores import GaussianMixture
+    sigma0_sq, ab = 0.25, 0.6
+    v = ab * sigma0_sq + 1 - ab
+    gm = GaussianMixture([1.0], [[0.0, 0.0]], [sigma0_sq])
+    alpha = 0.2 * v
+    g = torch.Generator().manual_seed(21)
+    x = torch.randn(20_000, 2, generator=g, dtype=torch.float64) * 3
+    last = run_to_end(langevin_fixed(gm, ab, x, alpha, n_steps=200, generator=g))
+    assert not last.diverged and last.t == 200
+    assert abs(float(last.x.var()) - v / (1 - alpha / (2 * v))) < var_tol(last.x)
+    # beyond α = 2v the chain is unstable: it must be stopped with a message
+    steps = list(langevin_fixed(gm, ab, x, 2.5 * v, n_steps=500, generator=g))
+    assert steps[-1].diverged and len(steps) < 500 and "Diverged at step" in steps[-1].message
+
+
+def test_field_on_grid_and_empirical_log_prob():
+    from explorer.scores import field_on_grid
+    gm = eight_gaussians_mixture()
+    grid, score = field_on_grid(gm, 0.5, 3.0, 11)
+    assert grid.shape == score.shape == (11, 11, 2)
+    assert torch.allclose(score.reshape(-1, 2), gm.score(grid.reshape(-1, 2), 0.5), atol=1e-5)
+    pts = toy_2d("rings", 40, seed=1).double()
+    ed = EmpiricalData(pts)
+    from explorer.scores import GaussianMixture
+    ref = GaussianMixture(torch.ones(40), pts, torch.full((40,), 1e-12))
+    x = torch.randn(50, 2, dtype=torch.float64)
+    assert torch.allclose(ed.log_prob(x, 0.7), ref.log_prob(x, 0.7), atol=1e-8)
