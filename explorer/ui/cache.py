@@ -12,10 +12,11 @@ import streamlit as st
 import torch
 
 from explorer.datasets import exact_eps_model, toy_2d
-from explorer.forward import forward_trajectory, q_sample
-from explorer.metrics import sliced_wasserstein
-from explorer.samplers import ddim_sample, ddpm_sample, langevin_sample
-from explorer.schedules import respaced_timesteps
+from explorer.forward import chain_noises, forward_trajectory, invert_chain, q_sample
+from explorer.metrics import kl_to_standard_normal, sliced_wasserstein
+from explorer.samplers import ddim_sample, ddpm_sample, langevin_sample, run_to_end
+from explorer.schedules import make_schedule, respaced_timesteps
+from explorer.scores import EmpiricalData
 from explorer.ui.controls import DataChoice, ScheduleChoice
 
 ANIMATION_FRAMES = 51  # frames in a client-side animation (t = 0 .. T, evenly spaced)
@@ -134,4 +135,59 @@ def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _pr
         "sw_index": np.array(finite, dtype=int), "sw": np.array(sw), "sw_floor": floor,
         "target": target.numpy(),
         "diverged": bool(last is not None and last.diverged), "message": last.message if last else "",
+    }
+
+
+# --- noise schedules page ----------------------------------------------------------------
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def toy_points(data: DataChoice) -> np.ndarray:
+    return toy_2d(data.name, data.n, data.seed, word=data.word).numpy()
+
+
+@st.cache_data(max_entries=16, show_spinner="Measuring Var(x_t) along the chain…")
+def variance_exhibit(sigma0: float, beta: float, T: int, seed: int, n: int = 2000) -> dict:
+    """Claim (a): the geometric schedule's Var(x_t), measured on data with variance σ₀² per coordinate."""
+    s = make_schedule("geometric", T, beta=beta)
+    x0 = toy_2d("two_moons", n, seed=seed)
+    x0 = (x0 - x0.mean(0)) / x0.std(0) * sigma0  # variance exactly σ₀² per coordinate
+    traj = forward_trajectory(x0, s, generator=torch.Generator().manual_seed(4000 + seed))
+    return {"var": traj.var(dim=1).mean(dim=1).double().numpy(), "alpha_bar": s.alphas_cumprod.numpy()}
+
+
+@st.cache_data(max_entries=8, show_spinner="Running chains with β = 0.5…")
+def half_beta_exhibit(Ts: tuple, seed: int, n: int = 4000) -> list[dict]:
+    """Claim (b): what β = 0.5 does. The measured signal left is the slope of x_T regressed on x_0."""
+    x0 = toy_2d("two_moons", n, seed=seed).double()
+    x0 = x0 - x0.mean(0)
+    rows = []
+    for T in Ts:
+        for kind in ("constant", "geometric"):
+            s = make_schedule(kind, T, beta=0.5)
+            xT = forward_trajectory(x0, s, generator=torch.Generator().manual_seed(5000 + T))[-1]
+            slope = float((xT * x0).sum() / (x0 * x0).sum())  # ≈ √ᾱ_T
+            rows.append({"kind": kind, "T": T, "alpha_bar_T": s.alpha_bar_T, "signal_theory": s.alpha_bar_T ** 0.5,
+                         "signal_measured": slope, "kl": kl_to_standard_normal(s.alpha_bar_T, x0)})
+    return rows
+
+
+@st.cache_data(max_entries=8, show_spinner="Reversing the chain three ways…")
+def reversal_exhibit(T: int, seed: int, n: int = 1000) -> dict:
+    """Claim (c): undo the chain with the recorded noise, with fresh noise, and with the score."""
+    s = make_schedule("cosine", T)
+    x0 = toy_2d("two_moons", n, seed=seed).double()
+    g = torch.Generator().manual_seed(6000 + seed)
+    traj = forward_trajectory(x0, s, generator=g)
+    recorded = invert_chain(traj[-1], s, chain_noises(traj, s))
+    fresh = invert_chain(traj[-1], s, torch.randn(traj[1:].shape, generator=g, dtype=torch.float64))
+    model = EmpiricalData(toy_2d("two_moons", EXACT_REFERENCE_UI, seed=seed + 77).double())
+    scored = run_to_end(ddpm_sample(model, s, traj[-1], generator=g)).x
+    target = toy_2d("two_moons", n, seed=seed + 500)
+    return {
+        "x0": x0.float().numpy(), "xT": traj[-1].float().numpy(),
+        "recorded": recorded.float().numpy(), "fresh": fresh.float().numpy(), "scored": scored.float().numpy(),
+        "err_recorded": float((recorded - x0).abs().max()),
+        "sw": {k: sliced_wasserstein(v, target) for k, v in
+               (("recorded", recorded), ("fresh", fresh), ("scored", scored))},
+        "sw_floor": sliced_wasserstein(toy_2d("two_moons", n, seed=seed + 900), target),
     }
