@@ -18,6 +18,7 @@ KIND_COLORS = {"linear": "#636efa", "cosine": "#ef553b", "constant": "#00a67e", 
 LIM = 4.2  # fixed axis range ±LIM for 2D states: data in ±2 plus N(0, I) noise
 HIST_BINS = np.linspace(-LIM, LIM, 43)
 FONT = dict(size=14)
+DENSITY_RANGE = 12.0  # nats of log-density shown by score-field heat maps
 
 
 def _circle(r: float, n: int = 121) -> tuple[np.ndarray, np.ndarray]:
@@ -102,14 +103,14 @@ def animated_cloud(frames: np.ndarray, times: Sequence[int], title: str, labels:
     fig.update_layout(
         title_text=f"{title} — {labels[0]}",
         showlegend=False,
-        margin=dict(l=40, r=20, t=60, b=100),
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.07, xanchor="left", yanchor="top",
+        margin=dict(l=40, r=20, t=60, b=120),
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.17, xanchor="left", yanchor="top",
                           showactive=False, pad=dict(r=4, t=0),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, anim]),
                                    dict(label="⏸ Pause", method="animate",
                                         args=[[None], dict(frame=dict(duration=0, redraw=False),
                                                            mode="immediate", transition=dict(duration=0))])])],
-        sliders=[dict(active=0, x=0.24, len=0.76, y=-0.07, yanchor="top", pad=dict(t=0, b=0),
+        sliders=[dict(active=0, x=0.0, len=1.0, y=-0.06, yanchor="top", pad=dict(t=0, b=0),
                       currentvalue=dict(visible=False),
                       steps=[dict(method="animate", label=lab,
                                   args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
@@ -131,8 +132,8 @@ def cloud_snapshot(layers: Sequence[tuple[np.ndarray, str, str]], title: str, he
     _add_reference(fig)
     if paths is not None:
         for k, p in enumerate(paths):
-            fig.add_trace(go.Scatter(x=p[:, 0], y=p[:, 1], mode="lines", line=dict(width=1.2, color="#222"),
-                                     opacity=0.7, name="particle paths", legendgroup="paths",
+            fig.add_trace(go.Scatter(x=p[:, 0], y=p[:, 1], mode="lines", line=dict(width=1, color="#222"),
+                                     opacity=0.45, name="particle paths", legendgroup="paths",
                                      showlegend=k == 0, hoverinfo="skip"), row=2, col=1)
             fig.add_trace(go.Scatter(x=p[-1:, 0], y=p[-1:, 1], mode="markers",
                                      marker=dict(size=7, color="#222", symbol="x"), showlegend=False,
@@ -146,7 +147,7 @@ def schedule_panels(curves: dict[str, dict[str, np.ndarray]], height: int = 620)
 
     curves: label -> {"u": t/T, "beta", "alpha_bar", "signal", "noise", "log_snr"} (t = 1..T).
     """
-    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.09, vertical_spacing=0.14,
+    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.09, vertical_spacing=0.2,
                         subplot_titles=("β_t (log scale)", "ᾱ_t", "signal √ᾱ_t (solid) vs noise √(1−ᾱ_t) (dashed)",
                                         "log-SNR = log ᾱ_t/(1−ᾱ_t)"))
     palette = list(KIND_COLORS.values()) + ["#19d3f3", "#ff6692", "#b6e880"]
@@ -165,7 +166,7 @@ def schedule_panels(curves: dict[str, dict[str, np.ndarray]], height: int = 620)
     fig.update_yaxes(range=[-0.03, 1.03], row=2, col=1)
     fig.update_xaxes(title_text="t / T", range=[0, 1])
     fig.update_layout(height=height, font=FONT, margin=dict(l=50, r=20, t=50, b=50),
-                      legend=dict(orientation="h", y=-0.14), plot_bgcolor="white")
+                      legend=dict(orientation="h", y=-0.16), plot_bgcolor="white")
     fig.update_xaxes(gridcolor="#eee")
     fig.update_yaxes(gridcolor="#eee")
     return fig
@@ -183,7 +184,7 @@ def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str,
                       xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white",
                       legend=dict(orientation="h", y=-0.25))
     fig.update_xaxes(gridcolor="#eee")
-    fig.update_yaxes(gridcolor="#eee", type="log" if log_y else "linear")
+    fig.update_yaxes(gridcolor="#eee", type="log" if log_y else "linear", dtick="D2" if log_y else None)
     return fig
 
 
@@ -196,14 +197,17 @@ def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, exte
     fig = go.Figure()
     H = density.shape[0]
     axis = np.linspace(-extent, extent, H)
-    fig.add_trace(go.Heatmap(x=axis, y=axis, z=density, colorscale="Blues", showscale=False,
+    z = np.maximum(density, density.max() - DENSITY_RANGE)  # show the top DENSITY_RANGE nats of log q
+    fig.add_trace(go.Heatmap(x=axis, y=axis, z=z, colorscale="Blues", showscale=False,
                              hoverinfo="skip", zsmooth="best"))
     g = grid.reshape(-1, 2)
     v = vectors.reshape(-1, 2)
     step = 2 * extent / (grid.shape[0] - 1)
-    norm = np.linalg.norm(v, axis=1)
-    scale = arrow_scale * 0.9 * step / max(np.percentile(norm, 95), 1e-12)
-    tip = g + np.clip(v * scale, -1.5 * step, 1.5 * step)
+    norm = np.linalg.norm(v, axis=1, keepdims=True)
+    # lengths saturate at one grid step so long arrows near the data do not hide short ones
+    typical = max(float(np.median(norm)), 1e-12)
+    length = 0.9 * step * arrow_scale * np.tanh(norm / typical)
+    tip = g + v / np.maximum(norm, 1e-12) * length
     xs, ys = [], []
     for (x0, y0), (x1, y1) in zip(g, tip):
         # shaft and a two-stroke head
@@ -219,7 +223,7 @@ def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, exte
         fig.add_trace(go.Scatter(x=particles[:, 0], y=particles[:, 1], mode="markers",
                                  marker=dict(size=4, color=STATE, opacity=0.7), name="particles"))
     fig.update_layout(title=title, height=height, font=FONT, margin=dict(l=40, r=20, t=50, b=40),
-                      xaxis=dict(range=[-extent, extent], title="x₁"),
+                      xaxis=dict(range=[-extent, extent], title="x₁", constrain="domain"),
                       yaxis=dict(range=[-extent, extent], title="x₂", scaleanchor="x", scaleratio=1),
                       legend=dict(orientation="h", y=-0.12), plot_bgcolor="white")
     return fig

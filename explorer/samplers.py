@@ -48,8 +48,8 @@ def _pred_x0(x: torch.Tensor, eps: torch.Tensor, ab: float) -> torch.Tensor:
     return (x - math.sqrt(1.0 - ab) * eps) * (1.0 / math.sqrt(max(ab, 1e-12)))
 
 
-def _run(step_fn: Callable, pairs: list[tuple[int, int]], x_T: torch.Tensor,
-         factor: float) -> Iterator[Step]:
+def _run(step_fn: Callable, pairs: list[tuple[int, int]], x_T: torch.Tensor, factor: float,
+         name_step: Callable[[int, int], str] = lambda t, t_next: f"step t = {t} → {t_next}") -> Iterator[Step]:
     """Drive step_fn(x, t, t_next) -> (x_next, pred_x0) over (t, t_next) pairs."""
     x = x_T
     limit = factor * (1.0 + float(x_T.abs().max()))
@@ -60,7 +60,7 @@ def _run(step_fn: Callable, pairs: list[tuple[int, int]], x_T: torch.Tensor,
             why = "non-finite values (NaN or inf)" if not math.isfinite(peak) else \
                 f"|x| reached {peak:.3g}, beyond {limit:g}"
             yield Step(t_next, x, pred_x0, diverged=True,
-                       message=f"Diverged at step t = {t} → {t_next}: {why}. "
+                       message=f"Diverged at {name_step(t, t_next)}: {why}. "
                                f"Try a smaller step size or more steps.")
             return
         yield Step(t_next, x, pred_x0)
@@ -214,7 +214,8 @@ def langevin_fixed(eps_model: Callable, alpha_bar: float, x_init: torch.Tensor, 
         x_new = x + (-a / noise_std) * eps + math.sqrt(2 * a) * _noise(x, generator)
         return x_new, _pred_x0(x, eps, alpha_bar)
 
-    yield from _run(step, [(k, k + 1) for k in range(n_steps)], x_init, divergence_factor)
+    yield from _run(step, [(k, k + 1) for k in range(n_steps)], x_init, divergence_factor,
+                    name_step=lambda k, k_next: f"Langevin step {k_next} of {n_steps}")
 
 
 def run_to_end(steps: Iterator[Step]) -> Step:

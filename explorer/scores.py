@@ -108,6 +108,10 @@ class GaussianMixture:
         log_comp = torch.addmm(const[:, None], pm, xt).addmm_(prec_flat, xx, alpha=-0.5)  # (K, N)
         return log_comp, prec_flat, pm
 
+    def narrowest_variance(self, alpha_bar: float) -> float:
+        """The smallest variance of any component of q_ᾱ: min eigenvalue of ᾱΣ_k + (1−ᾱ)I."""
+        return float(alpha_bar * self._eig[0].min() + 1.0 - alpha_bar)
+
     def log_prob(self, x: torch.Tensor, alpha_bar=1.0) -> torch.Tensor:
         """log q_ᾱ(x) for each row of x (ᾱ = 1: the data density itself); shape (N,)."""
         ab = _alpha_bar_view(alpha_bar, x)
@@ -182,12 +186,20 @@ class EmpiricalData:
         P, P2 = self._on(x_t)
         ab = _alpha_bar_view(alpha_bar, x_t)
         N = x_t.shape[0]
-        ab_n = ab.expand(N) if ab.ndim == 0 else ab
         q = x_t.reshape(N, -1)
         out = torch.empty_like(q)
         chunk = max(1, QUERY_CHUNK_ELEMENTS // P.shape[0])
+        if ab.ndim == 0:  # one ᾱ for all: the logits are a single fused matmul + bias
+            a = float(ab)
+            noise_var = max(1.0 - a, MIN_NOISE_VAR)
+            weight = P.T * (math.sqrt(a) / noise_var)  # (D, M)
+            bias = P2 * (-0.5 * a / noise_var)  # (M,)
+            for i in range(0, N, chunk):
+                logits = torch.addmm(bias, q[i:i + chunk], weight)
+                out[i:i + chunk] = torch.softmax(logits, dim=1) @ P
+            return out.reshape(x_t.shape)
         for i in range(0, N, chunk):
-            a = ab_n[i:i + chunk, None]
+            a = ab[i:i + chunk, None]
             noise_var = (1.0 - a).clamp_min(MIN_NOISE_VAR)
             # −‖x − √ᾱ p‖²/2(1−ᾱ) up to a per-row constant: (√ᾱ x·p − ᾱ‖p‖²/2) / (1−ᾱ)
             logits = (a.sqrt() * (q[i:i + chunk] @ P.T) - 0.5 * a * P2) / noise_var
@@ -209,6 +221,10 @@ class EmpiricalData:
         view = (-1,) + (1,) * (x_t.ndim - 1)
         a = ab.reshape(view) if ab.ndim else ab
         return -self.eps(x_t, alpha_bar) / (1.0 - a).clamp_min(MIN_NOISE_VAR).sqrt()
+
+    def narrowest_variance(self, alpha_bar: float) -> float:
+        """Each bump of q_ᾱ has variance 1 − ᾱ."""
+        return max(1.0 - float(alpha_bar), MIN_NOISE_VAR)
 
     def log_prob(self, x: torch.Tensor, alpha_bar=1.0) -> torch.Tensor:
         """log q_ᾱ(x) = log (1/M) Σ_i N(x; √ᾱ x^(i), (1−ᾱ) I) per row of x (needs ᾱ < 1)."""

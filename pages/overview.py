@@ -17,7 +17,7 @@ TEASER_SAMPLER = cache.ReverseChoice("ddpm")
 
 fwd = cache.forward_run(TEASER_DATA, TEASER_SCHEDULE)
 rev = cache.reverse_run(TEASER_DATA, TEASER_SCHEDULE, TEASER_SAMPLER)
-t = state.slider("Noise level: step t of T = 100 (cosine schedule)", "t", 0, 100, 15)
+t = state.slider("Noise level: step t of T = 100 (cosine schedule)", "teaser_t", 0, 100, 15)
 i_rev = int(list(rev["times"]).index(t))
 left, right = st.columns(2, gap="large")
 with left:

@@ -55,8 +55,8 @@ for kind in kinds:
                          "signal": np.sqrt(ab[1:]), "noise": np.sqrt(1 - ab[1:]), "log_snr": s.log_snr.numpy()[1:],
                          "color": figures.KIND_COLORS[kind] if TT == T else None}
         kl = kl_to_standard_normal(s.alpha_bar_T, x0)
-        verdict = ("✅ pure noise" if kl < PURE_NOISE_KL else "🟡 nearly" if kl < NEARLY_KL
-                   else "❌ data still visible")
+        verdict = ("yes: pure noise" if kl < PURE_NOISE_KL else "nearly" if kl < NEARLY_KL
+                   else "no: data still visible")
         rows.append({"schedule": choice.label(), "ᾱ_T": s.alpha_bar_T, "signal left √ᾱ_T": math.sqrt(s.alpha_bar_T),
                      "KL(q(x_T|x_0) ‖ N(0,I)) [nats]": kl, "is x_T pure noise?": verdict})
 for label, c in curves.items():

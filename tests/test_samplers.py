@@ -204,7 +204,8 @@ def test_fixed_level_langevin_matches_discrete_ou_stationary_variance():
     assert abs(float(last.x.var()) - v / (1 - alpha / (2 * v))) < var_tol(last.x)
     # beyond α = 2v the chain is unstable: it must be stopped with a message
     steps = list(langevin_fixed(gm, ab, x, 2.5 * v, n_steps=500, generator=g))
-    assert steps[-1].diverged and len(steps) < 500 and "Diverged at step" in steps[-1].message
+    assert steps[-1].diverged and len(steps) < 500
+    assert f"Diverged at Langevin step {steps[-1].t} of 500" in steps[-1].message
 
 
 def test_field_on_grid_and_empirical_log_prob():

@@ -5,6 +5,8 @@ states; nothing here recomputes on a rerun with the same settings.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,14 +16,15 @@ import torch
 from explorer.datasets import exact_eps_model, toy_2d
 from explorer.forward import chain_noises, forward_trajectory, invert_chain, q_sample
 from explorer.metrics import kl_to_standard_normal, sliced_wasserstein
-from explorer.samplers import ddim_sample, ddpm_sample, langevin_sample, run_to_end
+from explorer.samplers import ddim_sample, ddpm_sample, langevin_fixed, langevin_sample, run_to_end
 from explorer.schedules import make_schedule, respaced_timesteps
-from explorer.scores import EmpiricalData
+from explorer.scores import EmpiricalData, field_on_grid
 from explorer.ui.controls import DataChoice, ScheduleChoice
 
 ANIMATION_FRAMES = 51  # frames in a client-side animation (t = 0 .. T, evenly spaced)
 ANIMATION_POINTS = 1500  # points drawn per animation frame (the first ones of the data set)
 SW_PROJECTIONS = 128
+SW_CURVE_PROJECTIONS = 64  # fewer directions for the curve over a run: 30 distances per run
 
 
 def frame_times(T: int, n_frames: int = ANIMATION_FRAMES) -> np.ndarray:
@@ -64,7 +67,7 @@ def closed_form_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
 # --- reverse sampling --------------------------------------------------------------------
 
 SAMPLERS = ("ddpm", "ddim", "langevin")
-SW_CURVE_POINTS = 60  # steps at which the distance to the data is measured along a run
+SW_CURVE_POINTS = 30  # steps at which the distance to the data is measured along a run
 EXACT_REFERENCE_UI = 1000  # reference points behind the exact score of sets without a formula
 
 
@@ -105,8 +108,47 @@ def make_sampler(model, s, x_T: torch.Tensor, rev: ReverseChoice, generator: tor
     raise ValueError(f"Unknown sampler {rev.sampler!r}; choose one of {', '.join(SAMPLERS)}.")
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
-def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _progress=None) -> dict:
+class BoundedCache:
+    """A process-wide LRU of read-only results, for work that reports progress while it runs.
+
+    st.cache_data replays every element a cached function touches, so a progress bar drawn
+    from inside one breaks on the next hit; this cache calls the function only on a miss and
+    leaves the drawing to the caller. Arrays are frozen (read-only) before they are shared.
+    """
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self._store: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key, compute):
+        with self._lock:
+            if key in self._store:
+                self._store.move_to_end(key)
+                return self._store[key]
+        value = compute()
+        for v in value.values():
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+        with self._lock:
+            self._store[key] = value
+            while len(self._store) > self.max_entries:
+                self._store.popitem(last=False)
+        return value
+
+    def __contains__(self, key) -> bool:
+        return key in self._store
+
+
+_REVERSE_RUNS = BoundedCache(max_entries=12)
+
+
+def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, progress=None) -> dict:
+    """Cached: run a sampler from x_T ~ N(0, I) with the exact score (see _reverse_run)."""
+    return _REVERSE_RUNS.get_or_compute((data, sched, rev), lambda: _reverse_run(data, sched, rev, progress))
+
+
+def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _progress=None) -> dict:
     """Run a sampler from x_T ~ N(0, I) with the exact score; every step's x_t and x̂_0 as numpy.
 
     x_T depends only on the seed and the number of points, so two settings compared side by
@@ -127,9 +169,10 @@ def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _pr
     target = toy_2d(data.name, data.n, seed=data.seed + 500, word=data.word)
     idx = np.unique(np.linspace(0, len(times) - 1, min(len(times), SW_CURVE_POINTS)).round().astype(int))
     finite = [i for i in idx if np.isfinite(xs_np[i]).all()]
-    sw = [sliced_wasserstein(torch.from_numpy(xs_np[i]), target, n_projections=SW_PROJECTIONS) for i in finite]
+    sw = [sliced_wasserstein(torch.from_numpy(xs_np[i]), target, n_projections=SW_CURVE_PROJECTIONS)
+          for i in finite]
     floor = sliced_wasserstein(toy_2d(data.name, data.n, seed=data.seed + 900, word=data.word), target,
-                               n_projections=SW_PROJECTIONS)
+                               n_projections=SW_CURVE_PROJECTIONS)
     return {
         "times": np.array(times), "xs": xs_np, "x0s": x0s_np,
         "sw_index": np.array(finite, dtype=int), "sw": np.array(sw), "sw_floor": floor,
@@ -191,3 +234,57 @@ def reversal_exhibit(T: int, seed: int, n: int = 1000) -> dict:
                (("recorded", recorded), ("fresh", fresh), ("scored", scored))},
         "sw_floor": sliced_wasserstein(toy_2d("two_moons", n, seed=seed + 900), target),
     }
+
+
+# --- score & Langevin page ---------------------------------------------------------------
+
+FIELD_EXTENT = 3.0  # the score page shows [−3, 3]²
+FIELD_ARROWS = 23  # arrows per side
+DENSITY_PIXELS = 90  # heat-map resolution per side
+LANGEVIN_PARTICLES = 1000
+
+
+def stability_limit(model, alpha_bar: float) -> float:
+    """2 × the narrowest variance of q_ᾱ: a Langevin step beyond it makes the iteration explode.
+
+    For a Gaussian of variance v, x ← x − (α/v)x + √(2α)ζ is stable only while α < 2v.
+    """
+    return 2 * model.narrowest_variance(alpha_bar)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing the score field…")
+def score_field_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
+    """Exact score on a grid, log q_t on a finer grid, and samples of q_t, at step t ≥ 1."""
+    s = sched.build()
+    ab = float(s.alphas_cumprod[t])
+    model = exact_model(data.name, data.word)
+    grid, score = field_on_grid(model, ab, FIELD_EXTENT, FIELD_ARROWS)
+    axis = torch.linspace(-FIELD_EXTENT, FIELD_EXTENT, DENSITY_PIXELS)
+    gx, gy = torch.meshgrid(axis, axis, indexing="xy")
+    logp = model.log_prob(torch.stack([gx, gy], -1).reshape(-1, 2), ab).reshape(DENSITY_PIXELS, DENSITY_PIXELS)
+    run = forward_run(data, sched)
+    return {"grid": grid.numpy(), "score": score.numpy(), "logp": logp.numpy(), "alpha_bar": ab,
+            "samples": run["traj"][t][:LANGEVIN_PARTICLES], "limit": stability_limit(model, ab)}
+
+
+@st.cache_data(max_entries=32, show_spinner="Running Langevin dynamics…")
+def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n_steps: int) -> dict:
+    """Langevin at the fixed noise level ᾱ_t from N(0, I): frames, distance to q_t, divergence."""
+    s = sched.build()
+    ab = float(s.alphas_cumprod[t])
+    model = exact_model(data.name, data.word)
+    g = torch.Generator().manual_seed(7000 + data.seed)
+    x = torch.randn(LANGEVIN_PARTICLES, 2, generator=g)
+    target = torch.from_numpy(forward_run(data, sched)["traj"][t])
+    keep = max(1, n_steps // ANIMATION_FRAMES)
+    frames, frame_k, sw_k, sw, last = [x.numpy()], [0], [0], [], None
+    sw.append(sliced_wasserstein(x, target, n_projections=SW_CURVE_PROJECTIONS))
+    for last in langevin_fixed(model, ab, x, alpha, n_steps, generator=g):
+        if last.t % keep == 0 or last.diverged or last.t == n_steps:
+            frames.append(last.x.numpy()), frame_k.append(last.t)
+            if np.isfinite(frames[-1]).all():
+                sw.append(sliced_wasserstein(last.x, target, n_projections=SW_CURVE_PROJECTIONS))
+                sw_k.append(last.t)
+    return {"frames": np.stack(frames), "frame_k": np.array(frame_k), "sw": np.array(sw), "sw_k": np.array(sw_k),
+            "diverged": bool(last.diverged), "message": last.message, "steps_done": int(last.t),
+            "limit": stability_limit(model, ab)}

@@ -50,8 +50,9 @@ class DataChoice:
     word: str = DEFAULT_WORD
 
 
-def data_controls(where=st.sidebar, n_default: int = 2000, n_max: int = 5000, prefix: str = "") -> DataChoice:
-    name = state.choice("Data set", prefix + "data", list(TOY_2D), "two_moons", where=where,
+def data_controls(where=st.sidebar, n_default: int = 2000, n_max: int = 5000, prefix: str = "",
+                  default: str = "two_moons") -> DataChoice:
+    name = state.choice("Data set", prefix + "data", list(TOY_2D), default, where=where,
                         format_func=lambda k: PRETTY.get(k, k), help="2D toy distributions, all in [−2, 2]².")
     word = DEFAULT_WORD
     if name == "word":
@@ -85,3 +86,39 @@ def schedule_controls(where=st.sidebar, prefix: str = "", default_kind: str = "l
                           format_func=beta_label)
         params = [("beta_start", lo), ("beta_end", hi)]
     return ScheduleChoice(kind, int(T), tuple(params))
+
+
+ALPHA_GRID = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1,
+              0.2, 0.5, 1.0)  # Langevin step sizes α, log-spaced
+SNR_GRID = (0.02, 0.05, 0.1, 0.16, 0.2, 0.3, 0.5, 0.75, 1.0)
+SAMPLER_NAMES = {"ddpm": "DDPM (ancestral)", "ddim": "DDIM", "langevin": "Annealed Langevin"}
+RULE_NAMES = {"ncsn": "NCSN: α_t = ε(1−ᾱ_t)/(1−ᾱ₁)", "snr": "signal-to-noise r (Song et al. 2021)",
+              "constant": "constant α"}
+
+
+def sampler_controls(T: int, where=st.sidebar, prefix: str = "", default: str = "ddpm"):
+    """Sampler and its knobs → cache.ReverseChoice (imported lazily: cache imports this module)."""
+    from explorer.ui.cache import ReverseChoice
+
+    sampler = state.choice("Sampler", prefix + "sampler", list(SAMPLER_NAMES), default, where=where,
+                           widget="radio", format_func=SAMPLER_NAMES.get)
+    if sampler == "ddpm":
+        var = state.choice("Reverse variance σ_t²", prefix + "variance", ["posterior", "beta"], "posterior",
+                           where=where, widget="radio", horizontal=True,
+                           format_func={"posterior": "β̃_t (posterior)", "beta": "β_t"}.get)
+        return ReverseChoice("ddpm", variance=var)
+    if sampler == "ddim":
+        eta = state.slider("η (0: deterministic, 1: DDPM-like)", prefix + "eta", 0.0, 1.0, 0.0, step=0.1,
+                           where=where)
+        n = state.slider("Sampling steps (≤ T)", prefix + "steps", 1, T, min(T, 50), where=where)
+        return ReverseChoice("ddim", eta=float(eta), n_steps=int(n))
+    rule = state.choice("Step size α_t", prefix + "rule", list(RULE_NAMES), "ncsn", where=where,
+                        format_func=RULE_NAMES.get)
+    if rule == "snr":
+        alpha = state.choice("r", prefix + "alpha_snr", SNR_GRID, 0.16, where=where, widget="select_slider")
+    else:
+        label = "α (log scale)" if rule == "constant" else "ε: α at the smallest noise level (log scale)"
+        alpha = state.choice(label, prefix + "alpha", ALPHA_GRID, 1e-4, where=where, widget="select_slider",
+                             format_func=beta_label)
+    k = state.slider("Langevin steps per noise level", prefix + "corrector", 1, 10, 1, where=where)
+    return ReverseChoice("langevin", step_rule=rule, alpha=float(alpha), n_corrector=int(k))

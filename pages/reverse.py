@@ -1,0 +1,148 @@
+"""Reverse sampling: DDPM, DDIM and annealed Langevin from noise back to data, step by step."""
+import numpy as np
+import streamlit as st
+
+from explorer import figures
+from explorer.ui import cache, controls, layout, state
+
+N_PATHS = 20  # highlighted particles whose trajectories are drawn
+PATH_POINTS = 60  # states per drawn trajectory: enough for the shape, light enough to read
+
+layout.header(
+    "Reverse sampling",
+    "Start from pure noise x_T ~ N(0, I) and let a sampler walk back to data, guided by the **exact** "
+    "score of the data set. Scrub through every stored step, compare x_t with the model's current guess "
+    "x̂₀ = (x_t − √(1−ᾱ_t) ε̂)/√ᾱ_t, and turn on **A/B** to run two samplers from the same x_T.")
+
+st.sidebar.header("Data")
+data = controls.data_controls(default="eight_gaussians")
+if data.name != "eight_gaussians":
+    st.sidebar.caption(f"The exact score of this set is that of a {cache.EXACT_REFERENCE_UI}-point sample "
+                       "(EmpiricalData): it reproduces — memorises — those points.")
+st.sidebar.header("Schedule")
+sched = controls.schedule_controls(default_kind="linear", default_T=1000)
+st.sidebar.header("Sampler A")
+rev_a = controls.sampler_controls(sched.T)
+ab_mode = state.toggle("A/B: compare with a second sampler", "ab", False, where=st.sidebar)
+rev_b = None
+if ab_mode:
+    st.sidebar.header("Sampler B")
+    rev_b = controls.sampler_controls(sched.T, prefix="b_", default="ddim")
+layout.sidebar_footer()
+
+
+def run(rev: cache.ReverseChoice, name: str) -> dict:
+    bar = st.empty()
+
+    def progress(frac: float) -> None:
+        bar.progress(min(frac, 1.0), text=f"Sampling {name}: {rev.label()} … {frac:.0%}")
+    with layout.friendly_errors(f"run {rev.label()}"):
+        out = cache.reverse_run(data, sched, rev, progress=progress)
+    bar.empty()
+    if out["diverged"]:
+        st.warning(f"**{name}: {rev.label()} diverged.** {out['message']} The pictures show the run up to "
+                   "that step.", icon=":material/warning:")
+    return out
+
+
+runs = {"A": (rev_a, run(rev_a, "A"))}
+if rev_b is not None:
+    runs["B"] = (rev_b, run(rev_b, "B"))
+res_a = runs["A"][1]
+K = len(res_a["times"]) - 1  # stored steps after x_T
+
+# --- scrubbing: slider plus one-step buttons, all through session_state["step"] ----------
+if "step" in st.session_state and st.session_state["step"] > K:
+    st.session_state["step"] = K
+
+
+def nudge(d: int) -> None:
+    st.session_state["step"] = int(np.clip(st.session_state.get("step", K) + d, 0, K))
+
+
+c_prev, c_slider, c_next = st.columns([1, 12, 1], vertical_alignment="bottom")
+c_prev.button("◀", on_click=nudge, args=(-1,), help="One step back", key="prev", width="stretch")
+c_next.button("▶", on_click=nudge, args=(1,), help="One step forward", key="next", width="stretch")
+with c_slider:
+    k = state.slider("Step of the reverse run (0 = pure noise x_T)", "step", 0, K, K)
+
+
+def index_for(res: dict, k: int) -> int:
+    """The same fraction of the way through a run with a different number of steps."""
+    n = len(res["times"]) - 1
+    return int(round(k / max(K, 1) * n))
+
+
+def paths(res: dict, i: int) -> np.ndarray:
+    """(N_PATHS, S, 2): the highlighted particles from x_T to step i, at most PATH_POINTS states each."""
+    idx = np.unique(np.linspace(0, i, min(i + 1, PATH_POINTS)).round().astype(int))
+    return np.transpose(np.clip(res["xs"][idx, :N_PATHS], -figures.LIM, figures.LIM), (1, 0, 2))
+
+
+def cloud(res: dict, i: int, title: str, key: str, with_paths: bool = True) -> None:
+    pts = np.clip(res["xs"][i], -figures.LIM, figures.LIM)
+    fig = figures.cloud_snapshot([(res["target"], figures.DATA, "data (target)"), (pts, figures.STATE, "x_t")],
+                                 title, height=520, paths=paths(res, i) if with_paths else None)
+    st.plotly_chart(fig, width="stretch", key=key)
+
+
+cols = st.columns(len(runs), gap="large") if len(runs) > 1 else st.columns(2, gap="large")
+if len(runs) == 1:
+    i = k
+    t = int(res_a["times"][i])
+    with cols[0]:
+        cloud(res_a, i, f"x_t at t = {t} (step {i} of {K})", "rev_xt")
+    with cols[1]:
+        x0 = np.clip(res_a["x0s"][i], -figures.LIM, figures.LIM)
+        st.plotly_chart(figures.cloud_snapshot([(res_a["target"], figures.DATA, "data (target)"),
+                                                (x0, figures.ESTIMATE, "x̂₀")],
+                                               f"x̂₀: the guess of x_0 from x_{t}", height=520),
+                        width="stretch", key="rev_x0")
+else:
+    for col, (name, (rev, res)) in zip(cols, runs.items()):
+        i = index_for(res, k)
+        with col:
+            cloud(res, i, f"{name}: {rev.label()} — t = {int(res['times'][i])}", f"rev_xt_{name}")
+
+# --- quality over the run, and the whole run as a client-side animation -------------------
+left, right = st.columns([1, 1], gap="large")
+with left:
+    series = {}
+    for name, (rev, res) in runs.items():
+        frac = res["sw_index"] / max(len(res["times"]) - 1, 1)
+        series[f"{name}: {rev.label()}"] = (res["sw"], dict(color=figures.STATE if name == "A" else figures.ESTIMATE,
+                                                            width=2.5))
+    x_axis = runs["A"][1]["sw_index"] / max(K, 1)
+    if len(runs) > 1:  # put both on the fraction-of-run axis
+        fig = figures.lines(x_axis, {}, "Sliced Wasserstein distance to the data", "fraction of the run", "SW",
+                            height=380, log_y=True, marker_x=k / max(K, 1))
+        for (label, (y, style)), (name, (rev, res)) in zip(series.items(), runs.items()):
+            fig.add_scatter(x=res["sw_index"] / max(len(res["times"]) - 1, 1), y=y, name=label, line=style)
+    else:
+        fig = figures.lines(x_axis, series, "Sliced Wasserstein distance to the data", "fraction of the run", "SW",
+                            height=380, log_y=True, marker_x=k / max(K, 1))
+    fig.add_hline(y=res_a["sw_floor"], line=dict(color=figures.REF, dash="dot"),
+                  annotation_text="two data samples", annotation_position="bottom left")
+    st.plotly_chart(fig, width="stretch", key="rev_sw")
+    mcols = st.columns(len(runs) + 1)
+    for mc, (name, (rev, res)) in zip(mcols, runs.items()):
+        final = res["sw"][-1] if len(res["sw"]) else float("nan")
+        mc.metric(f"SW to data, {name}", f"{final:.4f}", help="At the end of the run (or where it stopped).")
+    mcols[-1].metric("SW between two data samples", f"{res_a['sw_floor']:.4f}",
+                     help="The best any sampler can show with this many points.")
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def animation(data, sched, rev):
+    res = cache.reverse_run(data, sched, rev)
+    n = len(res["times"])
+    idx = np.unique(np.linspace(0, n - 1, min(n, cache.ANIMATION_FRAMES)).round().astype(int))
+    frames = np.clip(res["xs"][idx, : cache.ANIMATION_POINTS], -figures.LIM, figures.LIM)
+    labels = [f"t = {res['times'][i]}" for i in idx]
+    return figures.animated_cloud(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,
+                                  step_labels=[str(res["times"][i]) for i in idx], height=560)
+
+
+with right:
+    st.plotly_chart(animation(data, sched, rev_a), width="stretch", key="rev_anim")
+    st.caption("Press ▶ Play: the whole run of sampler A, played in the browser.")

@@ -1,0 +1,106 @@
+"""Score & Langevin: the field s_t(x) = ∇log q_t(x), and Langevin dynamics driven by it."""
+import numpy as np
+import streamlit as st
+
+from explorer import figures
+from explorer.ui import cache, controls, layout, state
+
+layout.header(
+    "Score & Langevin",
+    "The **score** s_t(x) = ∇log q_t(x) points toward where noised data are more likely. "
+    "Langevin dynamics follow it with a little noise: "
+    "$x \\leftarrow x + \\alpha\\, s_t(x) + \\sqrt{2\\alpha}\\,\\zeta$. Pick a noise level, a step size α and "
+    "a number of steps, and watch particles settle into q_t — or blow up.")
+
+st.sidebar.header("Data")
+data = controls.data_controls(default="eight_gaussians")
+st.sidebar.header("Schedule")
+sched = controls.schedule_controls(default_kind="linear", default_T=1000)
+layout.sidebar_footer()
+
+with layout.friendly_errors("build this schedule"):
+    sched.build()
+T = sched.T
+
+# --- 1. the field at step t --------------------------------------------------------------
+st.subheader("The score field at step t")
+c_t, c_info = st.columns([3, 2], vertical_alignment="bottom")
+with c_t:
+    t = state.slider("t (noise level)", "score_t", 1, T, min(T, max(1, T // 10)))
+field = cache.score_field_at(data, sched, t)
+with c_info:
+    st.markdown(f"ᾱ_t = **{field['alpha_bar']:.4g}**, noise std √(1−ᾱ_t) = **{np.sqrt(1 - field['alpha_bar']):.3g}**")
+norms = np.linalg.norm(field["score"], axis=-1)
+st.plotly_chart(figures.score_field(field["grid"], field["score"], field["logp"], cache.FIELD_EXTENT,
+                                    f"s_t(x) over log q_t(x) at t = {t}", particles=field["samples"][:500],
+                                    height=620),
+                width="stretch", key="score_field")
+st.caption(f"Arrows are scaled to fit the grid (their true length |s_t| ranges from {norms.min():.2g} to "
+           f"{norms.max():.2g}); the blue shading is log q_t, the red dots are samples of x_t from the forward "
+           "chain. Near the data and at small t the arrows are long: the score grows like 1/(1−ᾱ_t).")
+
+# --- 2. Langevin at a fixed noise level ----------------------------------------------------
+st.subheader("Langevin dynamics at this noise level")
+c1, c2 = st.columns(2)
+alpha = state.choice("Step size α (log scale)", "alpha", controls.ALPHA_GRID, 0.01, where=c1,
+                     widget="select_slider", format_func=controls.beta_label)
+n_steps = state.slider("Number of Langevin steps", "n_steps", 10, 2000, 300, step=10, where=c2)
+lv = cache.langevin_at(data, sched, t, float(alpha), int(n_steps))
+if lv["diverged"]:
+    st.warning(f"**α = {alpha:g} is too large: Langevin diverged.** {lv['message']} "
+               f"For this q_t, steps beyond about 2 × its narrowest variance ≈ {lv['limit']:.3g} are unstable. "
+               "The pictures show the particles up to that step.", icon=":material/warning:")
+elif alpha > lv["limit"]:
+    st.info(f"α = {alpha:g} is above the stability limit ≈ {lv['limit']:.3g} — keep going and it will blow up.")
+left, right = st.columns([3, 2], gap="large")
+with left:
+    last = np.clip(lv["frames"][-1], -cache.FIELD_EXTENT, cache.FIELD_EXTENT)
+    st.plotly_chart(figures.score_field(field["grid"], field["score"], field["logp"], cache.FIELD_EXTENT,
+                                        f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})",
+                                        particles=last, height=560),
+                    width="stretch", key="langevin_final")
+with right:
+    m1, m2 = st.columns(2)
+    m1.metric("Steps run", f"{lv['steps_done']}", help="Stops early if the particles diverge.")
+    m2.metric("Stability limit for α", f"{lv['limit']:.3g}", help="About 2 × the narrowest variance of q_t.")
+    fig = figures.lines(lv["sw_k"], {"SW(particles, q_t samples)": (lv["sw"], dict(color=figures.STATE, width=2.5))},
+                        "Distance to q_t over Langevin steps", "Langevin step", "sliced Wasserstein", height=330,
+                        log_y=True)
+    st.plotly_chart(fig, width="stretch", key="langevin_sw")
+    st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
+               "above the limit the iteration explodes.")
+with st.expander("▶ Play the particles' journey", expanded=False):
+    frames = np.clip(lv["frames"], -figures.LIM, figures.LIM)
+    labels = [f"Langevin step {k}" for k in lv["frame_k"]]
+    st.plotly_chart(figures.animated_cloud(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
+                                           labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560),
+                    width="stretch", key="langevin_anim")
+
+# --- 3. annealed Langevin down the whole schedule --------------------------------------------
+st.subheader("Annealed Langevin: from t = T down to 0")
+st.markdown("One fixed noise level cannot take noise to data: the score is reliable only where q_t has mass. "
+            "Annealing runs Langevin at every level from T down to 1, with α_t shrinking with the noise.")
+a1, a2, a3 = st.columns(3)
+rule = state.choice("Step-size rule", "ann_rule", ["ncsn", "constant"], "ncsn", where=a1,
+                    format_func=controls.RULE_NAMES.get)
+scale = state.choice("ε (ncsn) or α (constant), log scale", "ann_alpha", controls.ALPHA_GRID, 1e-4, where=a2,
+                     widget="select_slider", format_func=controls.beta_label)
+k = state.slider("Steps per noise level", "ann_corrector", 1, 10, 1, where=a3)
+rev = cache.ReverseChoice("langevin", step_rule=rule, alpha=float(scale), n_corrector=int(k))
+bar = st.empty()
+res = cache.reverse_run(data, sched, rev, progress=lambda f: bar.progress(min(f, 1.0), text=f"Annealing… {f:.0%}"))
+bar.empty()
+if res["diverged"]:
+    st.warning(f"**Annealed Langevin diverged.** {res['message']}", icon=":material/warning:")
+p1, p2 = st.columns([3, 2], gap="large")
+with p1:
+    final = np.clip(res["xs"][-1], -figures.LIM, figures.LIM)
+    st.plotly_chart(figures.cloud_snapshot([(res["target"], figures.DATA, "data"),
+                                            (final, figures.STATE, "annealed Langevin samples")],
+                                           f"{rev.label()}: final samples", height=520),
+                    width="stretch", key="annealed_final")
+with p2:
+    st.metric("SW to data", f"{res['sw'][-1]:.4f}" if len(res["sw"]) else "—")
+    st.metric("SW between two data samples", f"{res['sw_floor']:.4f}")
+    st.caption("With the NCSN rule α_t = ε(1−ᾱ_t)/(1−ᾱ₁), the step shrinks with the noise variance, so every "
+               "level gets a step that is stable for it.")
