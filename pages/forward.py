@@ -17,7 +17,6 @@ st.sidebar.header("Data")
 data = controls.data_controls()
 st.sidebar.header("Schedule")
 sched = controls.schedule_controls()
-layout.sidebar_footer()
 
 with layout.friendly_errors("build this schedule"):
     run = cache.forward_run(data, sched)
@@ -84,3 +83,5 @@ with b:
                                   dict(color="#222", dash="dash", width=1.5))},
         "Variance of x_t over time", "t", "Var per coordinate", height=330, marker_x=t),
         width="stretch", key="forward_variance")
+
+layout.footer()

@@ -54,4 +54,5 @@ for i, (page, title, text) in enumerate(PAGES):
 
 st.info(f"Computing on **{layout.device_label()}**. Sampling runs on the GPU when one is present, "
         "otherwise on the CPU.", icon=":material/memory:")
-layout.sidebar_footer()
+
+layout.footer()

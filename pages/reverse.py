@@ -28,7 +28,6 @@ rev_b = None
 if ab_mode:
     st.sidebar.header("Sampler B")
     rev_b = controls.sampler_controls(sched.T, prefix="b_", default="ddim")
-layout.sidebar_footer()
 
 
 def run(rev: cache.ReverseChoice, name: str) -> dict:
@@ -146,3 +145,5 @@ def animation(data, sched, rev):
 with right:
     st.plotly_chart(animation(data, sched, rev_a), width="stretch", key="rev_anim")
     st.caption("Press ▶ Play: the whole run of sampler A, played in the browser.")
+
+layout.footer()

@@ -11,7 +11,7 @@ from explorer.schedules import SCHEDULE_KINDS
 from explorer.ui import cache, controls, layout, state
 
 PURE_NOISE_KL = 0.01  # nats per point: below this, x_T is indistinguishable from N(0, I) in practice
-NEARLY_KL = 0.5
+NEARLY_KL = 0.05
 
 layout.header(
     "Noise schedules",
@@ -32,7 +32,6 @@ b_hi = state.choice("β_end (linear, sigmoid)", "beta_end", controls.BETA_GRID, 
                     widget="select_slider", format_func=controls.beta_label)
 st.sidebar.header("Data for the verdict")
 data = controls.data_controls(n_default=2000)
-layout.sidebar_footer()
 
 PARAMS = {"linear": (("beta_start", b_lo), ("beta_end", b_hi)), "sigmoid": (("beta_start", b_lo), ("beta_end", b_hi)),
           "constant": (("beta", beta),), "geometric": (("beta", beta),), "cosine": ()}
@@ -149,3 +148,5 @@ with tab_c:
     st.caption(f"Recorded noise recovers x_0 to within {rx['err_recorded']:.1e} (rounding). Fresh noise is "
                f"amplified by 1/√ᾱ_T; points beyond ±{figures.LIM} are pinned to the border. "
                f"Two independent data samples are {rx['sw_floor']:.3f} apart.")
+
+layout.footer()

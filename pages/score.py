@@ -16,7 +16,6 @@ st.sidebar.header("Data")
 data = controls.data_controls(default="eight_gaussians")
 st.sidebar.header("Schedule")
 sched = controls.schedule_controls(default_kind="linear", default_T=1000)
-layout.sidebar_footer()
 
 with layout.friendly_errors("build this schedule"):
     sched.build()
@@ -104,3 +103,5 @@ with p2:
     st.metric("SW between two data samples", f"{res['sw_floor']:.4f}")
     st.caption("With the NCSN rule α_t = ε(1−ᾱ_t)/(1−ᾱ₁), the step shrinks with the noise variance, so every "
                "level gets a step that is stable for it.")
+
+layout.footer()

@@ -17,16 +17,23 @@ def device_label() -> str:
     return describe_device(pick_device())
 
 
+_SLOT = "_header_slot"
+
+
 def header(title: str, intro: str) -> None:
+    """Title and introduction, plus a slot where footer() reports unusable link values."""
     st.title(title)
     st.markdown(intro)
-    state.show_url_warnings()
+    st.session_state[_SLOT] = st.container()
 
 
-def sidebar_footer() -> None:
+def footer() -> None:
+    """Sidebar footer (device, sharing hint); warnings about the link go to the header's slot."""
     st.sidebar.divider()
     st.sidebar.caption(f"Computing on **{device_label()}**. Every setting is in the URL: copy it to share "
                        "this exact view.")
+    with st.session_state.pop(_SLOT, st.container()):
+        state.show_url_warnings()
 
 
 @contextlib.contextmanager

@@ -48,6 +48,11 @@ def _number_in(lo, hi, cast):
 def slider(label: str, key: str, lo, hi, default, step=None, where=st, **kw):
     """st.slider bound to session_state[key] and to the URL parameter `key`."""
     cast = int if isinstance(default, int) else float
+    if lo >= hi:  # a one-value range (e.g. t when T = 1): st.slider refuses it, so just say the value
+        st.session_state[key] = lo
+        where.markdown(f"{label}: **{lo}** (the only value when the range is this small)")
+        _publish(key)
+        return lo
     _seed(key, default, _number_in(lo, hi, cast))
     where.slider(label, lo, hi, step=step, key=key, **kw)
     _publish(key)

@@ -1,0 +1,182 @@
+"""Every page through streamlit's AppTest: defaults, slider extremes, URL state, what is shown."""
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "explorer" / "app.py")
+PAGES = ["overview", "forward", "schedules", "reverse", "score"]
+TIMEOUT = 300
+
+
+def open_page(page: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(f"../pages/{page}.py")
+    for k, v in params.items():
+        at.query_params[k] = str(v)
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def values(v) -> np.ndarray:
+    """A plotly data array from the JSON spec: a list, or {"dtype", "bdata"} base64 for numpy arrays."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v, dtype=float)
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return found[0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_by_default(page):
+    at = open_page(page)
+    assert_clean(at)
+    assert at.title and len(charts(at)) >= 2
+    assert not at.get("exception")
+
+
+def test_forward_numbers_match_the_schedule():
+    at = open_page("forward", kind="constant", beta=0.01, T=100, t=50)
+    assert_clean(at)
+    assert float(metric(at, "β_t")) == pytest.approx(0.01)
+    assert float(metric(at, "ᾱ_t")) == pytest.approx(0.99 ** 50, rel=1e-3)
+    measured, theory = float(metric(at, "Var(x_t), measured")), float(metric(at, "Var(x_t), theory"))
+    assert measured == pytest.approx(theory, abs=0.1)  # 2,000 points: SE of a variance ≈ 0.03
+    chain_vs_jump = float(metric(at, "Sliced Wasserstein: chain vs jump"))
+    assert chain_vs_jump < 4 * float(metric(at, "… between two independent jumps")) + 0.02
+    anim = charts(at)[0]
+    assert "constant(beta=0.01), T=100" in anim["layout"]["title"]["text"]
+    assert len(anim["frames"]) == 51 and len(anim["layout"]["sliders"][0]["steps"]) == 51
+
+
+def test_forward_t_slider_indexes_the_stored_trajectory():
+    at = open_page("forward", T=300)
+    snap_before = charts(at)[1]["data"][0]["x"]
+    at.slider(key="t").set_value(300).run()
+    assert_clean(at)
+    assert charts(at)[1]["layout"]["title"]["text"].startswith("t = 300")
+    assert not np.array_equal(values(charts(at)[1]["data"][0]["x"]), values(snap_before))
+    from explorer.schedules import make_schedule
+    assert float(metric(at, "ᾱ_t")) == pytest.approx(make_schedule("linear", 300).alpha_bar_T, rel=1e-3)
+
+
+def test_url_restores_every_setting():
+    at = open_page("reverse", data="rings", n=500, seed=3, kind="cosine", T=60, sampler="ddim", eta=0.5, steps=20)
+    assert_clean(at)
+    assert at.selectbox(key="data").value == "rings"
+    assert at.slider(key="n").value == 500 and at.slider(key="seed").value == 3
+    assert at.selectbox(key="kind").value == "cosine" and at.slider(key="T").value == 60
+    assert at.radio(key="sampler").value == "ddim"
+    assert at.slider(key="eta").value == 0.5 and at.slider(key="steps").value == 20
+    assert at.slider(key="step").max == 20  # 20 DDIM steps stored
+
+
+def test_bad_url_values_fall_back_with_a_warning():
+    at = open_page("forward", T="many", kind="wiggly", n=-5)
+    assert_clean(at)
+    assert at.slider(key="T").value == 1000 and at.selectbox(key="kind").value == "linear"
+    warnings = " ".join(w.value for w in at.warning)
+    assert "'T'" in warnings and "'kind'" in warnings and "'n'" in warnings
+
+
+def test_bad_word_shows_a_message_and_keeps_working():
+    at = open_page("forward", data="word")
+    at.text_input(key="word").set_value("     ").run()
+    assert not at.exception
+    assert any("visible character" in e.value for e in at.error)
+    assert len(charts(at)) >= 2  # the page still draws, with the default word
+
+
+def test_schedules_verdict_and_claims():
+    at = open_page("schedules", kinds="linear,geometric", T=1000, beta=0.02)
+    assert_clean(at)
+    table = at.dataframe[0].value
+    verdict = dict(zip(table["schedule"], table["is x_T pure noise?"]))
+    assert verdict["linear(beta_start=0.0001, beta_end=0.02), T=1000"].startswith("yes")
+    assert verdict["geometric(beta=0.02), T=1000"].startswith("no")
+    assert float(metric(at, "ᾱ_T left by this schedule")) == pytest.approx(0.366, abs=1e-3)
+    assert any("Not constant" in w.value for w in at.warning)
+    sw = [float(m.value) for m in at.metric if m.label == "Sliced Wasserstein to data"]
+    recorded, fresh, scored = sw
+    assert recorded < 0.2 and scored < 0.3 and fresh > 10 * scored
+
+
+def test_schedules_sigma_one_is_constant():
+    at = open_page("schedules", a_sigma0=1.0)
+    assert_clean(at)
+    assert any("constant" in s.value for s in at.success)
+
+
+def test_reverse_ab_mode_runs_both_from_the_same_noise():
+    at = open_page("reverse", T=200, ab=1)
+    assert_clean(at)
+    a, b = float(metric(at, "SW to data, A")), float(metric(at, "SW to data, B"))
+    floor = float(metric(at, "SW between two data samples"))
+    assert a < 3 * floor and b < 3 * floor
+    xa, xb = ([d for d in charts(at)[i]["data"] if d.get("name") == "x_t"][0] for i in (0, 1))
+    assert len(values(xa["x"])) == len(values(xb["x"])) == 2000
+    assert np.isfinite(values(xa["x"])).all() and np.isfinite(values(xb["y"])).all()
+
+
+def test_reverse_step_buttons_scrub():
+    at = open_page("reverse", T=100)
+    assert at.slider(key="step").value == 100
+    at.button(key="prev").click().run()
+    assert at.slider(key="step").value == 99
+    assert "t = 1 " in charts(at)[0]["layout"]["title"]["text"]
+
+
+def test_large_langevin_step_warns_and_names_the_step():
+    at = open_page("score", alpha=1.0, n_steps=100)
+    assert not at.exception
+    warn = " ".join(w.value for w in at.warning)
+    assert "too large" in warn and "Langevin step" in warn
+    assert int(metric(at, "Steps run")) < 100
+
+
+def test_reverse_langevin_divergence_is_explained():
+    at = open_page("reverse", T=200, sampler="langevin", rule="constant", alpha=0.5)
+    assert not at.exception
+    assert any("diverged" in w.value for w in at.warning)
+
+
+def _extremes(at: AppTest):
+    """(kind, key, value) for the min and max of every slider and select_slider on the page."""
+    out = []
+    for s in at.slider:
+        out += [("slider", s.key, s.min), ("slider", s.key, s.max)]
+    for s in at.select_slider:
+        out += [("select_slider", s.key, s.options[0]), ("select_slider", s.key, s.options[-1])]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+def test_every_slider_at_its_extremes(page):
+    at = open_page(page)
+    for kind, key, value in _extremes(at):
+        fresh = open_page(page)
+        widget = getattr(fresh, kind)(key=key)
+        if kind == "select_slider":
+            value = type(widget.value)(value) if not isinstance(value, str) else value
+            value = next(o for o in widget.options if str(o) == str(value))
+            value = float(value) if not isinstance(widget.value, str) else value
+        widget.set_value(value).run()
+        assert not fresh.exception, (page, key, value, [e.message for e in fresh.exception])
+        assert len(charts(fresh)) >= 1, (page, key, value)
