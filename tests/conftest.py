@@ -1,4 +1,6 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))  # tests/stats.py
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # tests/stats.py
+sys.path.insert(0, str(HERE.parent))  # bench.live: the live-app helpers shared with the benchmarks

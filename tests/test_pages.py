@@ -180,3 +180,13 @@ def test_every_slider_at_its_extremes(page):
         widget.set_value(value).run()
         assert not fresh.exception, (page, key, value, [e.message for e in fresh.exception])
         assert len(charts(fresh)) >= 1, (page, key, value)
+
+
+def test_a_new_range_keeps_the_slider_value():
+    """Changing T changes the t slider's range; the chosen t must survive (clamped), not reset."""
+    at = open_page("score", T=1000, score_t=300)
+    at.slider(key="T").set_value(500).run()
+    assert_clean(at)
+    assert at.slider(key="score_t").value == 300
+    at.slider(key="T").set_value(200).run()
+    assert at.slider(key="score_t").value == 200

@@ -54,7 +54,14 @@ def slider(label: str, key: str, lo, hi, default, step=None, where=st, **kw):
         _publish(key)
         return lo
     _seed(key, default, _number_in(lo, hi, cast))
+    shadow = "_range_" + key
+    old = st.session_state.get(shadow)
+    if old is not None and old[:2] != (lo, hi):
+        # a new range makes Streamlit treat the slider as a new widget and forget its value:
+        # carry the last value over, clamped into the new range
+        st.session_state[key] = min(max(old[2], lo), hi)
     where.slider(label, lo, hi, step=step, key=key, **kw)
+    st.session_state[shadow] = (lo, hi, st.session_state[key])
     _publish(key)
     return st.session_state[key]
 

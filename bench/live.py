@@ -1,0 +1,98 @@
+"""A live explorer for browser tests and benchmarks: serve `streamlit run explorer/app.py`
+on a free loopback port and drive it with Playwright in Debian's Chromium."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+FIGURE = ".js-plotly-plot"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(log_path: Path | None = None, env: dict | None = None):
+    """Start the app; yield (base_url, seconds until healthy); stop it afterwards."""
+    port = free_port()
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "explorer" / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            raise RuntimeError("the explorer never became healthy")
+        yield url, time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def slider_input(page, label: str):
+    """The hidden range input of the st.slider / st.select_slider whose label contains `label`."""
+    return page.locator("[data-testid=stSlider]").filter(has_text=label).first.locator("input[type=range]")
+
+
+SIGNATURE_JS = """(i) => { const el = document.querySelectorAll('.js-plotly-plot')[i];
+    if (!el || !el.data) return '';
+    const t = el.layout && el.layout.title ? (el.layout.title.text || '') : '';
+    const s = JSON.stringify(el.data.map(d => [d.x, d.y, d.z]));
+    let h = 5381;
+    for (let k = 0; k < s.length; k++) h = ((h * 33) ^ s.charCodeAt(k)) >>> 0;  // djb2 over all trace data
+    return t + '|' + s.length + '|' + h; }"""
+
+
+def chart_signature(page, index: int = 0) -> str:
+    """Changes whenever chart `index` is redrawn with new data: its title and every trace's ends."""
+    return page.evaluate(SIGNATURE_JS, index)
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished rerunning (no 'running' status widget)."""
+    page.wait_for_timeout(150)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout_ms)
+
+
+def move_slider(page, label: str, keys: list[str], chart_index: int = 0, timeout_ms: int = 60_000) -> float:
+    """Focus a slider, press keys, wait until chart `chart_index` changes; return the seconds it took."""
+    inp = slider_input(page, label)
+    before_value, before_chart = inp.input_value(), chart_signature(page, chart_index)
+    inp.focus()
+    t0 = time.perf_counter()
+    for k in keys:
+        page.keyboard.press(k)
+    page.wait_for_function(f"([i, old]) => ({SIGNATURE_JS})(i) !== old", arg=[chart_index, before_chart],
+                           timeout=timeout_ms)
+    elapsed = time.perf_counter() - t0
+    if inp.input_value() == before_value:
+        raise AssertionError(f"slider {label!r} did not move")
+    return elapsed

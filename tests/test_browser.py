@@ -1,0 +1,68 @@
+"""Real browser: Debian's Chromium through Playwright against `streamlit run explorer/app.py`.
+
+Opens every page, moves its T and β sliders with the keyboard, checks the chart changed and
+no exception is shown, and saves screenshots to screenshots/browser/ (git-ignored).
+"""
+from pathlib import Path
+
+import pytest
+
+from bench.live import CHROMIUM, FIGURE, launch, move_slider, serve_app, slider_input, wait_idle
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")]
+SHOTS = Path(__file__).resolve().parents[1] / "screenshots" / "browser"
+
+# page path -> sliders to move (label, keys); T and β where the page has them
+MOVES = {
+    "": [("Noise level", ["ArrowRight"] * 5)],
+    "forward": [("Number of steps T", ["PageDown"]), ("β_end", ["ArrowRight"])],
+    "schedules": [("Number of steps T", ["PageDown"]), ("β (constant, geometric)", ["ArrowRight"])],
+    "reverse": [("Number of steps T", ["PageDown"]), ("β_end", ["ArrowLeft"])],
+    "score": [("Number of steps T", ["PageDown"]), ("β_end", ["ArrowLeft"])],
+}
+
+
+@pytest.fixture(scope="module")
+def live():
+    from playwright.sync_api import sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serve_app(SHOTS / "server.log") as (url, _), sync_playwright() as p:
+        browser = launch(p)
+        yield url, browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(live):
+    """A fresh browser page, hence a fresh Streamlit session: no state leaks between tests."""
+    url, browser = live
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    yield url, page
+    page.close()
+
+
+@pytest.mark.parametrize("path", list(MOVES))
+def test_page_reacts_to_sliders(browser_page, path):
+    url, page = browser_page
+    page.goto(f"{url}/{path}")
+    page.wait_for_selector(FIGURE, timeout=120_000)
+    wait_idle(page, 120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    for label, keys in MOVES[path]:
+        before = slider_input(page, label).input_value()
+        move_slider(page, label, keys, timeout_ms=120_000)
+        wait_idle(page, 120_000)
+        assert slider_input(page, label).input_value() != before
+        assert page.locator("[data-testid=stException]").count() == 0, f"{path}: exception after moving {label}"
+    page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
+
+
+def test_url_opens_the_same_view(browser_page):
+    url, page = browser_page
+    page.goto(f"{url}/forward?kind=cosine&T=250&t=100")
+    page.wait_for_selector(FIGURE, timeout=120_000)
+    wait_idle(page)
+    assert slider_input(page, "Number of steps T").input_value() == "250"
+    title = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
+    assert "cosine, T=250" in title
