@@ -1,4 +1,10 @@
-"""Streamlit entry point: `streamlit run explorer/app.py` serves the pages in ../pages."""
+"""Streamlit entry point: `streamlit run explorer/app.py` serves the pages in ../pages.
+
+Set DIFFUSION_EXPLORER_TIMING=FILE to append one line per script run, "<page>\t<seconds>":
+the server-side rerun time that bench/pages.py reports.
+"""
+import os
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -16,10 +22,18 @@ PAGE_LIST = [
 
 
 def main() -> None:
+    t0 = time.perf_counter()
     st.set_page_config(page_title="Diffusion Explorer", page_icon=":material/blur_on:", layout="wide")
     pages = [st.Page(str(PAGES / f), title=title, icon=icon, default=(i == 0))
              for i, (f, title, icon) in enumerate(PAGE_LIST) if (PAGES / f).exists()]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    try:
+        page.run()
+    finally:
+        log = os.environ.get("DIFFUSION_EXPLORER_TIMING")
+        if log:
+            with open(log, "a") as f:
+                f.write(f"{page.url_path or 'overview'}\t{time.perf_counter() - t0:.4f}\n")
 
 
 main()

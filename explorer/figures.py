@@ -10,7 +10,6 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 DATA, STATE, CLOSED, ESTIMATE, REF = "#636efa", "#ef553b", "#00a67e", "#ab63fa", "#7f7f7f"
 KIND_COLORS = {"linear": "#636efa", "cosine": "#ef553b", "constant": "#00a67e", "geometric": "#ab63fa",
@@ -18,6 +17,7 @@ KIND_COLORS = {"linear": "#636efa", "cosine": "#ef553b", "constant": "#00a67e", 
 LIM = 4.2  # fixed axis range ±LIM for 2D states: data in ±2 plus N(0, I) noise
 HIST_BINS = np.linspace(-LIM, LIM, 43)
 FONT = dict(size=14)
+STEP_LABEL_EVERY = 10  # animation slider: label every 10th frame so labels do not collide
 DENSITY_RANGE = 12.0  # nats of log-density shown by score-field heat maps
 
 
@@ -36,51 +36,56 @@ def _std_normal_density() -> tuple[np.ndarray, np.ndarray]:
     return g, np.exp(-g ** 2 / 2) / math.sqrt(2 * math.pi)
 
 
-def _marginal_layout(title: str, height: int) -> go.Figure:
-    fig = make_subplots(rows=2, cols=2, column_widths=[0.8, 0.2], row_heights=[0.2, 0.8],
-                        shared_xaxes="columns", shared_yaxes="rows",
-                        horizontal_spacing=0.02, vertical_spacing=0.02)
-    fig.update_layout(title=title, height=height, font=FONT, margin=dict(l=40, r=20, t=60, b=40),
-                      showlegend=True, legend=dict(orientation="h", y=-0.08, x=0), bargap=0,
-                      plot_bgcolor="white")
-    fig.update_xaxes(range=[-LIM, LIM], row=2, col=1, title_text="x₁", gridcolor="#eee", zeroline=False)
-    fig.update_yaxes(range=[-LIM, LIM], row=2, col=1, title_text="x₂", gridcolor="#eee", zeroline=False,
-                     scaleanchor="x3", scaleratio=1)
-    fig.update_yaxes(range=[0, 1.2], row=1, col=1, showticklabels=False, gridcolor="#eee")
-    fig.update_xaxes(range=[0, 1.2], row=2, col=2, showticklabels=False, gridcolor="#eee")
-    return fig
+# Axis layout of a cloud with marginals, as plain dicts (building through make_subplots and
+# add_trace(row=, col=) costs ~40 ms a figure; one go.Figure(dict) costs ~1 ms):
+# x/y the scatter, x2/y2 the histogram of x₁ on top, x3/y3 the histogram of x₂ on the right.
+SCATTER_AXES, TOP_AXES, RIGHT_AXES = dict(xaxis="x", yaxis="y"), dict(xaxis="x2", yaxis="y2"), \
+    dict(xaxis="x3", yaxis="y3")
+MAIN_DOMAIN, MARGIN_DOMAIN = [0.0, 0.79], [0.81, 1.0]
 
 
-def _add_reference(fig: go.Figure) -> None:
+def _marginal_layout(title: str, height: int) -> dict:
+    grid = dict(gridcolor="#eee", zeroline=False)
+    return dict(
+        title=dict(text=title), height=height, font=FONT, margin=dict(l=40, r=20, t=60, b=40),
+        showlegend=True, legend=dict(orientation="h", y=-0.08, x=0), bargap=0, barmode="overlay",
+        plot_bgcolor="white",
+        xaxis=dict(domain=MAIN_DOMAIN, range=[-LIM, LIM], title=dict(text="x₁"), **grid),
+        yaxis=dict(domain=MAIN_DOMAIN, range=[-LIM, LIM], title=dict(text="x₂"), scaleanchor="x", scaleratio=1,
+                   **grid),
+        xaxis2=dict(domain=MAIN_DOMAIN, matches="x", showticklabels=False, **grid),
+        yaxis2=dict(domain=MARGIN_DOMAIN, range=[0, 1.2], showticklabels=False, **grid),
+        xaxis3=dict(domain=MARGIN_DOMAIN, range=[0, 1.2], showticklabels=False, **grid),
+        yaxis3=dict(domain=MAIN_DOMAIN, matches="y", showticklabels=False, **grid),
+    )
+
+
+def _reference_traces() -> list[dict]:
     """N(0, I): 1σ and 2σ circles in the scatter, the density on both marginals."""
-    for r, name in ((1.0, "N(0, I): 1σ, 2σ"), (2.0, None)):
+    out = []
+    for r, name in ((1.0, "N(0, I): 1σ, 2σ"), (2.0, "")):
         cx, cy = _circle(r)
-        fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", line=dict(color=REF, dash="dot", width=1.5),
-                                 name=name or "", showlegend=name is not None, hoverinfo="skip",
-                                 legendgroup="ref"), row=2, col=1)
+        out.append(dict(type="scatter", x=cx, y=cy, mode="lines", line=dict(color=REF, dash="dot", width=1.5),
+                        name=name, showlegend=bool(name), hoverinfo="skip", legendgroup="ref", **SCATTER_AXES))
     g, p = _std_normal_density()
-    fig.add_trace(go.Scatter(x=g, y=p, mode="lines", line=dict(color=REF, dash="dot"), showlegend=False,
-                             hoverinfo="skip"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=p, y=g, mode="lines", line=dict(color=REF, dash="dot"), showlegend=False,
-                             hoverinfo="skip"), row=2, col=2)
+    out.append(dict(type="scatter", x=g, y=p, mode="lines", line=dict(color=REF, dash="dot"), showlegend=False,
+                    hoverinfo="skip", **TOP_AXES))
+    out.append(dict(type="scatter", x=p, y=g, mode="lines", line=dict(color=REF, dash="dot"), showlegend=False,
+                    hoverinfo="skip", **RIGHT_AXES))
+    return out
 
 
-def _state_traces(x: np.ndarray, color: str, name: str) -> list:
+def _state_traces(x: np.ndarray, color: str, name: str) -> list[dict]:
     """Scatter of x (N, 2) and its two marginal densities as bar traces."""
     centers = (HIST_BINS[:-1] + HIST_BINS[1:]) / 2
     return [
-        go.Scatter(x=x[:, 0], y=x[:, 1], mode="markers", marker=dict(size=3.5, color=color, opacity=0.6),
-                   name=name),
-        go.Bar(x=centers, y=_hist(x[:, 0]), marker_color=color, opacity=0.55, showlegend=False,
-               hoverinfo="skip"),
-        go.Bar(y=centers, x=_hist(x[:, 1]), orientation="h", marker_color=color, opacity=0.55,
-               showlegend=False, hoverinfo="skip"),
+        dict(type="scatter", x=x[:, 0], y=x[:, 1], mode="markers", marker=dict(size=3.5, color=color, opacity=0.6),
+             name=name, **SCATTER_AXES),
+        dict(type="bar", x=centers, y=_hist(x[:, 0]), marker=dict(color=color), opacity=0.55, showlegend=False,
+             hoverinfo="skip", **TOP_AXES),
+        dict(type="bar", y=centers, x=_hist(x[:, 1]), orientation="h", marker=dict(color=color), opacity=0.55,
+             showlegend=False, hoverinfo="skip", **RIGHT_AXES),
     ]
-
-
-def _place(fig: go.Figure, traces: list) -> None:
-    for trace, (r, c) in zip(traces, [(2, 1), (1, 1), (2, 2)]):
-        fig.add_trace(trace, row=r, col=c)
 
 
 def animated_cloud(frames: np.ndarray, times: Sequence[int], title: str, labels: Sequence[str] | None = None,
@@ -92,32 +97,30 @@ def animated_cloud(frames: np.ndarray, times: Sequence[int], title: str, labels:
     Axes are fixed so nothing jumps between frames.
     """
     labels = list(labels) if labels is not None else [f"t = {t}" for t in times]
-    fig = _marginal_layout(title, height)
-    _place(fig, _state_traces(frames[0], color, name))  # traces 0, 1, 2 are animated
-    _add_reference(fig)
-    fig.frames = [go.Frame(data=_state_traces(f, color, name), traces=[0, 1, 2], name=str(i),
-                           layout=go.Layout(title_text=f"{title} — {lab}"))
-                  for i, (f, lab) in enumerate(zip(frames, labels))]
+    step_labels = list(step_labels) if step_labels is not None else [str(t) for t in times]
+    layout = _marginal_layout(f"{title} — {labels[0]}", height)
     anim = dict(frame=dict(duration=120, redraw=False), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
-    fig.update_layout(
-        title_text=f"{title} — {labels[0]}",
+    jump = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    layout.update(
         showlegend=False,
         margin=dict(l=40, r=20, t=60, b=120),
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.17, xanchor="left", yanchor="top",
                           showactive=False, pad=dict(r=4, t=0),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, anim]),
-                                   dict(label="⏸ Pause", method="animate",
-                                        args=[[None], dict(frame=dict(duration=0, redraw=False),
-                                                           mode="immediate", transition=dict(duration=0))])])],
+                                   dict(label="⏸ Pause", method="animate", args=[[None], jump])])],
         sliders=[dict(active=0, x=0.0, len=1.0, y=-0.06, yanchor="top", pad=dict(t=0, b=0),
                       currentvalue=dict(visible=False),
-                      steps=[dict(method="animate", label=lab,
-                                  args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
-                                                       transition=dict(duration=0))])
-                             for i, lab in enumerate(step_labels or [str(t) for t in times])])],
+                      steps=[dict(method="animate", label=lab if i % STEP_LABEL_EVERY == 0 else "",
+                                  args=[[str(i)], jump])
+                             for i, lab in enumerate(step_labels)])],
     )
-    return fig
+    # traces 0, 1, 2 are animated; the reference traces stay put
+    spec = dict(data=_state_traces(frames[0], color, name) + _reference_traces(), layout=layout,
+                frames=[dict(data=_state_traces(f, color, name), traces=[0, 1, 2], name=str(i),
+                             layout=dict(title=dict(text=f"{title} — {lab}")))
+                        for i, (f, lab) in enumerate(zip(frames, labels))])
+    return go.Figure(spec)
 
 
 def cloud_snapshot(layers: Sequence[tuple[np.ndarray, str, str]], title: str, height: int = 560,
@@ -126,66 +129,73 @@ def cloud_snapshot(layers: Sequence[tuple[np.ndarray, str, str]], title: str, he
 
     paths (K, S, 2), if given, are drawn as lines: trajectories of highlighted particles.
     """
-    fig = _marginal_layout(title, height)
-    for pts, color, name in layers:
-        _place(fig, _state_traces(pts, color, name))
-    _add_reference(fig)
-    if paths is not None:
-        for k, p in enumerate(paths):
-            fig.add_trace(go.Scatter(x=p[:, 0], y=p[:, 1], mode="lines", line=dict(width=1, color="#222"),
-                                     opacity=0.45, name="particle paths", legendgroup="paths",
-                                     showlegend=k == 0, hoverinfo="skip"), row=2, col=1)
-            fig.add_trace(go.Scatter(x=p[-1:, 0], y=p[-1:, 1], mode="markers",
-                                     marker=dict(size=7, color="#222", symbol="x"), showlegend=False,
-                                     hoverinfo="skip"), row=2, col=1)
-    fig.update_layout(barmode="overlay")
-    return fig
+    data = [tr for pts, color, name in layers for tr in _state_traces(pts, color, name)] + _reference_traces()
+    if paths is not None and len(paths):
+        # all paths in one trace, separated by gaps: one legend entry, one cheap trace
+        gap = np.full((len(paths), 1, 2), np.nan)
+        joined = np.concatenate([paths, gap], axis=1).reshape(-1, 2)
+        data.append(dict(type="scatter", x=joined[:, 0], y=joined[:, 1], mode="lines", connectgaps=False,
+                         line=dict(width=1, color="#222"), opacity=0.45, name="particle paths",
+                         hoverinfo="skip", **SCATTER_AXES))
+        data.append(dict(type="scatter", x=paths[:, -1, 0], y=paths[:, -1, 1], mode="markers",
+                         marker=dict(size=7, color="#222", symbol="x"), showlegend=False, hoverinfo="skip",
+                         **SCATTER_AXES))
+    return go.Figure(dict(data=data, layout=_marginal_layout(title, height)))
 
 
-def schedule_panels(curves: dict[str, dict[str, np.ndarray]], height: int = 620) -> go.Figure:
-    """β_t, ᾱ_t, signal vs noise std, log-SNR against t/T for several schedules.
+def schedule_panels(curves: dict[str, dict[str, np.ndarray]], height: int = 640) -> go.Figure:
+    """β_t, ᾱ_t, signal vs noise std, log-SNR against t/T for several schedules (a 2 × 2 grid).
 
-    curves: label -> {"u": t/T, "beta", "alpha_bar", "signal", "noise", "log_snr"} (t = 1..T).
+    curves: label -> {"u": t/T, "beta", "alpha_bar", "signal", "noise", "log_snr"} (t = 1..T), and
+    optionally "color".
     """
-    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.09, vertical_spacing=0.2,
-                        subplot_titles=("β_t (log scale)", "ᾱ_t", "signal √ᾱ_t (solid) vs noise √(1−ᾱ_t) (dashed)",
-                                        "log-SNR = log ᾱ_t/(1−ᾱ_t)"))
+    cols, rows = ([0.0, 0.45], [0.55, 1.0]), ([0.6, 1.0], [0.0, 0.36])
+    titles = ("β_t (log scale)", "ᾱ_t", "signal √ᾱ_t (solid) and noise √(1−ᾱ_t) (dashed)",
+              "log-SNR = log ᾱ_t/(1−ᾱ_t)")
+    layout = dict(height=height, font=FONT, margin=dict(l=50, r=20, t=40, b=50), plot_bgcolor="white",
+                  legend=dict(orientation="h", y=-0.14), annotations=[])
+    for k in range(4):
+        sfx = "" if k == 0 else str(k + 1)
+        xd, yd = cols[k % 2], rows[k // 2]
+        layout[f"xaxis{sfx}"] = dict(domain=xd, range=[0, 1], anchor=f"y{sfx}", gridcolor="#eee",
+                                     title=dict(text="t / T", standoff=4))
+        layout[f"yaxis{sfx}"] = dict(domain=yd, anchor=f"x{sfx}", gridcolor="#eee")
+        layout["annotations"].append(dict(text=titles[k], x=sum(xd) / 2, y=yd[1] + 0.02, xref="paper",
+                                          yref="paper", showarrow=False, xanchor="center", yanchor="bottom",
+                                          font=dict(size=14)))
+    layout["yaxis"].update(type="log", exponentformat="power")
+    layout["yaxis2"].update(range=[-0.03, 1.03])
+    layout["yaxis3"].update(range=[-0.03, 1.03])
     palette = list(KIND_COLORS.values()) + ["#19d3f3", "#ff6692", "#b6e880"]
+    data = []
     for i, (label, c) in enumerate(curves.items()):
-        col = c.get("color", palette[i % len(palette)])
-        kw = dict(legendgroup=label, line=dict(color=col, width=2.2))
-        fig.add_trace(go.Scatter(x=c["u"], y=c["beta"], name=label, **kw), row=1, col=1)
-        fig.add_trace(go.Scatter(x=c["u"], y=c["alpha_bar"], name=label, showlegend=False, **kw), row=1, col=2)
-        fig.add_trace(go.Scatter(x=c["u"], y=c["signal"], name=label, showlegend=False, **kw), row=2, col=1)
-        fig.add_trace(go.Scatter(x=c["u"], y=c["noise"], name=label, showlegend=False,
-                                 legendgroup=label, line=dict(color=col, width=2.2, dash="dash")), row=2, col=1)
-        fig.add_trace(go.Scatter(x=c["u"], y=np.clip(c["log_snr"], -25, 25), name=label, showlegend=False,
-                                 **kw), row=2, col=2)
-    fig.update_yaxes(type="log", row=1, col=1, exponentformat="power")
-    fig.update_yaxes(range=[-0.03, 1.03], row=1, col=2)
-    fig.update_yaxes(range=[-0.03, 1.03], row=2, col=1)
-    fig.update_xaxes(title_text="t / T", range=[0, 1])
-    fig.update_layout(height=height, font=FONT, margin=dict(l=50, r=20, t=50, b=50),
-                      legend=dict(orientation="h", y=-0.16), plot_bgcolor="white")
-    fig.update_xaxes(gridcolor="#eee")
-    fig.update_yaxes(gridcolor="#eee")
-    return fig
+        col = c.get("color") or palette[i % len(palette)]
+        line = dict(color=col, width=2.2)
+        common = dict(type="scatter", x=c["u"], mode="lines", legendgroup=label, name=label)
+        data += [dict(common, y=c["beta"], line=line, xaxis="x", yaxis="y"),
+                 dict(common, y=c["alpha_bar"], line=line, showlegend=False, xaxis="x2", yaxis="y2"),
+                 dict(common, y=c["signal"], line=line, showlegend=False, xaxis="x3", yaxis="y3"),
+                 dict(common, y=c["noise"], line=dict(line, dash="dash"), showlegend=False, xaxis="x3", yaxis="y3"),
+                 dict(common, y=np.clip(c["log_snr"], -25, 25), line=line, showlegend=False, xaxis="x4",
+                      yaxis="y4")]
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str, x_title: str,
           y_title: str, height: int = 360, log_y: bool = False, marker_x: float | None = None) -> go.Figure:
-    """Simple line chart; series: name -> (y, plotly line style dict)."""
-    fig = go.Figure()
+    """Simple line chart; series: name -> (y, plotly line style dict, may hold "mode")."""
+    data = []
     for name, (y, style) in series.items():
-        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode=style.pop("mode", "lines"), line=style))
-    if marker_x is not None:
-        fig.add_vline(x=marker_x, line=dict(color="#444", dash="dot", width=1))
-    fig.update_layout(title=title, height=height, font=FONT, margin=dict(l=50, r=20, t=50, b=40),
-                      xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white",
-                      legend=dict(orientation="h", y=-0.25))
-    fig.update_xaxes(gridcolor="#eee")
-    fig.update_yaxes(gridcolor="#eee", type="log" if log_y else "linear", dtick="D2" if log_y else None)
-    return fig
+        style = dict(style)
+        data.append(dict(type="scatter", x=x, y=y, name=name, mode=style.pop("mode", "lines"), line=style))
+    shapes = [] if marker_x is None else [dict(type="line", x0=marker_x, x1=marker_x, yref="paper", y0=0, y1=1,
+                                               line=dict(color="#444", dash="dot", width=1))]
+    layout = dict(title=dict(text=title), height=height, font=FONT, margin=dict(l=50, r=20, t=50, b=40),
+                  xaxis=dict(title=dict(text=x_title), gridcolor="#eee"), plot_bgcolor="white",
+                  yaxis=dict(title=dict(text=y_title), gridcolor="#eee", type="log" if log_y else "linear",
+                             dtick="D2" if log_y else None),
+                  legend=dict(orientation="h", y=-0.25), shapes=shapes)
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, extent: float, title: str,

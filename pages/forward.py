@@ -33,55 +33,64 @@ def animation(data: controls.DataChoice, sched: controls.ScheduleChoice):
 
 
 T = sched.T
+ts = np.arange(T + 1)
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.plotly_chart(animation(data, sched), width="stretch", key="forward_animation")
     if data.n > cache.ANIMATION_POINTS:
         st.caption(f"The animation draws the first {cache.ANIMATION_POINTS} of {data.n} points; "
                    "the inspection below uses them all.")
-
 with right:
-    t = state.slider("t: the step to inspect", "t", 0, T, min(T, max(T // 4, 1)))
-    beta_t, ab = float(run["beta"][t]), float(run["alpha_bar"][t])
-    var_theory = 1 + (run["sigma0_sq"] - 1) * ab
-    st.markdown("**One step** (DDPM eq. 2) and **the jump from x₀** (DDPM eq. 4), with this t's numbers:")
-    one_step = (rf"x_{{{t}}} &= {math.sqrt(1 - beta_t):.4f}\,x_{{{t - 1}}} + {math.sqrt(beta_t):.4f}\,\eta_{{{t}}}"
-                if t else r"x_0 &= \text{the data}")
-    st.latex(rf"""\begin{{aligned}}{one_step} \\
-        x_{{{t}}} &= \sqrt{{\bar\alpha_{{{t}}}}}\,x_0 + \sqrt{{1-\bar\alpha_{{{t}}}}}\,\varepsilon \\
-        &= {math.sqrt(ab):.4f}\,x_0 + {math.sqrt(1 - ab):.4f}\,\varepsilon \end{{aligned}}""")
-    c1, c2 = st.columns(2)
-    c1.metric("β_t", f"{beta_t:.4g}")
-    c2.metric("ᾱ_t", f"{ab:.4g}")
-    c1.metric("signal √ᾱ_t", f"{math.sqrt(ab):.4f}")
-    c2.metric("noise √(1−ᾱ_t)", f"{math.sqrt(1 - ab):.4f}")
-    c1.metric("Var(x_t), measured", f"{run['var'][t]:.4f}")
-    c2.metric("Var(x_t), theory", f"{var_theory:.4f}",
-              help=f"1 + (σ₀² − 1)ᾱ_t with the data's variance σ₀² = {run['sigma0_sq']:.4f} per coordinate.")
-    st.caption("Var(x_t) is the per-coordinate variance over all points. It equals "
-               "1 + (σ₀² − 1)ᾱ_t for *any* schedule, so it is constant only when σ₀² = 1.")
-
-jump = cache.closed_form_at(data, sched, t)
-a, b = st.columns([3, 2], gap="large")
-with a:
-    chain_t = run["traj"][t]
-    fig = figures.cloud_snapshot([(chain_t, figures.STATE, f"chain x_{t} (step by step)"),
-                                  (jump["jump"], figures.CLOSED, f"jump x_{t} (closed form)")],
-                                 f"t = {t}: the chain and the closed-form jump")
-    st.plotly_chart(fig, width="stretch", key="forward_snapshot")
-with b:
-    st.metric("Sliced Wasserstein: chain vs jump", f"{jump['sw_chain_vs_jump']:.4f}",
-              help="Distance between the two point clouds at this t.")
-    st.metric("… between two independent jumps", f"{jump['sw_floor']:.4f}",
-              help="What sampling noise alone gives with this many points: the chain should be no further.")
-    st.caption("The step-by-step chain and the one-jump closed form are the same distribution: "
-               "their distance stays at the level of two independent draws.")
-    ts = np.arange(T + 1)
     st.plotly_chart(figures.lines(
         ts, {"measured Var(x_t)": (run["var"], dict(color=figures.STATE, width=2.5)),
              "1 + (σ₀² − 1)ᾱ_t": (1 + (run["sigma0_sq"] - 1) * run["alpha_bar"],
                                   dict(color="#222", dash="dash", width=1.5))},
-        "Variance of x_t over time", "t", "Var per coordinate", height=330, marker_x=t),
+        "Variance of x_t over time", "t", "Var per coordinate", height=330),
         width="stretch", key="forward_variance")
+    st.caption(f"Var(x_t) is the per-coordinate variance over all points; the data have σ₀² = "
+               f"{run['sigma0_sq']:.3f}. It equals 1 + (σ₀² − 1)ᾱ_t for *any* schedule, so it is constant "
+               "only when σ₀² = 1.")
+    c1, c2 = st.columns(2)
+    c1.metric("ᾱ_T", f"{run['alpha_bar'][-1]:.3g}", help="Signal power left at the last step.")
+    c2.metric("Var(x_T), measured", f"{run['var'][-1]:.3f}")
+
+
+@layout.live_fragment
+def inspect_step() -> None:
+    """Everything that depends on the inspected step t: moving t reruns only this part."""
+    st.subheader("One step in detail")
+    t = state.slider("t: the step to inspect", "t", 0, T, min(T, max(T // 4, 1)))
+    beta_t, ab = float(run["beta"][t]), float(run["alpha_bar"][t])
+    jump = cache.closed_form_at(data, sched, t)
+    a, b = st.columns([3, 2], gap="large")
+    with a:
+        fig = figures.cloud_snapshot([(run["traj"][t], figures.STATE, f"chain x_{t} (step by step)"),
+                                      (jump["jump"], figures.CLOSED, f"jump x_{t} (closed form)")],
+                                     f"t = {t}: the chain and the closed-form jump")
+        st.plotly_chart(fig, width="stretch", key="forward_snapshot")
+    with b:
+        st.markdown("**One step** (DDPM eq. 2) and **the jump from x₀** (DDPM eq. 4), with this t's numbers:")
+        one_step = (rf"x_{{{t}}} &= {math.sqrt(1 - beta_t):.4f}\,x_{{{t - 1}}} + {math.sqrt(beta_t):.4f}\,\eta_{{{t}}}"
+                    if t else r"x_0 &= \text{the data}")
+        st.latex(rf"""\begin{{aligned}}{one_step} \\
+            x_{{{t}}} &= \sqrt{{\bar\alpha_{{{t}}}}}\,x_0 + \sqrt{{1-\bar\alpha_{{{t}}}}}\,\varepsilon \\
+            &= {math.sqrt(ab):.4f}\,x_0 + {math.sqrt(1 - ab):.4f}\,\varepsilon \end{{aligned}}""")
+        c1, c2 = st.columns(2)
+        c1.metric("β_t", f"{beta_t:.4g}")
+        c2.metric("ᾱ_t", f"{ab:.4g}")
+        c1.metric("signal √ᾱ_t", f"{math.sqrt(ab):.4f}")
+        c2.metric("noise √(1−ᾱ_t)", f"{math.sqrt(1 - ab):.4f}")
+        c1.metric("Var(x_t), measured", f"{run['var'][t]:.4f}")
+        c2.metric("Var(x_t), theory", f"{1 + (run['sigma0_sq'] - 1) * ab:.4f}",
+                  help=f"1 + (σ₀² − 1)ᾱ_t with the data's variance σ₀² = {run['sigma0_sq']:.4f} per coordinate.")
+        c1.metric("Sliced Wasserstein: chain vs jump", f"{jump['sw_chain_vs_jump']:.4f}",
+                  help="Distance between the two point clouds at this t.")
+        c2.metric("… between two independent jumps", f"{jump['sw_floor']:.4f}",
+                  help="What sampling noise alone gives with this many points: the chain should be no further.")
+        st.caption("The step-by-step chain and the one-jump closed form are the same distribution: "
+                   "their distance stays at the level of two independent draws.")
+
+
+inspect_step()
 
 layout.footer()

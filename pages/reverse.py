@@ -50,22 +50,6 @@ if rev_b is not None:
 res_a = runs["A"][1]
 K = len(res_a["times"]) - 1  # stored steps after x_T
 
-# --- scrubbing: slider plus one-step buttons, all through session_state["step"] ----------
-if "step" in st.session_state and st.session_state["step"] > K:
-    st.session_state["step"] = K
-
-
-def nudge(d: int) -> None:
-    st.session_state["step"] = int(np.clip(st.session_state.get("step", K) + d, 0, K))
-
-
-c_prev, c_slider, c_next = st.columns([1, 12, 1], vertical_alignment="bottom")
-c_prev.button("◀", on_click=nudge, args=(-1,), help="One step back", key="prev", width="stretch")
-c_next.button("▶", on_click=nudge, args=(1,), help="One step forward", key="next", width="stretch")
-with c_slider:
-    k = state.slider("Step of the reverse run (0 = pure noise x_T)", "step", 0, K, K)
-
-
 def index_for(res: dict, k: int) -> int:
     """The same fraction of the way through a run with a different number of steps."""
     n = len(res["times"]) - 1
@@ -78,57 +62,66 @@ def paths(res: dict, i: int) -> np.ndarray:
     return np.transpose(np.clip(res["xs"][idx, :N_PATHS], -figures.LIM, figures.LIM), (1, 0, 2))
 
 
-def cloud(res: dict, i: int, title: str, key: str, with_paths: bool = True) -> None:
+def cloud(res: dict, i: int, title: str, key: str) -> None:
     pts = np.clip(res["xs"][i], -figures.LIM, figures.LIM)
     fig = figures.cloud_snapshot([(res["target"], figures.DATA, "data (target)"), (pts, figures.STATE, "x_t")],
-                                 title, height=520, paths=paths(res, i) if with_paths else None)
+                                 title, height=520, paths=paths(res, i))
     st.plotly_chart(fig, width="stretch", key=key)
 
 
-cols = st.columns(len(runs), gap="large") if len(runs) > 1 else st.columns(2, gap="large")
-if len(runs) == 1:
-    i = k
-    t = int(res_a["times"][i])
-    with cols[0]:
-        cloud(res_a, i, f"x_t at t = {t} (step {i} of {K})", "rev_xt")
-    with cols[1]:
-        x0 = np.clip(res_a["x0s"][i], -figures.LIM, figures.LIM)
-        st.plotly_chart(figures.cloud_snapshot([(res_a["target"], figures.DATA, "data (target)"),
-                                                (x0, figures.ESTIMATE, "x̂₀")],
-                                               f"x̂₀: the guess of x_0 from x_{t}", height=520),
-                        width="stretch", key="rev_x0")
-else:
-    for col, (name, (rev, res)) in zip(cols, runs.items()):
-        i = index_for(res, k)
-        with col:
-            cloud(res, i, f"{name}: {rev.label()} — t = {int(res['times'][i])}", f"rev_xt_{name}")
+def nudge(d: int) -> None:
+    st.session_state["step"] = int(np.clip(st.session_state.get("step", K) + d, 0, K))
 
-# --- quality over the run, and the whole run as a client-side animation -------------------
-left, right = st.columns([1, 1], gap="large")
-with left:
-    series = {}
+
+def sw_chart(k: int) -> None:
+    fig = figures.lines(res_a["sw_index"] / max(K, 1), {}, "Sliced Wasserstein distance to the data",
+                        "fraction of the run", "SW", height=380, log_y=True, marker_x=k / max(K, 1))
     for name, (rev, res) in runs.items():
-        frac = res["sw_index"] / max(len(res["times"]) - 1, 1)
-        series[f"{name}: {rev.label()}"] = (res["sw"], dict(color=figures.STATE if name == "A" else figures.ESTIMATE,
-                                                            width=2.5))
-    x_axis = runs["A"][1]["sw_index"] / max(K, 1)
-    if len(runs) > 1:  # put both on the fraction-of-run axis
-        fig = figures.lines(x_axis, {}, "Sliced Wasserstein distance to the data", "fraction of the run", "SW",
-                            height=380, log_y=True, marker_x=k / max(K, 1))
-        for (label, (y, style)), (name, (rev, res)) in zip(series.items(), runs.items()):
-            fig.add_scatter(x=res["sw_index"] / max(len(res["times"]) - 1, 1), y=y, name=label, line=style)
-    else:
-        fig = figures.lines(x_axis, series, "Sliced Wasserstein distance to the data", "fraction of the run", "SW",
-                            height=380, log_y=True, marker_x=k / max(K, 1))
+        fig.add_scatter(x=res["sw_index"] / max(len(res["times"]) - 1, 1), y=res["sw"], name=f"{name}: {rev.label()}",
+                        line=dict(color=figures.STATE if name == "A" else figures.ESTIMATE, width=2.5))
     fig.add_hline(y=res_a["sw_floor"], line=dict(color=figures.REF, dash="dot"),
-                  annotation_text="two data samples", annotation_position="bottom left")
+                  annotation_text="two data samples", annotation_position="bottom right")
     st.plotly_chart(fig, width="stretch", key="rev_sw")
-    mcols = st.columns(len(runs) + 1)
-    for mc, (name, (rev, res)) in zip(mcols, runs.items()):
-        final = res["sw"][-1] if len(res["sw"]) else float("nan")
-        mc.metric(f"SW to data, {name}", f"{final:.4f}", help="At the end of the run (or where it stopped).")
-    mcols[-1].metric("SW between two data samples", f"{res_a['sw_floor']:.4f}",
-                     help="The best any sampler can show with this many points.")
+
+
+@layout.live_fragment
+def scrub() -> None:
+    """The stored steps, one at a time: moving the step reruns only this part of the page."""
+    if st.session_state.get("step", 0) > K:
+        st.session_state["step"] = K
+    c_prev, c_slider, c_next = st.columns([1, 12, 1], vertical_alignment="bottom")
+    c_prev.button("◀", on_click=nudge, args=(-1,), help="One step back", key="prev", width="stretch")
+    c_next.button("▶", on_click=nudge, args=(1,), help="One step forward", key="next", width="stretch")
+    with c_slider:
+        k = state.slider("Step of the reverse run (0 = pure noise x_T)", "step", 0, K, K)
+    cols = st.columns(2, gap="large")
+    if len(runs) == 1:
+        t = int(res_a["times"][k])
+        with cols[0]:
+            cloud(res_a, k, f"x_t at t = {t} (step {k} of {K})", "rev_xt")
+        with cols[1]:
+            x0 = np.clip(res_a["x0s"][k], -figures.LIM, figures.LIM)
+            st.plotly_chart(figures.cloud_snapshot([(res_a["target"], figures.DATA, "data (target)"),
+                                                    (x0, figures.ESTIMATE, "x̂₀")],
+                                                   f"x̂₀: the guess of x_0 from x_{t}", height=520),
+                            width="stretch", key="rev_x0")
+    else:
+        for col, (name, (rev, res)) in zip(cols, runs.items()):
+            i = index_for(res, k)
+            with col:
+                cloud(res, i, f"{name}: {rev.label()} — t = {int(res['times'][i])}", f"rev_xt_{name}")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        sw_chart(k)
+    with right:
+        for name, (rev, res) in runs.items():
+            final = res["sw"][-1] if len(res["sw"]) else float("nan")
+            st.metric(f"SW to data, {name}", f"{final:.4f}", help="At the end of the run (or where it stopped).")
+        st.metric("SW between two data samples", f"{res_a['sw_floor']:.4f}",
+                  help="The best any sampler can show with this many points.")
+
+
+scrub()
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -142,8 +135,12 @@ def animation(data, sched, rev):
                                   step_labels=[str(res["times"][i]) for i in idx], height=560)
 
 
-with right:
+st.subheader("The whole run, played in the browser")
+a_col, c_col = st.columns([3, 2], gap="large")
+with a_col:
     st.plotly_chart(animation(data, sched, rev_a), width="stretch", key="rev_anim")
-    st.caption("Press ▶ Play: the whole run of sampler A, played in the browser.")
+with c_col:
+    st.caption("Press ▶ Play to watch sampler A carry the noise to the data, frame by frame, "
+               "without asking the server again. The slider under the chart jumps to any stored step.")
 
 layout.footer()

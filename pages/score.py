@@ -21,59 +21,82 @@ with layout.friendly_errors("build this schedule"):
     sched.build()
 T = sched.T
 
-# --- 1. the field at step t --------------------------------------------------------------
-st.subheader("The score field at step t")
-c_t, c_info = st.columns([3, 2], vertical_alignment="bottom")
-with c_t:
-    t = state.slider("t (noise level)", "score_t", 1, T, min(T, max(1, T // 10)))
-field = cache.score_field_at(data, sched, t)
-with c_info:
-    st.markdown(f"ᾱ_t = **{field['alpha_bar']:.4g}**, noise std √(1−ᾱ_t) = **{np.sqrt(1 - field['alpha_bar']):.3g}**")
-norms = np.linalg.norm(field["score"], axis=-1)
-st.plotly_chart(figures.score_field(field["grid"], field["score"], field["logp"], cache.FIELD_EXTENT,
-                                    f"s_t(x) over log q_t(x) at t = {t}", particles=field["samples"][:500],
-                                    height=620),
-                width="stretch", key="score_field")
-st.caption(f"Arrows are scaled to fit the grid (their true length |s_t| ranges from {norms.min():.2g} to "
-           f"{norms.max():.2g}); the blue shading is log q_t, the red dots are samples of x_t from the forward "
-           "chain. Near the data and at small t the arrows are long: the score grows like 1/(1−ᾱ_t).")
 
-# --- 2. Langevin at a fixed noise level ----------------------------------------------------
-st.subheader("Langevin dynamics at this noise level")
-c1, c2 = st.columns(2)
-alpha = state.choice("Step size α (log scale)", "alpha", controls.ALPHA_GRID, 0.01, where=c1,
-                     widget="select_slider", format_func=controls.beta_label)
-n_steps = state.slider("Number of Langevin steps", "n_steps", 10, 2000, 300, step=10, where=c2)
-lv = cache.langevin_at(data, sched, t, float(alpha), int(n_steps))
-if lv["diverged"]:
-    st.warning(f"**α = {alpha:g} is too large: Langevin diverged.** {lv['message']} "
-               f"For this q_t, steps beyond about 2 × its narrowest variance ≈ {lv['limit']:.3g} are unstable. "
-               "The pictures show the particles up to that step.", icon=":material/warning:")
-elif alpha > lv["limit"]:
-    st.info(f"α = {alpha:g} is above the stability limit ≈ {lv['limit']:.3g} — keep going and it will blow up.")
-left, right = st.columns([3, 2], gap="large")
-with left:
-    last = np.clip(lv["frames"][-1], -cache.FIELD_EXTENT, cache.FIELD_EXTENT)
-    st.plotly_chart(figures.score_field(field["grid"], field["score"], field["logp"], cache.FIELD_EXTENT,
-                                        f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})",
-                                        particles=last, height=560),
-                    width="stretch", key="langevin_final")
-with right:
-    m1, m2 = st.columns(2)
-    m1.metric("Steps run", f"{lv['steps_done']}", help="Stops early if the particles diverge.")
-    m2.metric("Stability limit for α", f"{lv['limit']:.3g}", help="About 2 × the narrowest variance of q_t.")
-    fig = figures.lines(lv["sw_k"], {"SW(particles, q_t samples)": (lv["sw"], dict(color=figures.STATE, width=2.5))},
-                        "Distance to q_t over Langevin steps", "Langevin step", "sliced Wasserstein", height=330,
-                        log_y=True)
-    st.plotly_chart(fig, width="stretch", key="langevin_sw")
-    st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
-               "above the limit the iteration explodes.")
-with st.expander("▶ Play the particles' journey", expanded=False):
+@st.cache_resource(max_entries=16, show_spinner=False)
+def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int | None = None):
+    """The score field at t over log q_t, with samples of q_t, or (alpha given) the Langevin particles.
+
+    Built once per view: the arrows are a few thousand line segments.
+    """
+    field = cache.score_field_at(data, sched, t)
+    if alpha is None:
+        particles, title, height = field["samples"][:500], f"s_t(x) over log q_t(x) at t = {t}", 620
+    else:
+        lv = cache.langevin_at(data, sched, t, alpha, n_steps)
+        particles = np.clip(lv["frames"][-1], -cache.FIELD_EXTENT, cache.FIELD_EXTENT)
+        title, height = f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})", 560
+    return figures.score_field(field["grid"], field["score"], field["logp"], cache.FIELD_EXTENT, title,
+                               particles=particles, height=height)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def langevin_animation(data, sched, t: int, alpha: float, n_steps: int):
+    lv = cache.langevin_at(data, sched, t, alpha, n_steps)
     frames = np.clip(lv["frames"], -figures.LIM, figures.LIM)
     labels = [f"Langevin step {k}" for k in lv["frame_k"]]
-    st.plotly_chart(figures.animated_cloud(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
-                                           labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560),
-                    width="stretch", key="langevin_anim")
+    return figures.animated_cloud(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
+                                  labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560)
+
+
+@layout.live_fragment
+def one_noise_level() -> None:
+    """The field and Langevin at one level t: moving t, α or the steps reruns only this part."""
+    # --- 1. the field at step t --------------------------------------------------------------
+    st.subheader("The score field at step t")
+    c_t, c_info = st.columns([3, 2], vertical_alignment="bottom")
+    with c_t:
+        t = state.slider("t (noise level)", "score_t", 1, T, min(T, max(1, T // 10)))
+    field = cache.score_field_at(data, sched, t)
+    with c_info:
+        st.markdown(f"ᾱ_t = **{field['alpha_bar']:.4g}**, noise std √(1−ᾱ_t) = **{np.sqrt(1 - field['alpha_bar']):.3g}**")
+    norms = np.linalg.norm(field["score"], axis=-1)
+    st.plotly_chart(field_figure(data, sched, t), width="stretch", key="score_field")
+    st.caption(f"Arrows are scaled to fit the grid (their true length |s_t| ranges from {norms.min():.2g} to "
+               f"{norms.max():.2g}); the blue shading is log q_t, the red dots are samples of x_t from the forward "
+               "chain. Near the data and at small t the arrows are long: the score grows like 1/(1−ᾱ_t).")
+
+    # --- 2. Langevin at a fixed noise level ----------------------------------------------------
+    st.subheader("Langevin dynamics at this noise level")
+    c1, c2 = st.columns(2)
+    alpha = state.choice("Step size α (log scale)", "alpha", controls.ALPHA_GRID, 0.01, where=c1,
+                         widget="select_slider", format_func=controls.beta_label)
+    n_steps = state.slider("Number of Langevin steps", "n_steps", 10, 2000, 300, step=10, where=c2)
+    lv = cache.langevin_at(data, sched, t, float(alpha), int(n_steps))
+    if lv["diverged"]:
+        st.warning(f"**α = {alpha:g} is too large: Langevin diverged.** {lv['message']} "
+                   f"For this q_t, steps beyond about 2 × its narrowest variance ≈ {lv['limit']:.3g} are unstable. "
+                   "The pictures show the particles up to that step.", icon=":material/warning:")
+    elif alpha > lv["limit"]:
+        st.info(f"α = {alpha:g} is above the stability limit ≈ {lv['limit']:.3g} — keep going and it will blow up.")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.plotly_chart(field_figure(data, sched, t, float(alpha), int(n_steps)), width="stretch",
+                        key="langevin_final")
+    with right:
+        m1, m2 = st.columns(2)
+        m1.metric("Steps run", f"{lv['steps_done']}", help="Stops early if the particles diverge.")
+        m2.metric("Stability limit for α", f"{lv['limit']:.3g}", help="About 2 × the narrowest variance of q_t.")
+        fig = figures.lines(lv["sw_k"], {"SW(particles, q_t samples)": (lv["sw"], dict(color=figures.STATE, width=2.5))},
+                            "Distance to q_t over Langevin steps", "Langevin step", "sliced Wasserstein", height=330,
+                            log_y=True)
+        st.plotly_chart(fig, width="stretch", key="langevin_sw")
+        st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
+                   "above the limit the iteration explodes.")
+    with st.expander("▶ Play the particles' journey", expanded=False):
+        st.plotly_chart(langevin_animation(data, sched, t, float(alpha), int(n_steps)), width="stretch",
+                        key="langevin_anim")
+
+one_noise_level()
 
 # --- 3. annealed Langevin down the whole schedule --------------------------------------------
 st.subheader("Annealed Langevin: from t = T down to 0")

@@ -67,11 +67,11 @@ def test_forward_numbers_match_the_schedule():
 
 def test_forward_t_slider_indexes_the_stored_trajectory():
     at = open_page("forward", T=300)
-    snap_before = charts(at)[1]["data"][0]["x"]
+    snap_before = charts(at)[2]["data"][0]["x"]
     at.slider(key="t").set_value(300).run()
     assert_clean(at)
-    assert charts(at)[1]["layout"]["title"]["text"].startswith("t = 300")
-    assert not np.array_equal(values(charts(at)[1]["data"][0]["x"]), values(snap_before))
+    assert charts(at)[2]["layout"]["title"]["text"].startswith("t = 300")
+    assert not np.array_equal(values(charts(at)[2]["data"][0]["x"]), values(snap_before))
     from explorer.schedules import make_schedule
     assert float(metric(at, "ᾱ_t")) == pytest.approx(make_schedule("linear", 300).alpha_bar_T, rel=1e-3)
 

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -44,3 +47,23 @@ def friendly_errors(what: str):
     except ValueError as err:
         st.error(f"Cannot {what}: {err}")
         st.stop()
+
+
+def live_fragment(func):
+    """st.fragment: a slider inside reruns only this part of the page, not the whole script.
+
+    Scrubbing through stored steps then costs only the views that depend on the step. When
+    DIFFUSION_EXPLORER_TIMING is set, each fragment rerun is logged like a full run (app.py).
+    """
+    @functools.wraps(func)
+    def timed(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            log = os.environ.get("DIFFUSION_EXPLORER_TIMING")
+            if log:
+                page = Path(func.__code__.co_filename).stem
+                with open(log, "a") as f:
+                    f.write(f"{page}\t{time.perf_counter() - t0:.4f}\tfragment\n")
+    return st.fragment(timed)

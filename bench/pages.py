@@ -1,0 +1,71 @@
+"""Responsiveness of the live app, measured in Debian's Chromium.
+
+    python -m bench.pages [--moves 12]
+
+For each 2D page at its defaults (2,000 points, T = 1,000): open it, let it compute, then move
+one slider back and forth between two values whose results are cached, and report
+- server-side rerun time (the script run, logged by explorer/app.py), median;
+- browser time from the key press to the redrawn chart, median;
+and the time from starting the server to the first page's first figure.
+Budgets: rerun ≤ 150 ms, slider → chart ≤ 800 ms, first page ≤ 4 s.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import report
+from bench.live import FIGURE, launch, move_slider, serve_app, wait_idle
+
+# page -> (slider label, chart index that shows the change)
+SCRUBS = {
+    "forward": ("t: the step to inspect", 2),
+    "schedules": ("Number of steps T", 0),
+    "reverse": ("Step of the reverse run", 0),
+    "score": ("t (noise level)", 0),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--moves", type=int, default=12, help="slider moves per page (half right, half left)")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    log = Path(tempfile.mkdtemp()) / "timing.tsv"
+    t_spawn = time.perf_counter()
+    with serve_app(env={"DIFFUSION_EXPLORER_TIMING": str(log)}) as (url, _), sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.goto(url)
+        page.wait_for_selector(FIGURE, timeout=120_000)
+        first = time.perf_counter() - t_spawn
+        report("first page: server start -> first figure in Chromium", first, 4.0)
+        for name, (label, chart) in SCRUBS.items():
+            page.goto(f"{url}/{name}")
+            page.wait_for_selector(FIGURE, timeout=300_000)
+            wait_idle(page, 300_000)
+            move_slider(page, label, ["ArrowLeft"], chart, 300_000)  # compute both values once
+            wait_idle(page, 300_000)
+            move_slider(page, label, ["ArrowRight"], chart, 300_000)
+            wait_idle(page, 300_000)
+            n_before = len(log.read_text().splitlines())
+            browser_times = []
+            for i in range(args.moves):
+                browser_times.append(move_slider(page, label, ["ArrowLeft" if i % 2 == 0 else "ArrowRight"],
+                                                 chart, 60_000))
+                wait_idle(page)
+            runs = [float(line.split("\t")[1]) for line in log.read_text().splitlines()[n_before:]
+                    if line.startswith(name)]
+            report(f"{name}: server-side rerun after a slider move (median of {len(runs)})",
+                   statistics.median(runs), 0.150, unit="ms")
+            report(f"{name}: slider move -> chart updated in the browser (median)",
+                   statistics.median(browser_times), 0.800, unit="ms")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
