@@ -1,8 +1,7 @@
 """Overview: diffusion in one screen, the map of pages, the device in use."""
 import streamlit as st
 
-from explorer import figures
-from explorer.ui import cache, controls, layout, state
+from explorer.ui import layout, state
 
 layout.header(
     "Diffusion Explorer",
@@ -10,27 +9,7 @@ layout.header(
     "Gaussian noise over T small steps; the *reverse* process starts from noise and, guided by "
     "the **score** ∇log q_t(x) (the direction in which data become more likely), walks back to data. "
     "Move the slider: on the left the data dissolve, on the right fresh samples condense out of noise.")
-
-TEASER_DATA = controls.DataChoice("eight_gaussians", 1000, 0)
-TEASER_SCHEDULE = controls.ScheduleChoice("cosine", 100, ())
-TEASER_SAMPLER = cache.ReverseChoice("ddpm")
-
-fwd = cache.forward_run(TEASER_DATA, TEASER_SCHEDULE)
-rev = cache.reverse_run(TEASER_DATA, TEASER_SCHEDULE, TEASER_SAMPLER)
-t = state.slider("Noise level: step t of T = 100 (cosine schedule)", "teaser_t", 0, 100, 15)
-i_rev = int(list(rev["times"]).index(t))
-left, right = st.columns(2, gap="large")
-with left:
-    st.plotly_chart(figures.cloud_snapshot([(fwd["traj"][t], figures.DATA, f"x_{t}")],
-                                           f"Forward: data noised to t = {t}", height=480),
-                    width="stretch", key="teaser_forward")
-with right:
-    st.plotly_chart(figures.cloud_snapshot([(rev["xs"][i_rev], figures.STATE, f"x_{t}")],
-                                           f"Reverse: DDPM from noise, now at t = {t}", height=480),
-                    width="stretch", key="teaser_reverse")
-st.caption(f"ᾱ_{t} = {fwd['alpha_bar'][t]:.3f}: the share of the data's signal power left at this step. "
-           "Both panels at the same t show the same distribution q_t — one reached from data, "
-           "one from noise.")
+teaser = st.container()  # filled last: the text and the map appear while torch loads
 
 st.subheader("Where to go next")
 PAGES = [
@@ -51,6 +30,29 @@ for i, (page, title, text) in enumerate(PAGES):
         else:
             st.markdown(f"**{title}** (coming soon)")
         st.caption(text)
+
+with teaser:
+    from explorer import figures
+    from explorer.ui import cache, controls
+
+    TEASER_DATA = controls.DataChoice("eight_gaussians", 1000, 0)
+    TEASER_SCHEDULE = controls.ScheduleChoice("cosine", 100, ())
+    fwd = cache.forward_run(TEASER_DATA, TEASER_SCHEDULE)
+    rev = cache.reverse_run(TEASER_DATA, TEASER_SCHEDULE, cache.ReverseChoice("ddpm"))
+    t = state.slider("Noise level: step t of T = 100 (cosine schedule)", "teaser_t", 0, 100, 15)
+    i_rev = int(list(rev["times"]).index(t))
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.plotly_chart(figures.cloud_snapshot([(fwd["traj"][t], figures.DATA, f"x_{t}")],
+                                               f"Forward: data noised to t = {t}", height=480),
+                        width="stretch", key="teaser_forward")
+    with right:
+        st.plotly_chart(figures.cloud_snapshot([(rev["xs"][i_rev], figures.STATE, f"x_{t}")],
+                                               f"Reverse: DDPM from noise, now at t = {t}", height=480),
+                        width="stretch", key="teaser_reverse")
+    st.caption(f"ᾱ_{t} = {fwd['alpha_bar'][t]:.3f}: the share of the data's signal power left at this step. "
+               "Both panels at the same t show the same distribution q_t — one reached from data, "
+               "one from noise.")
 
 st.info(f"Computing on **{layout.device_label()}**. Sampling runs on the GPU when one is present, "
         "otherwise on the CPU.", icon=":material/memory:")

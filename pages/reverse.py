@@ -7,6 +7,7 @@ from explorer.ui import cache, controls, layout, state
 
 N_PATHS = 20  # highlighted particles whose trajectories are drawn
 PATH_POINTS = 60  # states per drawn trajectory: enough for the shape, light enough to read
+TARGET_SHOWN = 500  # data points drawn as the target behind each cloud: context, kept light for the browser
 
 layout.header(
     "Reverse sampling",
@@ -64,7 +65,7 @@ def paths(res: dict, i: int) -> np.ndarray:
 
 def cloud(res: dict, i: int, title: str, key: str) -> None:
     pts = np.clip(res["xs"][i], -figures.LIM, figures.LIM)
-    fig = figures.cloud_snapshot([(res["target"], figures.DATA, "data (target)"), (pts, figures.STATE, "x_t")],
+    fig = figures.cloud_snapshot([(res["target"][:TARGET_SHOWN], figures.DATA, "data (target)"), (pts, figures.STATE, "x_t")],
                                  title, height=520, paths=paths(res, i))
     st.plotly_chart(fig, width="stretch", key=key)
 
@@ -101,7 +102,7 @@ def scrub() -> None:
             cloud(res_a, k, f"x_t at t = {t} (step {k} of {K})", "rev_xt")
         with cols[1]:
             x0 = np.clip(res_a["x0s"][k], -figures.LIM, figures.LIM)
-            st.plotly_chart(figures.cloud_snapshot([(res_a["target"], figures.DATA, "data (target)"),
+            st.plotly_chart(figures.cloud_snapshot([(res_a["target"][:TARGET_SHOWN], figures.DATA, "data (target)"),
                                                     (x0, figures.ESTIMATE, "x̂₀")],
                                                    f"x̂₀: the guess of x_0 from x_{t}", height=520),
                             width="stretch", key="rev_x0")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.device import describe_device, pick_device
 from explorer.ui import state
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
@@ -17,6 +16,8 @@ PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
 
 @st.cache_resource
 def device_label() -> str:
+    from explorer.device import describe_device, pick_device  # imports torch: only when asked
+
     return describe_device(pick_device())
 
 
