@@ -111,12 +111,14 @@ def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: f
         raise ValueError(f"η must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM-like); got {eta!r}.")
     taus = respaced_timesteps(s.T, n_steps)
     ab = s.alphas_cumprod.tolist()
+    log_ab = s.log_alphas_cumprod.tolist()  # ᾱ_τ/ᾱ_τ' in log space: finite even where ᾱ underflows to 0
 
     def step(x, t, t_next):
         eps = eps_model(x, ab[t])
         x0 = _pred_x0(x, eps, ab[t])
         a, a_next = ab[t], ab[t_next]
-        sig = eta * math.sqrt(max((1 - a_next) / (1 - a) * (1 - a / a_next), 0.0)) if a < 1 else 0.0
+        ratio = math.exp(log_ab[t] - log_ab[t_next])  # ᾱ_τ / ᾱ_τ' ≤ 1
+        sig = eta * math.sqrt(max((1 - a_next) / (1 - a) * (1 - ratio), 0.0)) if a < 1 else 0.0
         out = math.sqrt(a_next) * x0 + math.sqrt(max(1 - a_next - sig ** 2, 0.0)) * eps
         if sig > 0 and t_next > 0:
             out.add_(_noise(x, generator), alpha=sig)

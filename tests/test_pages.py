@@ -166,12 +166,19 @@ def _extremes(at: AppTest):
     return out
 
 
+# pages, plus the reverse page with the widgets that only DDIM, Langevin and A/B mode show
+VARIANTS = [(p, {}) for p in PAGES] + [("reverse", {"sampler": "ddim", "ab": 1, "b_sampler": "langevin"}),
+                                       ("reverse", {"sampler": "langevin", "rule": "snr"})]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("page", PAGES)
-def test_every_slider_at_its_extremes(page):
-    at = open_page(page)
+@pytest.mark.parametrize("page,params", VARIANTS, ids=[f"{p}-{'-'.join(q.values()) if q else 'defaults'}"
+                                                      for p, q in ((p, {k: str(v) for k, v in q.items()})
+                                                                   for p, q in VARIANTS)])
+def test_every_slider_at_its_extremes(page, params):
+    at = open_page(page, **params)
     for kind, key, value in _extremes(at):
-        fresh = open_page(page)
+        fresh = open_page(page, **params)
         widget = getattr(fresh, kind)(key=key)
         if kind == "select_slider":
             value = type(widget.value)(value) if not isinstance(value, str) else value

@@ -220,3 +220,17 @@ def test_field_on_grid_and_empirical_log_prob():
     ref = GaussianMixture(torch.ones(40), pts, torch.full((40,), 1e-12))
     x = torch.randn(50, 2, dtype=torch.float64)
     assert torch.allclose(ed.log_prob(x, 0.7), ref.log_prob(x, 0.7), atol=1e-8)
+
+
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "langevin"])
+def test_samplers_survive_a_schedule_whose_alpha_bar_underflows(sampler):
+    """β = 0.99 for 1,000 steps: ᾱ_t underflows to 0 in float64; no sampler may crash."""
+    s = make_schedule("linear", T=1000, beta_start=0.99, beta_end=0.99)
+    assert float(s.alphas_cumprod[-1]) == 0.0
+    x_T, g = start(14)
+    gm = eight_gaussians_mixture()
+    run = {"ddpm": lambda: ddpm_sample(gm, s, x_T, generator=g),
+           "ddim": lambda: ddim_sample(gm, s, x_T, eta=1.0, generator=g, n_steps=50),
+           "langevin": lambda: langevin_sample(gm, s, x_T, "ncsn", generator=g)}[sampler]
+    last = run_to_end(run())
+    assert last.diverged or torch.isfinite(last.x).all()
