@@ -1,7 +1,9 @@
 """Overview: diffusion in one screen, the map of pages, the device in use."""
 import streamlit as st
 
+from explorer.figures import chain_diagram
 from explorer.ui import layout, state
+
 
 layout.header(
     "Diffusion Explorer",
@@ -9,7 +11,10 @@ layout.header(
     "Gaussian noise over T small steps; the *reverse* process starts from noise and, guided by "
     "the **score** ∇log q_t(x) (the direction in which data become more likely), walks back to data. "
     "Move the slider: on the left the data dissolve, on the right fresh samples condense out of noise.")
-teaser = st.container()  # filled last: the text and the map appear while torch loads
+st.plotly_chart(chain_diagram(), width="stretch", key="chain_diagram", config={"staticPlot": True})
+# The text, the diagram (plotly only) and the map reach the browser before the torch-based
+# teaser is computed, so Chromium loads the chart library while the server imports torch.
+teaser = st.container()
 
 st.subheader("Where to go next")
 PAGES = [

@@ -102,3 +102,15 @@ def test_pick_device():
     assert d.type == ("cuda" if torch.cuda.is_available() else d.type)
     assert d.type in ("cuda", "mps", "cpu")
     assert describe_device(d).startswith(d.type)
+
+
+def test_figures_build_from_arrays():
+    """Figure builders return plotly figures whose traces hold the given data."""
+    import numpy as np
+    from explorer import figures
+    x = np.random.default_rng(0).normal(size=(300, 2))
+    fig = figures.cloud_snapshot([(x, figures.STATE, "x_t")], "t = 3", paths=x[None, :10])
+    assert fig.data[0].name == "x_t" and len(fig.data[0].x) == 300
+    anim = figures.animated_cloud(np.stack([x, 2 * x]), [0, 5], "demo")
+    assert len(anim.frames) == 2 and np.allclose(anim.frames[1].data[0].x, 2 * x[:, 0])
+    assert len(figures.chain_diagram().layout.annotations) == 2 * 5 + 2
