@@ -209,7 +209,7 @@ def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, exte
     axis = np.linspace(-extent, extent, H)
     z = np.maximum(density, density.max() - DENSITY_RANGE)  # show the top DENSITY_RANGE nats of log q
     fig.add_trace(go.Heatmap(x=axis, y=axis, z=z, colorscale="Blues", showscale=False,
-                             hoverinfo="skip", zsmooth="best"))
+                             hoverinfo="skip", zsmooth="fast"))
     g = grid.reshape(-1, 2)
     v = vectors.reshape(-1, 2)
     step = 2 * extent / (grid.shape[0] - 1)

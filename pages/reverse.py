@@ -8,6 +8,7 @@ from explorer.ui import cache, controls, layout, state
 N_PATHS = 20  # highlighted particles whose trajectories are drawn
 PATH_POINTS = 60  # states per drawn trajectory: enough for the shape, light enough to read
 TARGET_SHOWN = 500  # data points drawn as the target behind each cloud: context, kept light for the browser
+DRAWN = 1000  # points of x_t and x̂₀ drawn per cloud (metrics use all of them): keeps the browser quick
 
 layout.header(
     "Reverse sampling",
@@ -64,7 +65,7 @@ def paths(res: dict, i: int) -> np.ndarray:
 
 
 def cloud(res: dict, i: int, title: str, key: str) -> None:
-    pts = np.clip(res["xs"][i], -figures.LIM, figures.LIM)
+    pts = np.clip(res["xs"][i][:DRAWN], -figures.LIM, figures.LIM)
     fig = figures.cloud_snapshot([(res["target"][:TARGET_SHOWN], figures.DATA, "data (target)"), (pts, figures.STATE, "x_t")],
                                  title, height=520, paths=paths(res, i))
     st.plotly_chart(fig, width="stretch", key=key)
@@ -101,7 +102,7 @@ def scrub() -> None:
         with cols[0]:
             cloud(res_a, k, f"x_t at t = {t} (step {k} of {K})", "rev_xt")
         with cols[1]:
-            x0 = np.clip(res_a["x0s"][k], -figures.LIM, figures.LIM)
+            x0 = np.clip(res_a["x0s"][k][:DRAWN], -figures.LIM, figures.LIM)
             st.plotly_chart(figures.cloud_snapshot([(res_a["target"][:TARGET_SHOWN], figures.DATA, "data (target)"),
                                                     (x0, figures.ESTIMATE, "x̂₀")],
                                                    f"x̂₀: the guess of x_0 from x_{t}", height=520),
@@ -130,7 +131,7 @@ def animation(data, sched, rev):
     res = cache.reverse_run(data, sched, rev)
     n = len(res["times"])
     idx = np.unique(np.linspace(0, n - 1, min(n, cache.ANIMATION_FRAMES)).round().astype(int))
-    frames = np.clip(res["xs"][idx, : cache.ANIMATION_POINTS], -figures.LIM, figures.LIM)
+    frames = np.clip(res["xs"][idx, :DRAWN], -figures.LIM, figures.LIM)
     labels = [f"t = {res['times'][i]}" for i in idx]
     return figures.animated_cloud(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,
                                   step_labels=[str(res["times"][i]) for i in idx], height=560)
@@ -142,6 +143,7 @@ with a_col:
     st.plotly_chart(animation(data, sched, rev_a), width="stretch", key="rev_anim")
 with c_col:
     st.caption("Press ▶ Play to watch sampler A carry the noise to the data, frame by frame, "
-               "without asking the server again. The slider under the chart jumps to any stored step.")
+               "without asking the server again. The slider under the chart jumps to any stored step. "
+               f"Clouds draw {DRAWN} of the points; the distances use all of them.")
 
 layout.footer()

@@ -92,7 +92,7 @@ def one_noise_level() -> None:
         st.plotly_chart(fig, width="stretch", key="langevin_sw")
         st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
                    "above the limit the iteration explodes.")
-    with st.expander("▶ Play the particles' journey", expanded=False):
+    if state.toggle("▶ Show the particles' journey as an animation", "journey", False):
         st.plotly_chart(langevin_animation(data, sched, t, float(alpha), int(n_steps)), width="stretch",
                         key="langevin_anim")
 
@@ -117,7 +117,7 @@ if res["diverged"]:
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
     final = np.clip(res["xs"][-1], -figures.LIM, figures.LIM)
-    st.plotly_chart(figures.cloud_snapshot([(res["target"], figures.DATA, "data"),
+    st.plotly_chart(figures.cloud_snapshot([(res["target"][:500], figures.DATA, "data"),
                                             (final, figures.STATE, "annealed Langevin samples")],
                                            f"{rev.label()}: final samples", height=520),
                     width="stretch", key="annealed_final")

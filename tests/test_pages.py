@@ -130,7 +130,7 @@ def test_reverse_ab_mode_runs_both_from_the_same_noise():
     floor = float(metric(at, "SW between two data samples"))
     assert a < 3 * floor and b < 3 * floor
     xa, xb = ([d for d in charts(at)[i]["data"] if d.get("name") == "x_t"][0] for i in (0, 1))
-    assert len(values(xa["x"])) == len(values(xb["x"])) == 2000
+    assert len(values(xa["x"])) == len(values(xb["x"])) == 1000  # drawn; the metrics use all 2,000
     assert np.isfinite(values(xa["x"])).all() and np.isfinite(values(xb["y"])).all()
 
 
@@ -197,3 +197,10 @@ def test_a_new_range_keeps_the_slider_value():
     assert at.slider(key="score_t").value == 300
     at.slider(key="T").set_value(200).run()
     assert at.slider(key="score_t").value == 200
+
+
+def test_langevin_journey_animation_on_request():
+    at = open_page("score", journey=1, n_steps=100)
+    assert_clean(at)
+    anims = [c for c in charts(at) if c.get("frames")]
+    assert len(anims) == 1 and anims[0]["frames"][-1]["layout"]["title"]["text"].endswith("Langevin step 100")
