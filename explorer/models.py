@@ -1,0 +1,153 @@
+"""Noise-level-conditioned networks: an MLP for 2D points and a small U-Net for 1×8×8 digits.
+
+Both predict ε from (x_t, log-SNR), never from a step index, so one set of weights serves every
+schedule and every T. `EpsModel` wraps a network into the library's eps-model interface
+(x_t, alpha_bar) -> ε̂.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+LOG_SNR_RANGE = (-20.0, 14.0)  # the app's ᾱ from cosine's 1e-9 to β = 1e-5 at t = 1, in log-SNR
+
+
+@dataclass
+class MLPConfig:
+    hidden: int = 192  # width of every residual layer
+    n_layers: int = 4  # residual blocks
+    n_fourier: int = 32  # random Fourier features of x (each gives a sin and a cos)
+    fourier_scale: float = 1.5  # std of their frequencies, for data in [−2, 2]²
+    emb_dim: int = 64  # sinusoidal embedding of the log-SNR
+    seed: int = 0  # draws the Fourier frequencies (also saved with the weights)
+
+
+@dataclass
+class UNetConfig:
+    channels: int = 32  # at 8×8; doubled at 4×4 and 2×2
+    emb_dim: int = 64
+
+
+def log_snr_embedding(log_snr: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal features of the log-SNR (scaled to about [−1, 1]); (N,) -> (N, dim)."""
+    lo, hi = LOG_SNR_RANGE
+    u = (log_snr - lo) / (hi - lo) * 2 - 1
+    freqs = torch.exp(torch.linspace(0, math.log(200.0), dim // 2, device=u.device, dtype=u.dtype))
+    arg = u[:, None] * freqs[None, :]
+    return torch.cat([arg.sin(), arg.cos()], dim=1)
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, width: int, emb_dim: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.emb = nn.Linear(emb_dim, width)
+        self.fc1, self.fc2 = nn.Linear(width, width), nn.Linear(width, width)
+
+    def forward(self, h, e):
+        z = self.fc1(nn.functional.silu(self.norm(h) + self.emb(e)))
+        return h + self.fc2(nn.functional.silu(z))
+
+
+class MLP2D(nn.Module):
+    """ε̂(x_t, log-SNR) for 2D points: Fourier features → residual MLP conditioned on the noise."""
+
+    kind = "mlp2d"
+
+    def __init__(self, config: MLPConfig = MLPConfig()):
+        super().__init__()
+        self.config = config
+        g = torch.Generator().manual_seed(config.seed)
+        self.register_buffer("freqs", torch.randn(2, config.n_fourier, generator=g) * config.fourier_scale)
+        self.inp = nn.Linear(2 + 2 * config.n_fourier, config.hidden)
+        self.emb = nn.Sequential(nn.Linear(config.emb_dim, config.emb_dim), nn.SiLU(),
+                                 nn.Linear(config.emb_dim, config.emb_dim))
+        self.blocks = nn.ModuleList(_ResBlock(config.hidden, config.emb_dim) for _ in range(config.n_layers))
+        self.out = nn.Sequential(nn.LayerNorm(config.hidden), nn.SiLU(), nn.Linear(config.hidden, 2))
+
+    def forward(self, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
+        proj = 2 * math.pi * x @ self.freqs  # (N, n_fourier)
+        h = self.inp(torch.cat([x, proj.sin(), proj.cos()], dim=1))
+        e = self.emb(log_snr_embedding(log_snr, self.config.emb_dim))
+        for block in self.blocks:
+            h = block(h, e)
+        return self.out(h)
+
+
+class _ConvBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, emb_dim: int):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(c_in, c_out, 3, padding=1), nn.Conv2d(c_out, c_out, 3, padding=1)
+        self.norm1, self.norm2 = nn.GroupNorm(8, c_out), nn.GroupNorm(8, c_out)
+        self.emb = nn.Linear(emb_dim, c_out)
+        self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x, e):
+        h = nn.functional.silu(self.norm1(self.conv1(x)) + self.emb(e)[:, :, None, None])
+        return self.skip(x) + nn.functional.silu(self.norm2(self.conv2(h)))
+
+
+class UNet8(nn.Module):
+    """ε̂(x_t, log-SNR) for 1×8×8 images: 8×8 → 4×4 → 2×2 and back, with skip connections."""
+
+    kind = "unet8"
+
+    def __init__(self, config: UNetConfig = UNetConfig()):
+        super().__init__()
+        self.config = config
+        c, e = config.channels, config.emb_dim
+        self.emb = nn.Sequential(nn.Linear(e, e), nn.SiLU(), nn.Linear(e, e))
+        self.inp = nn.Conv2d(1, c, 3, padding=1)
+        self.down1, self.down2 = _ConvBlock(c, c, e), _ConvBlock(c, 2 * c, e)
+        self.mid = _ConvBlock(2 * c, 2 * c, e)
+        self.up2, self.up1 = _ConvBlock(4 * c, c, e), _ConvBlock(2 * c, c, e)
+        self.out = nn.Conv2d(c, 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
+        e = self.emb(log_snr_embedding(log_snr, self.config.emb_dim))
+        h8 = self.down1(self.inp(x), e)  # (N, c, 8, 8)
+        h4 = self.down2(nn.functional.avg_pool2d(h8, 2), e)  # (N, 2c, 4, 4)
+        h2 = self.mid(nn.functional.avg_pool2d(h4, 2), e)  # (N, 2c, 2, 2)
+        u4 = self.up2(torch.cat([nn.functional.interpolate(h2, scale_factor=2), h4], 1), e)  # (N, c, 4, 4)
+        u8 = self.up1(torch.cat([nn.functional.interpolate(u4, scale_factor=2), h8], 1), e)  # (N, c, 8, 8)
+        return self.out(u8)
+
+
+ARCHITECTURES = {MLP2D.kind: (MLP2D, MLPConfig), UNet8.kind: (UNet8, UNetConfig)}
+
+
+def build(kind: str, config: dict) -> nn.Module:
+    """Rebuild a network from its kind and config dict (as stored next to the weights)."""
+    if kind not in ARCHITECTURES:
+        raise ValueError(f"Unknown network kind {kind!r}; known: {', '.join(ARCHITECTURES)}.")
+    cls, cfg_cls = ARCHITECTURES[kind]
+    try:
+        return cls(cfg_cls(**config))
+    except TypeError as err:
+        raise ValueError(f"Bad config for a {kind} network: {err}.") from err
+
+
+def config_dict(net: nn.Module) -> dict:
+    return asdict(net.config)
+
+
+class EpsModel:
+    """The eps-model interface around a network: (x_t, alpha_bar) -> ε̂, conditioned on log-SNR."""
+
+    def __init__(self, net: nn.Module):
+        self.net = net.eval()
+
+    def __call__(self, x_t: torch.Tensor, alpha_bar) -> torch.Tensor:
+        ab = torch.as_tensor(alpha_bar, dtype=torch.float64)
+        log_snr = (torch.log(ab.clamp_min(1e-30)) - torch.log1p(-ab.clamp_max(1 - 1e-15)))
+        log_snr = log_snr.clamp(*LOG_SNR_RANGE).to(x_t.device, x_t.dtype)
+        log_snr = log_snr.expand(x_t.shape[0]) if log_snr.ndim == 0 else log_snr
+        with torch.no_grad():
+            return self.net(x_t, log_snr)
+
+    def to(self, device) -> "EpsModel":
+        self.net.to(device)
+        return self

@@ -1,0 +1,62 @@
+"""Networks, checkpoints (safetensors + JSON, no pickle) and the training loop."""
+import json
+
+import pytest
+import torch
+
+from explorer.checkpoints import CheckpointError, load, save
+from explorer.models import EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig, build
+from explorer.training import TrainConfig, train
+
+
+def test_networks_are_eps_models_conditioned_on_the_noise_level():
+    mlp = EpsModel(MLP2D(MLPConfig(hidden=32, n_layers=2)))
+    x = torch.randn(7, 2)
+    assert mlp(x, 0.5).shape == (7, 2)
+    assert mlp(x, torch.linspace(0.01, 0.99, 7)).shape == (7, 2)
+    assert not torch.allclose(mlp(x, 0.9), mlp(x, 0.1))  # the noise level changes the output
+    unet = EpsModel(UNet8(UNetConfig(channels=16)))
+    assert unet(torch.randn(3, 1, 8, 8), 0.3).shape == (3, 1, 8, 8)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    net = MLP2D(MLPConfig(hidden=32, n_layers=2, seed=3))
+    save(net, tmp_path / "m", dataset="two_moons", training_steps=0, seed=3)
+    model, meta = load(tmp_path / "m")
+    x = torch.randn(5, 2)
+    assert torch.allclose(model(x, 0.4), EpsModel(net)(x, 0.4))
+    assert meta["dataset"] == "two_moons" and meta["kind"] == "mlp2d" and meta["config"]["hidden"] == 32
+
+
+def test_checkpoint_errors_name_the_file(tmp_path):
+    save(MLP2D(MLPConfig(hidden=32, n_layers=2)), tmp_path / "m")
+    with pytest.raises(CheckpointError, match="nope.json: file not found"):
+        load(tmp_path / "nope")
+    (tmp_path / "m.safetensors").write_bytes(b"not safetensors at all")
+    with pytest.raises(CheckpointError, match="m.safetensors: not a readable safetensors"):
+        load(tmp_path / "m")
+    save(MLP2D(MLPConfig(hidden=32, n_layers=2)), tmp_path / "m")
+    meta = json.loads((tmp_path / "m.json").read_text())
+    meta["config"]["hidden"] = 64
+    (tmp_path / "m.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="has shape"):
+        load(tmp_path / "m")
+    (tmp_path / "m.json").write_text("{broken")
+    with pytest.raises(CheckpointError, match="m.json: not valid JSON"):
+        load(tmp_path / "m")
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="Unknown network kind"):
+        build("transformer", {})
+
+
+def test_training_lowers_the_loss_and_is_repeatable():
+    cfg = TrainConfig("eight_gaussians", steps=150, batch=256, n_data=2000, seed=1)
+    model_a, hist = train(cfg)
+    assert hist["loss"][-1] < 0.8 * hist["loss"][0]
+    model_b, _ = train(cfg)
+    x = torch.randn(10, 2)
+    assert torch.allclose(model_a(x, 0.5), model_b(x, 0.5))
+    with pytest.raises(ValueError, match="Unknown data set"):
+        train(TrainConfig("blobs"))
