@@ -52,6 +52,7 @@ if rev_b is not None:
 res_a = runs["A"][1]
 K = len(res_a["times"]) - 1  # stored steps after x_T
 
+
 def index_for(res: dict, k: int) -> int:
     """The same fraction of the way through a run with a different number of steps."""
     n = len(res["times"]) - 1
