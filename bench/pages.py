@@ -50,6 +50,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--moves", type=int, default=12, help="slider moves per page (half right, half left)")
     ap.add_argument("--starts", type=int, default=5, help="cold server starts timed for the first page")
+    ap.add_argument("--first-only", action="store_true", help="time only the cold starts of the first page")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -70,6 +71,8 @@ def main() -> None:
         browser.close()
     report(f"first page: server start -> title and text (median of {args.starts})", statistics.median(rendered), 4.0)
     report(f"first page: server start -> first figure (median of {args.starts})", statistics.median(drawn), 4.0)
+    if args.first_only:
+        return
     with serve_app(env={"DIFFUSION_EXPLORER_TIMING": str(log)}) as (url, _), sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1800})

@@ -244,20 +244,18 @@ def chain_diagram(height: int = 190) -> go.Figure:
     names = ["x<sub>0</sub>", "x<sub>1</sub>", "x<sub>2</sub>", "⋯", "x<sub>T−1</sub>", "x<sub>T</sub>"]
     xs = np.arange(len(names)) * 1.0
     shades = ["#3b4cc0", "#6f8fe8", "#a2b9f5", "#ffffff", "#dcdcdc", "#bdbdbd"]
-    fig = go.Figure(dict(
+    arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.6)
+    notes = [dict(arrow, x=b - 0.22, y=0.42, ax=a + 0.22, ay=0.42, arrowcolor=STATE) for a, b in zip(xs, xs[1:])]
+    notes += [dict(arrow, x=a + 0.22, y=-0.42, ax=b - 0.22, ay=-0.42, arrowcolor=ESTIMATE) for a, b in zip(xs, xs[1:])]
+    notes += [dict(x=xs.mean(), y=1.0, showarrow=False, font=dict(color=STATE),
+                   text="forward q(x_t | x_{t−1}) = N(√(1−β_t) x_{t−1}, β_t I): add noise"),
+              dict(x=xs.mean(), y=-1.0, showarrow=False, font=dict(color=ESTIMATE),
+                   text="reverse p(x_{t−1} | x_t): remove noise, guided by the score ∇log q_t(x_t)")]
+    # one go.Figure(dict) call: the first figure of the app, so it must be cheap to build
+    return go.Figure(dict(
         data=[dict(type="scatter", x=xs, y=np.zeros_like(xs), mode="markers+text", text=names,
                    textfont=dict(size=16, color="#222"), hoverinfo="skip",
                    marker=dict(size=52, color=shades, line=dict(color="#444", width=1.5)), showlegend=False)],
-        layout=dict(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
+        layout=dict(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white", annotations=notes,
                     xaxis=dict(visible=False, range=[-0.6, xs[-1] + 0.6]),
                     yaxis=dict(visible=False, range=[-1.25, 1.25]), font=FONT)))
-    for a, b in zip(xs[:-1], xs[1:]):  # forward arrows above, reverse arrows below
-        fig.add_annotation(x=b - 0.22, y=0.42, ax=a + 0.22, ay=0.42, xref="x", yref="y", axref="x", ayref="y",
-                           showarrow=True, arrowhead=2, arrowwidth=1.6, arrowcolor=STATE)
-        fig.add_annotation(x=a + 0.22, y=-0.42, ax=b - 0.22, ay=-0.42, xref="x", yref="y", axref="x", ayref="y",
-                           showarrow=True, arrowhead=2, arrowwidth=1.6, arrowcolor=ESTIMATE)
-    fig.add_annotation(x=xs.mean(), y=1.0, text="forward q(x_t | x_{t−1}) = N(√(1−β_t) x_{t−1}, β_t I): add noise",
-                       showarrow=False, font=dict(color=STATE))
-    fig.add_annotation(x=xs.mean(), y=-1.0, text="reverse p(x_{t−1} | x_t): remove noise, guided by the score "
-                       "∇log q_t(x_t)", showarrow=False, font=dict(color=ESTIMATE))
-    return fig
