@@ -144,7 +144,8 @@ class EpsModel:
         ab = torch.as_tensor(alpha_bar, dtype=torch.float64)
         log_snr = (torch.log(ab.clamp_min(1e-30)) - torch.log1p(-ab.clamp_max(1 - 1e-15)))
         log_snr = log_snr.clamp(*LOG_SNR_RANGE).to(x_t.device, x_t.dtype)
-        log_snr = log_snr.expand(x_t.shape[0]) if log_snr.ndim == 0 else log_snr
+        # one shared level: embed it once, shape (1,), and let it broadcast over the batch
+        log_snr = log_snr.reshape(1) if log_snr.ndim == 0 else log_snr
         with torch.no_grad():
             return self.net(x_t, log_snr)
 
