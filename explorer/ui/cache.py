@@ -140,7 +140,7 @@ class BoundedCache:
         return key in self._store
 
 
-_REVERSE_RUNS = BoundedCache(max_entries=12)
+_REVERSE_RUNS = BoundedCache(max_entries=6)  # a T = 5,000 run of 5,000 points holds ~400 MB
 
 
 def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, progress=None) -> dict:
