@@ -79,24 +79,39 @@ def _noise(x: torch.Tensor, generator) -> torch.Tensor:
 
 def ddpm_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor,
                 generator: torch.Generator | None = None, variance: str = "posterior",
+                clip_x0: float | None = None,
                 divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
-    """Ancestral sampling of p(x_{t−1} | x_t) for t = T..1; yields x_{T−1}, ..., x_0."""
+    """Ancestral sampling of p(x_{t−1} | x_t) for t = T..1; yields x_{T−1}, ..., x_0.
+
+    clip_x0 = c clamps x̂_0 to [−c, c] and takes the mean from the posterior q(x_{t−1} | x_t, x̂_0)
+    (DDPM eq. 7), as DDPM does for images: it tames steps with β_t near 1, where dividing by
+    √α_t amplifies any error in ε̂.
+    """
     _check_x(x_T)
     if variance not in ("posterior", "beta"):
         raise ValueError(f"variance must be 'posterior' (σ_t² = β̃_t) or 'beta' (σ_t² = β_t); "
                          f"got {variance!r}.")
+    if clip_x0 is not None and (not isinstance(clip_x0, Real) or not clip_x0 > 0):
+        raise ValueError(f"clip_x0 must be a positive number or None; got {clip_x0!r}.")
     betas = s.betas.tolist()
     ab = s.alphas_cumprod.tolist()
+    coef1, coef2 = s.posterior_mean_coef1.tolist(), s.posterior_mean_coef2.tolist()
     sigma = (s.posterior_variance if variance == "posterior" else s.betas).sqrt().tolist()
 
     def step(x, t, _):
         eps = eps_model(x, ab[t])
-        # 1. mean of p(x_{t−1} | x_t): (x_t − β_t/√(1−ᾱ_t) ε̂) / √α_t (DDPM eq. 11)
-        mean = (x - (betas[t] / math.sqrt(1.0 - ab[t])) * eps) * (1.0 / math.sqrt(1.0 - betas[t]))
+        x0 = _pred_x0(x, eps, ab[t])
+        if clip_x0 is None:
+            # 1. mean of p(x_{t−1} | x_t): (x_t − β_t/√(1−ᾱ_t) ε̂) / √α_t (DDPM eq. 11)
+            mean = (x - (betas[t] / math.sqrt(1.0 - ab[t])) * eps) * (1.0 / math.sqrt(1.0 - betas[t]))
+        else:
+            # 1'. the same mean through the clipped x̂_0: coef1 x̂_0 + coef2 x_t (DDPM eq. 7)
+            x0 = x0.clamp(-clip_x0, clip_x0)
+            mean = coef1[t] * x0 + coef2[t] * x
         # 2. add σ_t z, except on the last step (DDPM Algorithm 2: z = 0 when t = 1)
         if t > 1:
             mean.add_(_noise(x, generator), alpha=sigma[t])
-        return mean, _pred_x0(x, eps, ab[t])
+        return mean, x0
 
     yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, divergence_factor)
 

@@ -234,3 +234,26 @@ def test_samplers_survive_a_schedule_whose_alpha_bar_underflows(sampler):
            "langevin": lambda: langevin_sample(gm, s, x_T, "ncsn", generator=g)}[sampler]
     last = run_to_end(run())
     assert last.diverged or torch.isfinite(last.x).all()
+
+
+def test_clipped_posterior_mean_equals_eq11_when_nothing_is_clipped():
+    """coef1 x̂_0 + coef2 x_t (DDPM eq. 7) and (x_t − β_t/√(1−ᾱ_t) ε̂)/√α_t (eq. 11) are one mean."""
+    s = make_schedule("cosine", T=50)
+    x_T = torch.randn(500, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(15))
+    gm = eight_gaussians_mixture()
+    a = run_to_end(ddpm_sample(gm, s, x_T, generator=torch.Generator().manual_seed(1))).x
+    b = run_to_end(ddpm_sample(gm, s, x_T, generator=torch.Generator().manual_seed(1), clip_x0=1e6)).x
+    assert torch.allclose(a, b, atol=1e-8)
+
+
+def test_clipping_tames_a_bad_model_at_beta_near_one(target):
+    """An ε̂ off by 1 only where ᾱ < 1e-3 (cosine T = 20's last step, β_T = 0.999): eq. 11 divides
+    by √α_T ≈ 0.03 and the run never recovers; with x̂_0 clipped to the data range it does."""
+    gm, data, floor = target
+    bad = lambda x, ab: gm.eps(x, ab) + (1.0 if ab < 1e-3 else 0.0)
+    s = make_schedule("cosine", T=20)
+    x_T, _ = start(16)
+    raw = run_to_end(ddpm_sample(bad, s, x_T, generator=torch.Generator().manual_seed(2))).x
+    clipped = run_to_end(ddpm_sample(bad, s, x_T, generator=torch.Generator().manual_seed(2), clip_x0=2.5)).x
+    assert sliced_wasserstein(raw, data) > 5 * floor
+    assert sliced_wasserstein(clipped, data) < 2 * floor
