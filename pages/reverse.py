@@ -32,23 +32,9 @@ if ab_mode:
     rev_b = controls.sampler_controls(sched.T, prefix="b_", default="ddim")
 
 
-def run(rev: cache.ReverseChoice, name: str) -> dict:
-    bar = st.empty()
-
-    def progress(frac: float) -> None:
-        bar.progress(min(frac, 1.0), text=f"Sampling {name}: {rev.label()} … {frac:.0%}")
-    with layout.friendly_errors(f"run {rev.label()}"):
-        out = cache.reverse_run(data, sched, rev, progress=progress)
-    bar.empty()
-    if out["diverged"]:
-        st.warning(f"**{name}: {rev.label()} diverged.** {out['message']} The pictures show the run up to "
-                   "that step.", icon=":material/warning:")
-    return out
-
-
-runs = {"A": (rev_a, run(rev_a, "A"))}
+runs = {"A": (rev_a, cache.reverse_run_shown(data, sched, rev_a, "A"))}
 if rev_b is not None:
-    runs["B"] = (rev_b, run(rev_b, "B"))
+    runs["B"] = (rev_b, cache.reverse_run_shown(data, sched, rev_b, "B"))
 res_a = runs["A"][1]
 K = len(res_a["times"]) - 1  # stored steps after x_T
 

@@ -109,11 +109,7 @@ scale = state.choice("ε (ncsn) or α (constant), log scale", "ann_alpha", contr
                      widget="select_slider", format_func=controls.beta_label)
 k = state.slider("Steps per noise level", "ann_corrector", 1, 10, 1, where=a3)
 rev = cache.ReverseChoice("langevin", step_rule=rule, alpha=float(scale), n_corrector=int(k))
-bar = st.empty()
-res = cache.reverse_run(data, sched, rev, progress=lambda f: bar.progress(min(f, 1.0), text=f"Annealing… {f:.0%}"))
-bar.empty()
-if res["diverged"]:
-    st.warning(f"**Annealed Langevin diverged.** {res['message']}", icon=":material/warning:")
+res = cache.reverse_run_shown(data, sched, rev)
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
     final = np.clip(res["xs"][-1], -figures.LIM, figures.LIM)

@@ -148,6 +148,25 @@ def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, pro
     return _REVERSE_RUNS.get_or_compute((data, sched, rev), lambda: _reverse_run(data, sched, rev, progress))
 
 
+def reverse_run_shown(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, name: str = "") -> dict:
+    """reverse_run with a progress bar while it computes, and a warning if the run diverged."""
+    bar = st.empty()
+    prefix = f"{name}: " if name else ""
+
+    def progress(frac: float) -> None:
+        bar.progress(min(frac, 1.0), text=f"Sampling {prefix}{rev.label()} … {frac:.0%}")
+    try:
+        out = reverse_run(data, sched, rev, progress=progress)
+    except ValueError as err:
+        st.error(f"Cannot run {rev.label()}: {err}")
+        st.stop()
+    bar.empty()
+    if out["diverged"]:
+        st.warning(f"**{prefix}{rev.label()} diverged.** {out['message']} The pictures show the run up to "
+                   "that step.", icon=":material/warning:")
+    return out
+
+
 def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _progress=None) -> dict:
     """Run a sampler from x_T ~ N(0, I) with the exact score; every step's x_t and x̂_0 as numpy.
 

@@ -36,9 +36,13 @@ def _publish(key: str, fmt: Callable[[Any], str] = str) -> None:
 
 def _number_in(lo, hi, cast):
     def parse(raw: str):
-        v = cast(float(raw)) if cast is int else cast(raw)
-        if isinstance(v, float) and math.isnan(v):
+        v = float(raw)
+        if math.isnan(v):
             raise ValueError("NaN")
+        if cast is int:
+            if not v.is_integer():
+                raise ValueError("not a whole number")  # "2.5" for T is refused, not truncated
+            v = int(v)
         if not lo <= v <= hi:
             raise ValueError("out of range")
         return v
