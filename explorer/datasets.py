@@ -182,3 +182,70 @@ def digits(return_labels: bool = False):
     if return_labels:
         return x, torch.as_tensor(d.target, dtype=torch.long)
     return x
+
+
+# --- your own points ---------------------------------------------------------------------
+
+CSV_MAX_BYTES = 5_000_000
+CSV_MIN_POINTS, CSV_MAX_POINTS = 20, 100_000
+CSV_FIT = 1.8  # uploaded points are fitted into [−1.8, 1.8]², inside BOX
+
+
+def points_from_csv(raw: bytes) -> tuple[torch.Tensor, str]:
+    """Two columns of numbers (x, y) from CSV text → (N, 2) points fitted into the box, and a note.
+
+    Accepts a header row and comma, semicolon, tab or space separators. Raises ValueError with a
+    message a user can act on: empty or too large a file, not text, wrong number of columns, a
+    value that is not a finite number (naming its line), too few or too many points, no spread.
+    """
+    if len(raw) == 0:
+        raise ValueError("The file is empty.")
+    if len(raw) > CSV_MAX_BYTES:
+        raise ValueError(f"The file is {len(raw) / 1e6:.1f} MB; at most {CSV_MAX_BYTES / 1e6:.0f} MB is accepted.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("This is not a text (UTF-8) CSV file.") from None
+    lines = [(i, ln.strip()) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
+    if not lines:
+        raise ValueError("The file has no rows.")
+    sep = next((c for c in (",", ";", "\t") if c in lines[0][1]), None)
+
+    def cells(line: str) -> list[str]:
+        return [c.strip() for c in (line.split(sep) if sep else line.split())]
+
+    def is_number(c: str) -> bool:
+        try:
+            float(c)
+            return True
+        except ValueError:
+            return False
+
+    if not all(is_number(c) for c in cells(lines[0][1])):
+        lines = lines[1:]  # a header row
+    rows = []
+    for i, line in lines:
+        row = cells(line)
+        if len(row) != 2:
+            raise ValueError(f"Line {i} has {len(row)} column{'s' if len(row) != 1 else ''}; "
+                             "every row needs exactly two numbers, x and y.")
+        try:
+            x, y = float(row[0]), float(row[1])
+        except ValueError:
+            raise ValueError(f"Line {i}: {line[:40]!r} is not two numbers.") from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"Line {i}: {line[:40]!r} is not finite (NaN or inf).")
+        rows.append((x, y))
+    if not CSV_MIN_POINTS <= len(rows) <= CSV_MAX_POINTS:
+        raise ValueError(f"The file has {len(rows):,} points; between {CSV_MIN_POINTS} and {CSV_MAX_POINTS:,} "
+                         "are needed.")
+    pts = torch.tensor(rows, dtype=torch.float64)
+    lo, hi = pts.min(0).values, pts.max(0).values
+    half = float((hi - lo).max()) / 2
+    if half <= 1e-12 * max(1.0, float(pts.abs().max())):
+        raise ValueError("All the points are the same; the data need some spread.")
+    fitted = (pts - (lo + hi) / 2) / half * CSV_FIT
+    note = (f"{len(rows):,} points, x in [{float(lo[0]):.3g}, {float(hi[0]):.3g}], y in [{float(lo[1]):.3g}, "
+            f"{float(hi[1]):.3g}]; shifted and scaled by {CSV_FIT / half:.3g} (same on both axes) into "
+            f"[−{CSV_FIT}, {CSV_FIT}]².")
+    return fitted.float(), note

@@ -199,17 +199,24 @@ def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str,
 
 
 def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, extent: float, title: str,
-                particles: np.ndarray | None = None, height: int = 600, arrow_scale: float = 1.0) -> go.Figure:
-    """Arrows of a vector field over a log-density heat map on a square grid.
+                particles: np.ndarray | None = None, height: int = 600, arrow_scale: float = 1.0,
+                heat_title: str | None = None, arrows_name: str = "score s_t(x)") -> go.Figure:
+    """Arrows of a vector field over a heat map on a square grid.
 
-    grid (G, G, 2) points, vectors (G, G, 2), density (H, H) log-density on ±extent.
+    grid (G, G, 2) points, vectors (G, G, 2), density (H, H) on ±extent: a log-density (default,
+    the top DENSITY_RANGE nats shown in blue) or, with heat_title, any quantity (reds, with a colour bar).
     """
     fig = go.Figure()
     H = density.shape[0]
     axis = np.linspace(-extent, extent, H)
-    z = np.maximum(density, density.max() - DENSITY_RANGE)  # show the top DENSITY_RANGE nats of log q
-    fig.add_trace(go.Heatmap(x=axis, y=axis, z=z, colorscale="Blues", showscale=False,
-                             hoverinfo="skip", zsmooth="fast"))
+    if heat_title is None:
+        z = np.maximum(density, density.max() - DENSITY_RANGE)  # show the top DENSITY_RANGE nats of log q
+        heat = dict(colorscale="Blues", showscale=False)
+    else:
+        z = density
+        heat = dict(colorscale="Reds", showscale=True, colorbar=dict(title=dict(text=heat_title, side="right"),
+                                                                      thickness=12, len=0.8))
+    fig.add_trace(go.Heatmap(x=axis, y=axis, z=z, hoverinfo="skip", zsmooth="fast", **heat))
     g = grid.reshape(-1, 2)
     v = vectors.reshape(-1, 2)
     step = 2 * extent / (grid.shape[0] - 1)
@@ -227,7 +234,7 @@ def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, exte
         h = 0.35 * L
         xs += [x0, x1, None, x1, x1 - h * (ux * 0.87 - uy * 0.5), None, x1, x1 - h * (ux * 0.87 + uy * 0.5), None]
         ys += [y0, y1, None, y1, y1 - h * (uy * 0.87 + ux * 0.5), None, y1, y1 - h * (uy * 0.87 - ux * 0.5), None]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#1f2d3d", width=1.2), name="score s_t(x)",
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#1f2d3d", width=1.2), name=arrows_name,
                              hoverinfo="skip"))
     if particles is not None:
         fig.add_trace(go.Scatter(x=particles[:, 0], y=particles[:, 1], mode="markers",

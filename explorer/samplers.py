@@ -118,9 +118,15 @@ def ddpm_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor,
 
 def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: float = 0.0,
                 generator: torch.Generator | None = None, n_steps: int | None = None,
+                clip_x0: float | None = None,
                 divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
-    """DDIM (eq. 12) from τ_S = T to τ_0 = 0 in n_steps steps (default T); η = 1 ≈ DDPM."""
+    """DDIM (eq. 12) from τ_S = T to τ_0 = 0 in n_steps steps (default T); η = 1 ≈ DDPM.
+
+    clip_x0 = c clamps x̂_0 to [−c, c] and re-derives ε̂ from it, so both terms of eq. 12 agree.
+    """
     _check_x(x_T)
+    if clip_x0 is not None and (not isinstance(clip_x0, Real) or not clip_x0 > 0):
+        raise ValueError(f"clip_x0 must be a positive number or None; got {clip_x0!r}.")
     if isinstance(eta, bool) or not isinstance(eta, Real) or not 0.0 <= float(eta) <= 1.0 \
             or math.isnan(eta):
         raise ValueError(f"η must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM-like); got {eta!r}.")
@@ -132,6 +138,9 @@ def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: f
         eps = eps_model(x, ab[t])
         x0 = _pred_x0(x, eps, ab[t])
         a, a_next = ab[t], ab[t_next]
+        if clip_x0 is not None:
+            x0 = x0.clamp(-clip_x0, clip_x0)
+            eps = (x - math.sqrt(a) * x0) / math.sqrt(max(1.0 - a, 1e-12))
         ratio = math.exp(log_ab[t] - log_ab[t_next])  # ᾱ_τ / ᾱ_τ' ≤ 1
         sig = eta * math.sqrt(max((1 - a_next) / (1 - a) * (1 - ratio), 0.0)) if a < 1 else 0.0
         out = math.sqrt(a_next) * x0 + math.sqrt(max(1 - a_next - sig ** 2, 0.0)) * eps

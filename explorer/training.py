@@ -5,6 +5,7 @@ T from 1 to 5,000) is covered: half uniformly over LOG_SNR_RANGE, half as ᾱ_t 
 linear schedule at a uniform t, where most sampling steps fall.
 
     python -m explorer.training --dataset two_moons --steps 4000 --out pretrained/two_moons
+    python -m explorer.training --all      # rebuild every model in pretrained/ (about 13 min on 2 cores)
 """
 from __future__ import annotations
 
@@ -45,15 +46,28 @@ def _log_snr_batch(n: int, g: torch.Generator, linear_log_snr: torch.Tensor) -> 
 
 
 def train(config: TrainConfig, progress: Callable[[int, float], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> tuple[EpsModel, dict]:
-    """Train; returns (EMA eps model, history {"step": [...], "loss": [...], "seconds": ...})."""
-    if config.dataset != "digits" and config.dataset not in TOY_2D:
+          should_stop: Callable[[], bool] | None = None, data: torch.Tensor | None = None,
+          snapshot: Callable[[int, EpsModel], None] | None = None,
+          snapshot_every: int = 250) -> tuple[EpsModel, dict]:
+    """Train; returns (EMA eps model, history {"step": [...], "loss": [...], "seconds": ...}).
+
+    progress(step, smoothed loss) is called every 50 steps, snapshot(step, EMA model) every
+    snapshot_every steps and at the end; should_stop() is polled every step and ends training
+    early (the model so far is returned). data: your own (N, 2) points instead of config.dataset.
+    """
+    if data is not None:
+        if not (isinstance(data, torch.Tensor) and data.ndim == 2 and data.shape[1] == 2 and len(data) >= 2
+                and torch.isfinite(data).all()):
+            raise ValueError("data must be a finite (N, 2) tensor of points with N ≥ 2.")
+    elif config.dataset != "digits" and config.dataset not in TOY_2D:
         raise ValueError(f"Unknown data set {config.dataset!r}; choose digits or one of {', '.join(TOY_2D)}.")
     if not (isinstance(config.steps, int) and config.steps >= 1):
         raise ValueError(f"steps must be a whole number ≥ 1; got {config.steps!r}.")
     torch.manual_seed(config.seed)
     g = torch.Generator().manual_seed(config.seed)
-    if config.dataset == "digits":
+    if data is not None:
+        data, net = data.float(), MLP2D(MLPConfig(seed=config.seed))
+    elif config.dataset == "digits":
         data, net = digits(), UNet8(UNetConfig())
     else:
         data = toy_2d(config.dataset, config.n_data, seed=config.seed, word=config.word)
@@ -84,33 +98,70 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
             history["step"].append(step), history["loss"].append(smooth)
             if progress is not None:
                 progress(step, smooth)
-        if should_stop is not None and should_stop():
+        stop = should_stop is not None and should_stop()
+        if snapshot is not None and (step % snapshot_every == 0 or step == config.steps or stop):
+            snapshot(step, EpsModel(ema))
+        if stop:
+            if history["step"][-1:] != [step]:
+                history["step"].append(step), history["loss"].append(smooth)
             break
     history["seconds"] = time.perf_counter() - t0
     return EpsModel(ema), history
 
 
-def main(argv: list[str] | None = None) -> None:
-    from .checkpoints import save
+PRETRAINED_RECIPES = {"digits": {"steps": 6000, "batch": 256}}  # 2D sets use the TrainConfig defaults
 
-    ap = argparse.ArgumentParser(description="Train an eps network and save it as safetensors + JSON.")
-    ap.add_argument("--dataset", required=True, help=f"digits or one of {', '.join(TOY_2D)}")
-    ap.add_argument("--out", required=True, help="checkpoint path without extension, e.g. pretrained/two_moons")
-    for field, default in asdict(TrainConfig()).items():
-        if field != "dataset":
-            ap.add_argument(f"--{field.replace('_', '-')}", type=type(default), default=default)
-    args = ap.parse_args(argv)
-    cfg = TrainConfig(**{k: getattr(args, k) for k in asdict(TrainConfig())})
 
+def _progress_bar(cfg: TrainConfig) -> Callable[[int, float], None]:
     def bar(step: int, loss: float) -> None:
         done = int(30 * step / cfg.steps)
-        print(f"\r[{'#' * done}{'.' * (30 - done)}] {step}/{cfg.steps} loss {loss:.4f}", end="", file=sys.stderr)
-    model, hist = train(cfg, progress=bar)
+        print(f"\r{cfg.dataset:>15} [{'#' * done}{'.' * (30 - done)}] {step}/{cfg.steps} loss {loss:.4f}",
+              end="", file=sys.stderr)
+    return bar
+
+
+def train_and_save(cfg: TrainConfig, out) -> dict:
+    """Train, measure the model's sample quality (explorer.evaluation) and save both; returns metadata."""
+    from .checkpoints import save
+    from .evaluation import digits_quality, toy_quality
+
+    model, hist = train(cfg, progress=_progress_bar(cfg))
     print(file=sys.stderr)
-    save(model.net, args.out, dataset=cfg.dataset, word=cfg.word if cfg.dataset == "word" else None,
-         training_steps=hist["step"][-1], seed=cfg.seed, training_time_s=round(hist["seconds"], 1),
-         metrics={"final_loss": hist["loss"][-1]}, train_config=asdict(cfg))
-    print(f"saved {args.out}.safetensors and {args.out}.json in {hist['seconds']:.1f} s")
+    quality = digits_quality(model) if cfg.dataset == "digits" else toy_quality(model, cfg.dataset, word=cfg.word)
+    meta = dict(dataset=cfg.dataset, word=cfg.word if cfg.dataset == "word" else None,
+                training_steps=hist["step"][-1], seed=cfg.seed, training_time_s=round(hist["seconds"], 1),
+                metrics={"final_loss": hist["loss"][-1], **quality}, train_config=asdict(cfg))
+    save(model.net, out, **meta)
+    verdict = "passes" if quality["passed"] else "FAILS"
+    print(f"saved {out}.safetensors/.json: {hist['seconds']:.1f} s of training, {verdict} its quality bar",
+          file=sys.stderr)
+    return meta
+
+
+def main(argv: list[str] | None = None) -> None:
+    from .checkpoints import PRETRAINED_DIR
+
+    ap = argparse.ArgumentParser(
+        description="Train an eps network and save it as safetensors + JSON. "
+                    "`--all` rebuilds every model in pretrained/.")
+    ap.add_argument("--dataset", help=f"digits or one of {', '.join(TOY_2D)}")
+    ap.add_argument("--out", help="checkpoint path without extension (default: pretrained/DATASET)")
+    ap.add_argument("--all", action="store_true", help="rebuild pretrained/ for every data set")
+    for field, default in asdict(TrainConfig()).items():
+        if field != "dataset":
+            ap.add_argument(f"--{field.replace('_', '-')}", type=type(default), default=None,
+                            help=f"default {default}")
+    args = ap.parse_args(argv)
+    if args.all == bool(args.dataset):
+        ap.error("give either --dataset NAME or --all")
+    overrides = {k: getattr(args, k) for k in asdict(TrainConfig()) if k != "dataset" and getattr(args, k) is not None}
+    names = [*TOY_2D, "digits"] if args.all else [args.dataset]
+    for name in names:
+        cfg = TrainConfig(dataset=name, **{**PRETRAINED_RECIPES.get(name, {}), **overrides})
+        try:
+            train_and_save(cfg, args.out if args.out and not args.all else PRETRAINED_DIR / name)
+        except ValueError as err:
+            ap.error(str(err))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ DRAWN = 1000  # points of x_t and x̂₀ drawn per cloud (metrics use all of the
 
 layout.header(
     "Reverse sampling",
-    "Start from pure noise x_T ~ N(0, I) and let a sampler walk back to data, guided by the **exact** "
-    "score of the data set. Scrub through every stored step, compare x_t with the model's current guess "
-    "x̂₀ = (x_t − √(1−ᾱ_t) ε̂)/√ᾱ_t, and turn on **A/B** to run two samplers from the same x_T.")
+    "Start from pure noise x_T ~ N(0, I) and let a sampler walk back to data, guided by the score of the "
+    "data set — exact, or learned by a network. Scrub through every stored step, compare x_t with the model's current guess "
+    "x̂₀ = (x_t − √(1−ᾱ_t) ε̂)/√ᾱ_t, and turn on **A/B** to run two samplers — or exact beside learned — "
+    "from the same x_T.")
 
 st.sidebar.header("Data")
 data = controls.data_controls(default="eight_gaussians")
@@ -23,13 +24,17 @@ if data.name != "eight_gaussians":
                        "(EmpiricalData): it reproduces — memorises — those points.")
 st.sidebar.header("Schedule")
 sched = controls.schedule_controls(default_kind="linear", default_T=1000)
+scores = cache.score_options(data)
 st.sidebar.header("Sampler A")
-rev_a = controls.sampler_controls(sched.T)
-ab_mode = state.toggle("A/B: compare with a second sampler", "ab", False, where=st.sidebar)
+rev_a = controls.sampler_controls(sched.T, scores=scores)
+ab_mode = state.toggle("A/B: compare with a second sampler", "ab", False, where=st.sidebar,
+                       help="Two samplers — or the same sampler with the exact and a learned score — "
+                            "side by side from the same x_T.")
 rev_b = None
 if ab_mode:
     st.sidebar.header("Sampler B")
-    rev_b = controls.sampler_controls(sched.T, prefix="b_", default="ddim")
+    learned = next((k for k in scores if k != "exact"), "exact")
+    rev_b = controls.sampler_controls(sched.T, prefix="b_", scores=scores, default_score=learned)
 
 
 runs = {"A": (rev_a, cache.reverse_run_shown(data, sched, rev_a, "A"))}

@@ -17,31 +17,53 @@ data = controls.data_controls(default="eight_gaussians")
 st.sidebar.header("Schedule")
 sched = controls.schedule_controls(default_kind="linear", default_T=1000)
 
+st.sidebar.header("Score")
+score_opts = cache.score_options(data)
+score = state.choice("Score s_t used below", "score", list(score_opts), "exact", where=st.sidebar, widget="radio",
+                     format_func=score_opts.get,
+                     help="**exact**: computed from the data distribution itself. **pretrained network**: the ε "
+                          "network shipped with the explorer, s = −ε̂/√(1−ᾱ_t). **your network**: one you trained "
+                          "on the Train your own page in this session.")
+
 with layout.friendly_errors("build this schedule"):
     sched.build()
 T = sched.T
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int | None = None):
+def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int | None = None, score: str = "exact"):
     """The score field at t over log q_t, with samples of q_t, or (alpha given) the Langevin particles.
 
     Built once per view: the arrows are a few thousand line segments.
     """
     field = cache.score_field_at(data, sched, t)
     if alpha is None:
-        particles, title, height = field["samples"][:500], f"s_t(x) over log q_t(x) at t = {t}", 620
+        particles, title, height = field["samples"][:500], f"Exact s_t(x) over log q_t(x) at t = {t}", 620
     else:
-        lv = cache.langevin_at(data, sched, t, alpha, n_steps)
+        lv = cache.langevin_at(data, sched, t, alpha, n_steps, score)
         particles = np.clip(lv["frames"][-1], -cache.FIELD_EXTENT, cache.FIELD_EXTENT)
         title, height = f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})", 560
-    return figures.score_field(field["grid"], field["score"], field["logp"], cache.FIELD_EXTENT, title,
+    vectors = field["score"] if score == "exact" else cache.learned_field_at(data, sched, t, score)["score"]
+    return figures.score_field(field["grid"], vectors, field["logp"], cache.FIELD_EXTENT, title,
                                particles=particles, height=height)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def langevin_animation(data, sched, t: int, alpha: float, n_steps: int):
-    lv = cache.langevin_at(data, sched, t, alpha, n_steps)
+def comparison_figures(data, sched, t: int, score: str):
+    """The learned field over log q_t, and the field of differences over ‖s_learned − s_exact‖."""
+    field, learned = cache.score_field_at(data, sched, t), cache.learned_field_at(data, sched, t, score)
+    name = cache.score_name(score)
+    left = figures.score_field(field["grid"], learned["score"], field["logp"], cache.FIELD_EXTENT,
+                               f"Learned s_t(x) ({name}) at t = {t}", height=520, arrows_name="learned score")
+    right = figures.score_field(field["grid"], learned["diff"], np.log10(learned["diff_map"] + 1e-3),
+                                cache.FIELD_EXTENT, "Difference: learned − exact", height=520,
+                                heat_title="log₁₀ ‖Δs‖", arrows_name="s_learned − s_exact")
+    return left, right
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def langevin_animation(data, sched, t: int, alpha: float, n_steps: int, score: str = "exact"):
+    lv = cache.langevin_at(data, sched, t, alpha, n_steps, score)
     frames = np.clip(lv["frames"], -figures.LIM, figures.LIM)
     labels = [f"Langevin step {k}" for k in lv["frame_k"]]
     return figures.animated_cloud(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
@@ -64,6 +86,20 @@ def one_noise_level() -> None:
     st.caption(f"Arrows are scaled to fit the grid (their true length |s_t| ranges from {norms.min():.2g} to "
                f"{norms.max():.2g}); the blue shading is log q_t, the red dots are samples of x_t from the forward "
                "chain. Near the data and at small t the arrows are long: the score grows like 1/(1−ᾱ_t).")
+    if score != "exact":
+        with layout.friendly_errors("evaluate the learned score"):
+            learned = cache.learned_field_at(data, sched, t, score)
+            left, right = comparison_figures(data, sched, t, score)
+        c_l, c_r = st.columns(2, gap="large")
+        c_l.plotly_chart(left, width="stretch", key="score_learned")
+        c_r.plotly_chart(right, width="stretch", key="score_diff")
+        st.metric("Relative error of the learned score where the data are",
+                  f"{learned['rel_error']:.3g}",
+                  help="E‖s_learned − s_exact‖² / E‖s_exact‖² over samples of q_t.")
+        st.caption("The red map is ‖s_learned − s_exact‖ (log scale): the network is accurate where q_t has mass "
+                   "and only guesses far from it, where no training sample ever landed. At small t, sets without "
+                   "a formula have an exact score from 1,000 points that points at those very points; the network "
+                   "smooths between them, which is what lets it make new samples.")
 
     # --- 2. Langevin at a fixed noise level ----------------------------------------------------
     st.subheader("Langevin dynamics at this noise level")
@@ -71,7 +107,8 @@ def one_noise_level() -> None:
     alpha = state.choice("Step size α (log scale)", "alpha", controls.ALPHA_GRID, 0.01, where=c1,
                          widget="select_slider", format_func=controls.beta_label)
     n_steps = state.slider("Number of Langevin steps", "n_steps", 10, 2000, 300, step=10, where=c2)
-    lv = cache.langevin_at(data, sched, t, float(alpha), int(n_steps))
+    with layout.friendly_errors("run Langevin"):
+        lv = cache.langevin_at(data, sched, t, float(alpha), int(n_steps), score)
     if lv["diverged"]:
         st.warning(f"**α = {alpha:g} is too large: Langevin diverged.** {lv['message']} "
                    f"For this q_t, steps beyond about 2 × its narrowest variance ≈ {lv['limit']:.3g} are unstable. "
@@ -80,7 +117,7 @@ def one_noise_level() -> None:
         st.info(f"α = {alpha:g} is above the stability limit ≈ {lv['limit']:.3g} — keep going and it will blow up.")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.plotly_chart(field_figure(data, sched, t, float(alpha), int(n_steps)), width="stretch",
+        st.plotly_chart(field_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_final")
     with right:
         m1, m2 = st.columns(2)
@@ -93,7 +130,7 @@ def one_noise_level() -> None:
         st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
                    "above the limit the iteration explodes.")
     if state.toggle("▶ Show the particles' journey as an animation", "journey", False):
-        st.plotly_chart(langevin_animation(data, sched, t, float(alpha), int(n_steps)), width="stretch",
+        st.plotly_chart(langevin_animation(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_anim")
 
 one_noise_level()
@@ -108,7 +145,7 @@ rule = state.choice("Step-size rule", "ann_rule", ["ncsn", "constant"], "ncsn", 
 scale = state.choice("ε (ncsn) or α (constant), log scale", "ann_alpha", controls.ALPHA_GRID, 1e-4, where=a2,
                      widget="select_slider", format_func=controls.beta_label)
 k = state.slider("Steps per noise level", "ann_corrector", 1, 10, 1, where=a3)
-rev = cache.ReverseChoice("langevin", step_rule=rule, alpha=float(scale), n_corrector=int(k))
+rev = cache.ReverseChoice("langevin", step_rule=rule, alpha=float(scale), n_corrector=int(k), score=score)
 res = cache.reverse_run_shown(data, sched, rev)
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:

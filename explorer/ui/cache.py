@@ -13,18 +13,35 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer.datasets import exact_eps_model, toy_2d
+from explorer.checkpoints import PRETRAINED_DIR, CheckpointError, load_pretrained
+from explorer.datasets import DEFAULT_WORD, TOY_2D, exact_eps_model, toy_2d
+from explorer.evaluation import CLIP_2D
 from explorer.forward import chain_noises, forward_trajectory, invert_chain, q_sample
 from explorer.metrics import kl_to_standard_normal, sliced_wasserstein
 from explorer.samplers import ddim_sample, ddpm_sample, langevin_fixed, langevin_sample, run_to_end
 from explorer.schedules import make_schedule, respaced_timesteps
 from explorer.scores import EmpiricalData, field_on_grid
+from explorer.ui import session
 from explorer.ui.controls import DataChoice, ScheduleChoice
 
 ANIMATION_FRAMES = 51  # frames in a client-side animation (t = 0 .. T, evenly spaced)
 ANIMATION_POINTS = 1500  # points drawn per animation frame (the first ones of the data set)
 SW_PROJECTIONS = 128
 SW_CURVE_PROJECTIONS = 64  # fewer directions for the curve over a run: 30 distances per run
+
+
+def data_points(data: DataChoice, n: int, seed: int) -> torch.Tensor:
+    """n points of the chosen data set: a toy set drawn afresh, or a sample of your own points."""
+    if data.name == session.YOURS:
+        mine = session.get(data.word)
+        if mine is None:
+            raise ValueError("Your data set is no longer in memory (the server restarted or many models were "
+                             "trained since); load it again on the Train your own page.")
+        rng = np.random.default_rng(seed)
+        pts = mine.points
+        idx = rng.integers(0, len(pts), n) if n > len(pts) else rng.permutation(len(pts))[:n]
+        return torch.from_numpy(pts[idx].copy())
+    return toy_2d(data.name, n, seed, word=data.word)
 
 
 def frame_times(T: int, n_frames: int = ANIMATION_FRAMES) -> np.ndarray:
@@ -36,7 +53,7 @@ def frame_times(T: int, n_frames: int = ANIMATION_FRAMES) -> np.ndarray:
 def forward_run(data: DataChoice, sched: ScheduleChoice) -> dict:
     """x_0 and the whole chain x_0 .. x_T (DDPM eq. 2), plus per-t variance, as numpy arrays."""
     s = sched.build()
-    x0 = toy_2d(data.name, data.n, data.seed, word=data.word)
+    x0 = data_points(data, data.n, data.seed)
     traj = forward_trajectory(x0, s, generator=torch.Generator().manual_seed(1000 + data.seed))
     return {
         "traj": traj.numpy(),  # (T+1, N, 2)
@@ -80,27 +97,84 @@ class ReverseChoice:
     alpha: float = 1e-4  # Langevin: the constant α, or the rule's scale (ε for ncsn, r for snr)
     n_corrector: int = 1  # Langevin: steps per noise level
     variance: str = "posterior"  # DDPM: σ_t² = β̃_t or β_t
+    score: str = "exact"  # "exact", "pretrained" or "session:KEY" (see score_model)
 
     def label(self) -> str:
         if self.sampler == "ddpm":
-            return f"DDPM (σ² = {'β̃' if self.variance == 'posterior' else 'β'})"
-        if self.sampler == "ddim":
-            return f"DDIM (η = {self.eta:g}, {self.n_steps or 'T'} steps)"
-        rule = f"α = {self.alpha:g}" if self.step_rule == "constant" else f"{self.step_rule} rule, {self.alpha:g}"
-        return f"Langevin ({rule}, {self.n_corrector} per level)"
+            name = f"DDPM (σ² = {'β̃' if self.variance == 'posterior' else 'β'})"
+        elif self.sampler == "ddim":
+            name = f"DDIM (η = {self.eta:g}, {self.n_steps or 'T'} steps)"
+        else:
+            rule = f"α = {self.alpha:g}" if self.step_rule == "constant" else f"{self.step_rule} rule, {self.alpha:g}"
+            name = f"Langevin ({rule}, {self.n_corrector} per level)"
+        return name if self.score == "exact" else f"{name}, {score_name(self.score)}"
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def exact_model(name: str, word: str):
-    """The exact ε model of a toy set (the mixture's, or EmpiricalData of a 1,000-point sample)."""
+    """The exact ε model of a data set (the mixture's, or EmpiricalData of a 1,000-point sample)."""
+    if name == session.YOURS:
+        pts = data_points(DataChoice(name, EXACT_REFERENCE_UI, 0, word), EXACT_REFERENCE_UI, 0)
+        return EmpiricalData(pts)
     return exact_eps_model(name, n_reference=EXACT_REFERENCE_UI, word=word)
 
 
+# --- learned scores ----------------------------------------------------------------------
+
+def pretrained_available(data: DataChoice) -> bool:
+    """A shipped network exists for this set (the word set's was trained on the default word)."""
+    return data.name in TOY_2D and (data.name != "word" or data.word == DEFAULT_WORD) \
+        and (PRETRAINED_DIR / f"{data.name}.json").is_file()
+
+
+@st.cache_resource(max_entries=16, show_spinner="Loading the pretrained network…")
+def pretrained_model(name: str):
+    return load_pretrained(name)[0]
+
+
+def score_name(score: str) -> str:
+    if score == "exact":
+        return "exact score"
+    if score == "pretrained":
+        return "pretrained network"
+    return "your network"
+
+
+def score_options(data: DataChoice) -> dict[str, str]:
+    """{score value: label} offered for this data set: exact, the pretrained network, yours."""
+    options = {"exact": "exact"}
+    if pretrained_available(data):
+        options["pretrained"] = "pretrained network"
+    for i, mine in enumerate(session.for_data(data.name, data.word)):
+        options[f"session:{mine.key}"] = "your network" + (f" ({mine.label})" if i else "")
+    return options
+
+
+def score_model(data: DataChoice, score: str):
+    """The ε model behind a score choice; ValueError with a message if it is not available."""
+    if score == "exact":
+        return exact_model(data.name, data.word)
+    if score == "pretrained":
+        if not pretrained_available(data):
+            raise ValueError(f"No pretrained network for this data set (the word model knows {DEFAULT_WORD!r}).")
+        try:
+            return pretrained_model(data.name)
+        except CheckpointError as err:
+            raise ValueError(f"The pretrained network could not be loaded: {err}") from err
+    if score.startswith("session:"):
+        mine = session.get(score.split(":", 1)[1])
+        if mine is None:
+            raise ValueError("Your trained network is no longer in memory; train it again on Train your own.")
+        return mine.model
+    raise ValueError(f"Unknown score {score!r}.")
+
+
 def make_sampler(model, s, x_T: torch.Tensor, rev: ReverseChoice, generator: torch.Generator):
+    clip = None if rev.score == "exact" else CLIP_2D  # a network's x̂₀ is clipped to the data's box
     if rev.sampler == "ddpm":
-        return ddpm_sample(model, s, x_T, generator=generator, variance=rev.variance)
+        return ddpm_sample(model, s, x_T, generator=generator, variance=rev.variance, clip_x0=clip)
     if rev.sampler == "ddim":
-        return ddim_sample(model, s, x_T, eta=rev.eta, generator=generator, n_steps=rev.n_steps)
+        return ddim_sample(model, s, x_T, eta=rev.eta, generator=generator, n_steps=rev.n_steps, clip_x0=clip)
     if rev.sampler == "langevin":
         size = rev.alpha if rev.step_rule == "constant" else rev.step_rule
         scale = None if rev.step_rule == "constant" else rev.alpha
@@ -174,7 +248,7 @@ def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _p
     side start from the same noise. _progress(fraction) is called as steps complete.
     """
     s = sched.build()
-    model = exact_model(data.name, data.word)
+    model = score_model(data, rev.score)
     g = torch.Generator().manual_seed(3000 + data.seed)
     x_T = torch.randn(data.n, 2, generator=g)
     steps = make_sampler(model, s, x_T, rev, g)
@@ -185,12 +259,12 @@ def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _p
         if _progress is not None and (i % 25 == 0 or i == n_total):
             _progress(i / n_total)
     xs_np, x0s_np = torch.stack(xs).numpy(), torch.stack(x0s).numpy()
-    target = toy_2d(data.name, data.n, seed=data.seed + 500, word=data.word)
+    target = data_points(data, data.n, data.seed + 500)
     idx = np.unique(np.linspace(0, len(times) - 1, min(len(times), SW_CURVE_POINTS)).round().astype(int))
     finite = [i for i in idx if np.isfinite(xs_np[i]).all()]
     sw = [sliced_wasserstein(torch.from_numpy(xs_np[i]), target, n_projections=SW_CURVE_PROJECTIONS)
           for i in finite]
-    floor = sliced_wasserstein(toy_2d(data.name, data.n, seed=data.seed + 900, word=data.word), target,
+    floor = sliced_wasserstein(data_points(data, data.n, data.seed + 900), target,
                                n_projections=SW_CURVE_PROJECTIONS)
     return {
         "times": np.array(times), "xs": xs_np, "x0s": x0s_np,
@@ -204,7 +278,7 @@ def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, _p
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def toy_points(data: DataChoice) -> np.ndarray:
-    return toy_2d(data.name, data.n, data.seed, word=data.word).numpy()
+    return data_points(data, data.n, data.seed).numpy()
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring Var(x_t) along the chain…")
@@ -286,12 +360,38 @@ def score_field_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
             "samples": run["traj"][t][:LANGEVIN_PARTICLES], "limit": stability_limit(model, ab)}
 
 
+@st.cache_data(max_entries=32, show_spinner="Evaluating the network on the grid…")
+def learned_field_at(data: DataChoice, sched: ScheduleChoice, t: int, score: str) -> dict:
+    """A learned score next to the exact one at step t: its field, the difference, and errors.
+
+    rel_error is E‖s_learned − s_exact‖² / E‖s_exact‖² over samples of q_t (where it matters);
+    diff_map is ‖s_learned − s_exact‖ on the heat-map grid.
+    """
+    s = sched.build()
+    ab = float(s.alphas_cumprod[t])
+    learned, exact = score_model(data, score), exact_model(data.name, data.word)
+    grid, field = field_on_grid(learned, ab, FIELD_EXTENT, FIELD_ARROWS)
+    exact_field = torch.from_numpy(score_field_at(data, sched, t)["score"])
+    axis = torch.linspace(-FIELD_EXTENT, FIELD_EXTENT, DENSITY_PIXELS)
+    gx, gy = torch.meshgrid(axis, axis, indexing="xy")
+    fine = torch.stack([gx, gy], -1).reshape(-1, 2)
+    scale = 1.0 / max(1.0 - ab, 1e-12) ** 0.5
+    with torch.no_grad():
+        diff_map = ((learned(fine, ab) - exact(fine, ab)).float() * scale).norm(dim=1)
+        xt = torch.from_numpy(forward_run(data, sched)["traj"][t][:LANGEVIN_PARTICLES])
+        s_l, s_e = -learned(xt, ab).double() * scale, -exact(xt, ab).double() * scale
+    rel = float(((s_l - s_e) ** 2).sum(1).mean() / (s_e ** 2).sum(1).mean().clamp_min(1e-30))
+    return {"score": field.numpy(), "diff": (field - exact_field).numpy(),
+            "diff_map": diff_map.reshape(DENSITY_PIXELS, DENSITY_PIXELS).numpy(), "rel_error": rel}
+
+
 @st.cache_data(max_entries=32, show_spinner="Running Langevin dynamics…")
-def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n_steps: int) -> dict:
+def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n_steps: int,
+                score: str = "exact") -> dict:
     """Langevin at the fixed noise level ᾱ_t from N(0, I): frames, distance to q_t, divergence."""
     s = sched.build()
     ab = float(s.alphas_cumprod[t])
-    model = exact_model(data.name, data.word)
+    model = score_model(data, score)
     g = torch.Generator().manual_seed(7000 + data.seed)
     x = torch.randn(LANGEVIN_PARTICLES, 2, generator=g)
     target = torch.from_numpy(forward_run(data, sched)["traj"][t])
@@ -306,4 +406,4 @@ def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n
                 sw_k.append(last.t)
     return {"frames": np.stack(frames), "frame_k": np.array(frame_k), "sw": np.array(sw), "sw_k": np.array(sw_k),
             "diverged": bool(last.diverged), "message": last.message, "steps_done": int(last.t),
-            "limit": stability_limit(model, ab)}
+            "limit": stability_limit(exact_model(data.name, data.word), ab)}

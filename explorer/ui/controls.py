@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.datasets import DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word
 from explorer.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS, NoiseSchedule, make_schedule
-from explorer.ui import state
+from explorer.ui import session, state
 
 # β values offered by the sliders: a log grid with the source text's "middle value" 0.5 on it.
 BETA_GRID = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3,
@@ -52,10 +52,17 @@ class DataChoice:
 
 def data_controls(where=st.sidebar, n_default: int = 2000, n_max: int = 5000, prefix: str = "",
                   default: str = "two_moons") -> DataChoice:
-    name = state.choice("Data set", prefix + "data", list(TOY_2D), default, where=where,
-                        format_func=lambda k: PRETTY.get(k, k), help="2D toy distributions, all in [−2, 2]².")
+    yours = [m for m in session.mine() if m.dataset == session.YOURS]
+    options = list(TOY_2D) + ([session.YOURS] if yours else [])
+    name = state.choice("Data set", prefix + "data", options, default, where=where,
+                        format_func=lambda k: f"your points ({yours[0].label})" if k == session.YOURS
+                        else PRETTY.get(k, k),
+                        help="2D toy distributions, all in [−2, 2]²; your own points appear here once you "
+                             "train on them (Train your own).")
     word = DEFAULT_WORD
-    if name == "word":
+    if name == session.YOURS:
+        word = yours[0].key  # the newest uploaded set
+    elif name == "word":
         typed = state.text("Word", prefix + "word", DEFAULT_WORD, where=where, max_chars=WORD_MAX_CHARS,
                            help=f"Up to {WORD_MAX_CHARS} characters, drawn with matplotlib's bundled font.")
         try:
@@ -96,8 +103,24 @@ RULE_NAMES = {"ncsn": "NCSN: α_t = ε(1−ᾱ_t)/(1−ᾱ₁)", "snr": "signal-
               "constant": "constant α"}
 
 
-def sampler_controls(T: int, where=st.sidebar, prefix: str = "", default: str = "ddpm"):
-    """Sampler and its knobs → cache.ReverseChoice (imported lazily: cache imports this module)."""
+SCORE_HELP = ("**exact**: computed from the data distribution itself (a formula, or 1,000 stored points). "
+              "**pretrained network**: the ε network shipped in pretrained/, s = −ε̂/√(1−ᾱ_t), with x̂₀ clipped to "
+              "±2.5. **your network**: trained on the Train your own page in this session.")
+
+
+def sampler_controls(T: int, where=st.sidebar, prefix: str = "", default: str = "ddpm",
+                     scores: dict[str, str] | None = None, default_score: str = "exact"):
+    """Sampler, its knobs and its score → cache.ReverseChoice (imported lazily: cache imports this module)."""
+    from dataclasses import replace
+
+    scores = scores or {"exact": "exact"}
+    score = state.choice("Score", prefix + "score", list(scores), default_score if default_score in scores
+                         else "exact", where=where, widget="radio", horizontal=True, format_func=scores.get,
+                         help=SCORE_HELP)
+    return replace(_sampler_knobs(T, where, prefix, default), score=score)
+
+
+def _sampler_knobs(T: int, where, prefix: str, default: str):
     from explorer.ui.cache import ReverseChoice
 
     sampler = state.choice("Sampler", prefix + "sampler", list(SAMPLER_NAMES), default, where=where,

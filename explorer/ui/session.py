@@ -1,0 +1,66 @@
+"""Models trained on the Train-your-own page, shared with the other pages of the same session.
+
+The model and its training points live in a small process-wide registry under a random key;
+the session remembers its keys. A data set of your own (typed CSV points) is DataChoice
+name "yours" with the key in its `word` field, so every cached loader keys on it as usual.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+if TYPE_CHECKING:
+    from explorer.models import EpsModel
+
+MAX_MODELS = 24  # process-wide: a 2D model is ~300 KB, its points at most 800 KB
+YOURS = "yours"
+
+
+@dataclass
+class TrainedModel:
+    key: str
+    model: "EpsModel"
+    points: np.ndarray  # (N, 2) float32: the training data, in the explorer's [−2, 2]² frame
+    dataset: str  # a TOY_2D name, or YOURS for uploaded points
+    word: str  # the word, for the word set
+    label: str  # what the user sees, e.g. "two moons, 3,000 steps"
+    history: dict = field(default_factory=dict)
+
+
+_REGISTRY: OrderedDict[str, TrainedModel] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def register(model: "EpsModel", points: np.ndarray, dataset: str, word: str, label: str, history: dict) -> str:
+    key = uuid.uuid4().hex[:12]
+    with _LOCK:
+        _REGISTRY[key] = TrainedModel(key, model, np.asarray(points, dtype=np.float32), dataset, word, label, history)
+        while len(_REGISTRY) > MAX_MODELS:
+            _REGISTRY.popitem(last=False)
+    st.session_state.setdefault("trained_keys", [])
+    st.session_state["trained_keys"] = [*st.session_state["trained_keys"], key]
+    return key
+
+
+def get(key: str) -> TrainedModel | None:
+    with _LOCK:
+        return _REGISTRY.get(key)
+
+
+def mine() -> list[TrainedModel]:
+    """This session's trained models, newest first (those still in the registry)."""
+    found = (get(k) for k in reversed(st.session_state.get("trained_keys", [])))
+    return [m for m in found if m is not None]
+
+
+def for_data(name: str, word: str) -> list[TrainedModel]:
+    """This session's models trained on the data set (name, word)."""
+    if name == YOURS:
+        return [m for m in mine() if m.key == word]
+    return [m for m in mine() if m.dataset == name and (name != "word" or m.word == word)]
