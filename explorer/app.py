@@ -18,6 +18,7 @@ PAGE_LIST = [
     ("schedules.py", "Noise schedules", ":material/show_chart:"),
     ("reverse.py", "Reverse sampling", ":material/replay:"),
     ("score.py", "Score & Langevin", ":material/explore:"),
+    ("images.py", "Images", ":material/image:"),
     ("train.py", "Train your own", ":material/model_training:"),
 ]
 

@@ -73,26 +73,17 @@ def _check_x(x_T: torch.Tensor) -> None:
         raise ValueError("x_T contains NaN or inf; start from finite values (e.g. N(0, I) noise).")
 
 
+def _check_clip(clip_x0) -> None:
+    if clip_x0 is not None and (isinstance(clip_x0, bool) or not isinstance(clip_x0, Real) or not clip_x0 > 0):
+        raise ValueError(f"clip_x0 must be a positive number or None; got {clip_x0!r}.")
+
+
 def _noise(x: torch.Tensor, generator) -> torch.Tensor:
     return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
 
-def ddpm_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor,
-                generator: torch.Generator | None = None, variance: str = "posterior",
-                clip_x0: float | None = None,
-                divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
-    """Ancestral sampling of p(x_{t−1} | x_t) for t = T..1; yields x_{T−1}, ..., x_0.
-
-    clip_x0 = c clamps x̂_0 to [−c, c] and takes the mean from the posterior q(x_{t−1} | x_t, x̂_0)
-    (DDPM eq. 7), as DDPM does for images: it tames steps with β_t near 1, where dividing by
-    √α_t amplifies any error in ε̂.
-    """
-    _check_x(x_T)
-    if variance not in ("posterior", "beta"):
-        raise ValueError(f"variance must be 'posterior' (σ_t² = β̃_t) or 'beta' (σ_t² = β_t); "
-                         f"got {variance!r}.")
-    if clip_x0 is not None and (not isinstance(clip_x0, Real) or not clip_x0 > 0):
-        raise ValueError(f"clip_x0 must be a positive number or None; got {clip_x0!r}.")
+def _ddpm_step(eps_model: Callable, s: NoiseSchedule, generator, variance: str, clip_x0: float | None):
+    """The DDPM update x_t → x_{t−1} as a step function for _run."""
     betas = s.betas.tolist()
     ab = s.alphas_cumprod.tolist()
     coef1, coef2 = s.posterior_mean_coef1.tolist(), s.posterior_mean_coef2.tolist()
@@ -113,7 +104,61 @@ def ddpm_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor,
             mean.add_(_noise(x, generator), alpha=sigma[t])
         return mean, x0
 
-    yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, divergence_factor)
+    return step
+
+
+def ddpm_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor,
+                generator: torch.Generator | None = None, variance: str = "posterior",
+                clip_x0: float | None = None, t_start: int | None = None,
+                divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
+    """Ancestral sampling of p(x_{t−1} | x_t) for t = T..1; yields x_{T−1}, ..., x_0.
+
+    clip_x0 = c clamps x̂_0 to [−c, c] and takes the mean from the posterior q(x_{t−1} | x_t, x̂_0)
+    (DDPM eq. 7), as DDPM does for images: it tames steps with β_t near 1, where dividing by
+    √α_t amplifies any error in ε̂. t_start = t₀ < T starts from x_T given as an x_{t₀}
+    (e.g. a real image noised to t₀: a variation of it) and runs t = t₀..1.
+    """
+    _check_x(x_T)
+    t_start = s.T if t_start is None else t_start
+    if isinstance(t_start, bool) or not isinstance(t_start, Integral) or not 1 <= t_start <= s.T:
+        raise ValueError(f"t_start must be a whole number from 1 to T = {s.T}; got {t_start!r}.")
+    if variance not in ("posterior", "beta"):
+        raise ValueError(f"variance must be 'posterior' (σ_t² = β̃_t) or 'beta' (σ_t² = β_t); "
+                         f"got {variance!r}.")
+    _check_clip(clip_x0)
+    step = _ddpm_step(eps_model, s, generator, variance, clip_x0)
+    yield from _run(step, [(t, t - 1) for t in range(int(t_start), 0, -1)], x_T, divergence_factor)
+
+
+def inpaint_sample(eps_model: Callable, s: NoiseSchedule, x_known: torch.Tensor, known: torch.Tensor,
+                   x_T: torch.Tensor, generator: torch.Generator | None = None,
+                   clip_x0: float | None = None) -> Iterator[Step]:
+    """Inpainting by replacement: DDPM on the unknown pixels, the known ones re-noised from the original.
+
+    After each step to t−1, the pixels where `known` is True are replaced by a fresh draw of
+    q(x_{t−1} | x_0 = x_known) (DDPM eq. 4), so the sampler only has to fill in the rest in a way
+    that fits them. At t = 0 the known pixels equal x_known exactly.
+    """
+    _check_x(x_T)
+    if x_known.shape != x_T.shape:
+        raise ValueError(f"x_known has shape {tuple(x_known.shape)}; x_T has {tuple(x_T.shape)}.")
+    _check_clip(clip_x0)
+    known = torch.as_tensor(known, dtype=torch.bool, device=x_T.device).expand_as(x_T)
+    ddpm = _ddpm_step(eps_model, s, generator, "posterior", clip_x0)
+
+    def step(x, t, t_next):
+        x_next, x0 = ddpm(x, t, t_next)
+        return torch.where(known, _q_sample_at(x_known, t_next, s, generator), x_next), x0
+
+    start = torch.where(known, _q_sample_at(x_known, s.T, s, generator), x_T)
+    yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], start, DIVERGENCE_FACTOR)
+
+
+def _q_sample_at(x0: torch.Tensor, t: int, s: NoiseSchedule, generator) -> torch.Tensor:
+    """x_t ~ q(x_t | x_0): √ᾱ_t x_0 + √(1−ᾱ_t) ε (x_0 itself at t = 0)."""
+    if t == 0:
+        return x0.clone()
+    return math.sqrt(float(s.alphas_cumprod[t])) * x0 + math.sqrt(1.0 - float(s.alphas_cumprod[t])) * _noise(x0, generator)
 
 
 def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: float = 0.0,
@@ -125,8 +170,7 @@ def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: f
     clip_x0 = c clamps x̂_0 to [−c, c] and re-derives ε̂ from it, so both terms of eq. 12 agree.
     """
     _check_x(x_T)
-    if clip_x0 is not None and (not isinstance(clip_x0, Real) or not clip_x0 > 0):
-        raise ValueError(f"clip_x0 must be a positive number or None; got {clip_x0!r}.")
+    _check_clip(clip_x0)
     if isinstance(eta, bool) or not isinstance(eta, Real) or not 0.0 <= float(eta) <= 1.0 \
             or math.isnan(eta):
         raise ValueError(f"η must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM-like); got {eta!r}.")

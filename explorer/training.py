@@ -104,12 +104,14 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
         if stop:
             if history["step"][-1:] != [step]:
                 history["step"].append(step), history["loss"].append(smooth)
+                if progress is not None:
+                    progress(step, smooth)
             break
     history["seconds"] = time.perf_counter() - t0
     return EpsModel(ema), history
 
 
-PRETRAINED_RECIPES = {"digits": {"steps": 6000, "batch": 256}}  # 2D sets use the TrainConfig defaults
+PRETRAINED_RECIPES = {"digits": {"steps": 4000, "batch": 256}}  # 2D sets use the TrainConfig defaults
 
 
 def _progress_bar(cfg: TrainConfig) -> Callable[[int, float], None]:

@@ -146,9 +146,30 @@ def live() -> None:
 
 live()
 
-st.markdown("**How it works.** Each step draws 512 data points, a log-SNR level per point (half uniform over "
+@st.cache_data(show_spinner=False)
+def noise_level_figure():
+    """Where training puts its noise levels: a histogram of the log-SNR draws."""
+    import torch
+
+    from explorer.schedules import make_schedule
+    from explorer.training import _log_snr_batch
+
+    draws = _log_snr_batch(50_000, torch.Generator().manual_seed(0), make_schedule("linear", 1000).log_snr[1:])
+    counts, edges = np.histogram(draws.numpy(), bins=68, range=(-20, 14), density=True)
+    fig = figures.lines((edges[:-1] + edges[1:]) / 2, {"training draws": (counts, dict(color=figures.STATE,
+                                                                                     width=2.5, shape="hvh"))},
+                        "Noise levels the network is trained on", "log-SNR = log(ᾱ / (1 − ᾱ))", "density",
+                        height=300)
+    for x, text in ((-20, "pure noise"), (14, "almost clean")):
+        fig.add_annotation(x=x, y=0, text=text, showarrow=False, yshift=12, xanchor="left" if x < 0 else "right")
+    return fig
+
+
+how, chart = st.columns([3, 2], gap="large")
+how.markdown("**How it works.** Each step draws 512 data points, a log-SNR level per point (half uniform over "
             "the explorer's whole range, half where a linear T = 1,000 schedule spends its steps) and fresh noise; "
             "AdamW with a cosine learning rate minimises ‖ε − ε̂‖². Samples come from the exponential moving "
             "average of the weights, as in DDPM. Because the network is conditioned on the noise level, not on a "
             "step index, the same weights serve every schedule and every T on the other pages.")
+chart.plotly_chart(noise_level_figure(), width="stretch", key="tr_levels")
 layout.footer()

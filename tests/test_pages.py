@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "explorer" / "app.py")
-PAGES = ["overview", "forward", "schedules", "reverse", "score"]
+PAGES = ["overview", "forward", "schedules", "reverse", "score", "train", "images"]
 TIMEOUT = 300
 
 
@@ -37,6 +37,11 @@ def values(v) -> np.ndarray:
     return np.asarray(v, dtype=float)
 
 
+def visuals(at: AppTest) -> int:
+    """Charts plus pictures on the page."""
+    return len(charts(at)) + len(at.get("imgs"))
+
+
 def metric(at: AppTest, label: str) -> str:
     found = [m.value for m in at.metric if m.label == label]
     assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
@@ -47,7 +52,7 @@ def metric(at: AppTest, label: str) -> str:
 def test_page_renders_by_default(page):
     at = open_page(page)
     assert_clean(at)
-    assert at.title and len(charts(at)) >= 2
+    assert at.title and visuals(at) >= 2
     assert not at.get("exception")
 
 
@@ -168,7 +173,9 @@ def _extremes(at: AppTest):
 
 # pages, plus the reverse page with the widgets that only DDIM, Langevin and A/B mode show
 VARIANTS = [(p, {}) for p in PAGES] + [("reverse", {"sampler": "ddim", "ab": 1, "b_sampler": "langevin"}),
-                                       ("reverse", {"sampler": "langevin", "rule": "snr"})]
+                                       ("reverse", {"sampler": "langevin", "rule": "snr"}),
+                                       ("score", {"score": "pretrained"})] + \
+    [("images", {"view": v}) for v in ("reverse", "inpaint", "variations", "picture")]
 
 
 @pytest.mark.slow
@@ -186,7 +193,7 @@ def test_every_slider_at_its_extremes(page, params):
             value = float(value) if not isinstance(widget.value, str) else value
         widget.set_value(value).run()
         assert not fresh.exception, (page, key, value, [e.message for e in fresh.exception])
-        assert len(charts(fresh)) >= 1, (page, key, value)
+        assert visuals(fresh) >= 1, (page, key, value)
 
 
 def test_a_new_range_keeps_the_slider_value():
@@ -204,3 +211,132 @@ def test_langevin_journey_animation_on_request():
     assert_clean(at)
     anims = [c for c in charts(at) if c.get("frames")]
     assert len(anims) == 1 and anims[0]["frames"][-1]["layout"]["title"]["text"].endswith("Langevin step 100")
+
+
+# --- learned scores, Train your own, images ---------------------------------------------------
+
+def test_reverse_ab_compares_exact_with_the_pretrained_network():
+    at = open_page("reverse", T=200, ab=1)
+    assert_clean(at)
+    assert at.radio(key="b_score").value == "pretrained"
+    assert "pretrained network" in charts(at)[1]["layout"]["title"]["text"]
+    floor = float(metric(at, "SW between two data samples"))
+    assert float(metric(at, "SW to data, B")) < 3 * floor
+
+
+def test_score_page_shows_learned_beside_exact_with_their_difference():
+    at = open_page("score", score="pretrained", data="two_moons")
+    assert_clean(at)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert any(t.startswith("Learned s_t") for t in titles) and "Difference: learned − exact" in titles
+    diff = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Difference"))
+    assert diff["data"][0]["type"] == "heatmap"
+    assert float(metric(at, "Relative error of the learned score where the data are")) < 0.1
+
+
+def test_pretrained_word_model_is_offered_only_for_the_default_word():
+    at = open_page("reverse", data="word", word="HELLO", T=50)
+    assert_clean(at)
+    assert at.radio(key="score").options == ["exact"]
+    at = open_page("reverse", data="word", T=50)
+    assert "pretrained network" in at.radio(key="score").options
+
+
+def _wait_for(at: AppTest, timeout: float = 120) -> None:
+    job = at.session_state["train_job"]
+    job.wait(timeout)
+    assert not job.running, "training did not finish in time"
+    at.run()
+
+
+def test_train_a_word_stop_it_and_use_it_on_the_other_pages():
+    at = open_page("train", tr_steps=10000, tr_word="HI")
+    assert_clean(at)
+    at.button(key="tr_start").click().run()
+    assert at.session_state["train_job"].running
+    at.button(key="tr_stop").click().run()  # the page polls; Stop is there while it runs
+    _wait_for(at)
+    assert_clean(at)
+    job = at.session_state["train_job"]
+    assert job.status == "stopped" and job.steps[-1] < 10000
+    assert any("Your network is ready" in s.value and "stopped early" in s.value for s in at.success)
+    key = at.session_state["trained_keys"][-1]
+    # the other pages now offer it, for the word it was trained on
+    at.switch_page("../pages/reverse.py")
+    for k, v in dict(data="word", word="HI", T="50", score=f"session:{key}").items():
+        at.query_params[k] = v
+    at.run()
+    assert_clean(at)
+    assert at.radio(key="score").value == f"session:{key}"
+    names = [d.get("name", "") for c in charts(at) for d in c["data"]]
+    assert any("your network" in n for n in names), names
+
+
+def test_train_on_uploaded_points_and_sample_them_elsewhere():
+    at = open_page("train", tr_source="csv", tr_steps=300)
+    assert_clean(at)
+    at.sidebar.get("file_uploader")[0].set_value(("pts.csv", b"x;y\n1;2\n3;oops\n", "text/csv")).run()
+    assert any("Line 3" in e.value and "not two numbers" in e.value for e in at.error)
+    assert at.button(key="tr_start").disabled
+    angle = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    rows = "\n".join(f"{10 + 3 * np.cos(a):.4f},{-5 + 3 * np.sin(a):.4f}" for a in angle)
+    at.sidebar.get("file_uploader")[0].set_value(("circle.csv", ("x,y\n" + rows).encode(), "text/csv")).run()
+    assert not at.error and any("400 points" in s.value for s in at.sidebar.success)
+    at.button(key="tr_start").click().run()
+    _wait_for(at)
+    assert_clean(at)
+    assert at.session_state["train_job"].status == "done"
+    at.switch_page("../pages/reverse.py")
+    for k, v in dict(data="yours", T="100").items():
+        at.query_params[k] = v
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="data").value == "yours"
+    target = [d for d in charts(at)[0]["data"] if d.get("name") == "data (target)"][0]
+    r = np.hypot(values(target["x"]), values(target["y"]))  # the circle, fitted into the box: radius 1.8
+    assert np.allclose(r, 1.8, atol=0.01)
+
+
+@pytest.mark.parametrize("view", ["forward", "reverse", "inpaint", "variations", "picture"])
+def test_images_page_views(view):
+    at = open_page("images", view=view)
+    assert_clean(at)
+    assert len(at.get("imgs")) >= 2
+    if view == "reverse":
+        assert float(metric(at, "Recognised as digits").rstrip("%")) >= 60
+        assert int(metric(at, "Classes present").split()[0]) >= 9
+    if view == "inpaint":
+        assert float(metric(at, "Known pixels: largest change at t = 0")) == 0.0
+    if view == "forward":
+        at.slider(key="img_t").set_value(250).run()
+        assert abs(float(metric(at, "pixel std, measured")) - 1) < 0.05  # N(0, 1) at t = T
+
+
+def test_images_exact_score_memorises():
+    at = open_page("images", view="reverse", img_score="exact", img_n=16)
+    assert_clean(at)
+    assert metric(at, "Copies of training images") == "100%"
+
+
+def _png(mode="RGB", size=(40, 20), fmt="PNG"):
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new(mode, size).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name,raw,shown,kind", [
+    ("notes.png", b"just some text", "not an image", "error"),
+    ("empty.png", b"", "empty", "error"),
+    ("cmyk.jpg", _png("CMYK", fmt="JPEG"), "CMYK", "info"),
+    ("alpha.png", _png("RGBA"), "transparency", "info"),
+    ("palette.png", _png("P"), "palette", "info"),
+])
+def test_your_picture_checks_uploads(name, raw, shown, kind):
+    at = open_page("images", view="picture")
+    at.get("file_uploader")[0].set_value((name, raw, "image/png")).run()
+    assert not at.exception
+    messages = [m.value for m in (at.error if kind == "error" else at.info)]
+    assert any(shown in m for m in messages), messages
+    assert len(at.get("imgs")) >= 2  # the page keeps working (the sample photograph on error)

@@ -1,0 +1,69 @@
+"""Images page speed: reverse sampling of a digit grid, and reruns once a run is computed.
+
+    python -m bench.images [--repeats 5]
+
+Budgets (issue 5, 2-core CPU): reverse sampling of 64 digits × 250 steps with the pretrained
+U-Net ≤ 3 s; a rerun of the images page after a slider move ≤ 300 ms once computed (measured
+with streamlit's AppTest: the step slider of the reverse view, and the t slider of the forward view).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from bench.common import median_seconds, report
+from explorer.checkpoints import load_pretrained
+from explorer.device import describe_device, pick_device
+from explorer.evaluation import CLIP_DIGITS
+from explorer.samplers import ddpm_sample, run_to_end
+from explorer.schedules import make_schedule
+
+APP = str(Path(__file__).resolve().parents[1] / "explorer" / "app.py")
+
+
+def rerun_seconds(view: str, key: str, values: list[int]) -> list[float]:
+    """Open the images page at `view`, then time a rerun for each new value of slider `key`."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.switch_page("../pages/images.py")
+    at.query_params["view"] = view
+    at.run()
+    out = []
+    for v in values:
+        at.slider(key=key).set_value(v)
+        t0 = time.perf_counter()
+        at.run()
+        out.append(time.perf_counter() - t0)
+        assert not at.exception, [e.message for e in at.exception]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    device = torch.device(args.device) if args.device else pick_device()
+    print(f"device: {describe_device(device)}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+
+    model, _ = load_pretrained("digits")
+    model.to(device)
+    s = make_schedule("cosine", 250)
+    x_T = torch.randn(64, 1, 8, 8, generator=torch.Generator().manual_seed(0)).to(device)
+    t, runs = median_seconds(lambda: run_to_end(ddpm_sample(model, s, x_T, clip_x0=CLIP_DIGITS)), args.repeats)
+    report("DDPM, digits U-Net, 64 digits x 250 steps", t, 3.0)
+    print(f"{'':<58} runs: {', '.join(f'{r:.2f}' for r in runs)} s")
+
+    rev = rerun_seconds("reverse", "img_step", [0, 125, 250, 60, 200, 10, 240, 90, 170, 30])
+    report("images page rerun, reverse step slider (median of 10)", statistics.median(rev), 0.3, unit="ms")
+    fwd = rerun_seconds("forward", "img_t", [0, 125, 250, 60, 200, 10, 240, 90, 170, 30])
+    report("images page rerun, forward t slider (median of 10)", statistics.median(fwd), 0.3, unit="ms")
+
+
+if __name__ == "__main__":
+    main()

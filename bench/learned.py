@@ -1,0 +1,114 @@
+"""The trained networks: sampling speed, time outside the network, diffusers comparison, training time.
+
+    pip install -e ".[bench]"       # diffusers, for the DDPMScheduler comparison
+    python -m bench.learned [--repeats 5] [--train]
+
+Budgets (issue 4, 2-core CPU): a 1,000-step DDPM on 2,000 points with the 2D network ≤ 1.5 s,
+with ≤ 15 % of it outside the network; our loop at least as fast as diffusers' DDPMScheduler
+driving the same network on the same inputs; a 2D network trains to its quality bar in ≤ 60 s
+(--train retrains two moons and checks the bar); digits in ≤ 10 min (read from pretrained/digits.json).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+from bench.common import median_seconds, report
+from explorer.checkpoints import PRETRAINED_DIR, load_pretrained
+from explorer.device import describe_device, pick_device
+from explorer.evaluation import CLIP_2D, toy_quality
+from explorer.samplers import ddpm_sample, run_to_end
+from explorer.schedules import make_schedule
+from explorer.training import TrainConfig, train
+
+
+class TimedModel:
+    """Wraps an eps model and adds up the seconds spent inside it."""
+
+    def __init__(self, model, device):
+        self.model, self.device, self.seconds = model, device, 0.0
+
+    def __call__(self, x, alpha_bar):
+        sync = self.device.type == "cuda"
+        if sync:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        out = self.model(x, alpha_bar)
+        if sync:
+            torch.cuda.synchronize()
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+def diffusers_loop(model, x_T: torch.Tensor, generator: torch.Generator):
+    """The same DDPM (linear β 1e-4..0.02, T = 1,000, σ² = β̃, x̂₀ clipped) driven by diffusers."""
+    from diffusers import DDPMScheduler
+
+    sched = DDPMScheduler(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule="linear",
+                          variance_type="fixed_small", clip_sample=True, clip_sample_range=CLIP_2D,
+                          prediction_type="epsilon")
+    sched.set_timesteps(1000)
+    alpha_bar = sched.alphas_cumprod.tolist()  # diffusers' index k is our t = k + 1
+    x = x_T
+    for k in sched.timesteps.tolist():
+        eps = model(x, alpha_bar[k])
+        x = sched.step(eps, k, x, generator=generator).prev_sample
+    return x
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--train", action="store_true", help="also time training two moons to its quality bar")
+    args = ap.parse_args()
+    device = torch.device(args.device) if args.device else pick_device()
+    print(f"device: {describe_device(device)}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+
+    model, _ = load_pretrained("two_moons")
+    model.to(device)
+    s = make_schedule("linear", 1000)
+    x_T = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0)).to(device)
+
+    timed = TimedModel(model, device)
+    totals, inside = [], []
+    run_to_end(ddpm_sample(model, s, x_T, clip_x0=CLIP_2D))  # warm-up
+    for _ in range(args.repeats):
+        timed.seconds = 0.0
+        g = torch.Generator(device).manual_seed(1)
+        t0 = time.perf_counter()
+        run_to_end(ddpm_sample(timed, s, x_T, generator=g, clip_x0=CLIP_2D))
+        totals.append(time.perf_counter() - t0)
+        inside.append(timed.seconds)
+    ours = statistics.median(totals)
+    outside = statistics.median([1 - i / t for i, t in zip(inside, totals)])
+    report("DDPM, 2D network, 2,000 points x 1,000 steps", ours, 1.5)
+    print(f"{'  time outside the network (median share)':<58} {outside * 100:8.1f} %   (budget 15 %: "
+          f"{'ok' if outside <= 0.15 else 'OVER'})  runs: {', '.join(f'{t:.2f}' for t in totals)} s")
+
+    try:
+        import diffusers  # noqa: F401
+    except ImportError:
+        print("diffusers not installed: pip install -e '.[bench]' for the DDPMScheduler comparison")
+    else:
+        theirs, _ = median_seconds(lambda: diffusers_loop(model, x_T, torch.Generator(device).manual_seed(1)),
+                                   args.repeats)
+        report("diffusers DDPMScheduler, same network and inputs", theirs)
+        print(f"{'  diffusers time / ours':<58} {theirs / ours:8.2f} x   (budget ≥ 1: "
+              f"{'ok' if theirs >= ours else 'OVER'})")
+
+    meta = json.loads((PRETRAINED_DIR / "digits.json").read_text())
+    report("digits U-Net training (pretrained/digits.json)", meta["training_time_s"], 600)
+    if args.train:
+        net, hist = train(TrainConfig("two_moons"))
+        q = toy_quality(net, "two_moons")
+        report(f"2D training, two moons, {hist['step'][-1]} steps (bar {'met' if q['passed'] else 'MISSED'})",
+               hist["seconds"], 60)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Images for the explorer: one colour map, grids, nearest-neighbour upscaling, your own picture, export.
+
+Pixel values live in [−1, 1] (data) and wander outside it once noised; every picture on the
+images page maps [−1, 1] through the same colour map and clips beyond it, so a pixel's shade
+means the same thing everywhere. Colour pictures keep their RGB channels.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+
+MAX_SIDE = 128  # uploaded pictures are resized so that their longer side is at most this
+MAX_UPLOAD_BYTES = 8_000_000
+MAX_UPLOAD_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+CMAP = "gray"  # the one colour map for single-channel images: −1 black … 1 white
+
+
+def _lut() -> np.ndarray:
+    from matplotlib import colormaps
+
+    return (colormaps[CMAP](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
+
+
+_LUT = None
+
+
+def to_uint8(x: np.ndarray | torch.Tensor) -> np.ndarray:
+    """(C, H, W) or (H, W) values in [−1, 1] (clipped) → (H, W, 3) uint8 RGB."""
+    global _LUT
+    a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
+    levels = np.clip((a + 1) * 127.5, 0, 255).round().astype(np.uint8)
+    if levels.ndim == 3 and levels.shape[0] == 3:
+        return np.ascontiguousarray(levels.transpose(1, 2, 0))
+    if levels.ndim == 3:
+        levels = levels[0]
+    if _LUT is None:
+        _LUT = _lut()
+    return _LUT[levels]
+
+
+def grid(images: np.ndarray | torch.Tensor, ncol: int | None = None, pad: int = 1,
+         pad_value: float = 0.25) -> np.ndarray:
+    """(N, C, H, W) → one (C, H', W') image of tiles separated by `pad` pixels of `pad_value`."""
+    a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    n, c, h, w = a.shape
+    ncol = ncol or int(np.ceil(np.sqrt(n)))
+    nrow = int(np.ceil(n / ncol))
+    out = np.full((c, nrow * (h + pad) + pad, ncol * (w + pad) + pad), pad_value, dtype=np.float32)
+    for i in range(n):
+        r, q = divmod(i, ncol)
+        out[:, pad + r * (h + pad): pad + r * (h + pad) + h, pad + q * (w + pad): pad + q * (w + pad) + w] = a[i]
+    return out
+
+
+def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour upscaling of an (H, W, 3) image: every pixel becomes a factor × factor block."""
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
+def picture(x, width: int = 360) -> np.ndarray:
+    """An image (C, H, W) in [−1, 1] as RGB upscaled to about `width` pixels wide (integer factor)."""
+    rgb = to_uint8(x)
+    return upscale(rgb, max(1, width // rgb.shape[1]))
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def gif_bytes(frames: list[np.ndarray], ms_per_frame: int = 80, hold_last_ms: int = 1200) -> bytes:
+    """An animated GIF (looping) of RGB frames; the last frame is held a little longer."""
+    from PIL import Image
+
+    if not frames:
+        raise ValueError("A GIF needs at least one frame.")
+    imgs = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    durations = [ms_per_frame] * (len(imgs) - 1) + [hold_last_ms]
+    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=durations, loop=0,
+                 optimize=False, disposal=1)
+    return buf.getvalue()
+
+
+def load_picture(raw: bytes, max_side: int = MAX_SIDE) -> tuple[torch.Tensor, list[str]]:
+    """A PNG or JPEG file → (C, H, W) tensor in [−1, 1] with C = 3 (colour) or 1 (grey), and notes.
+
+    Resized (Lanczos) so the longer side is at most max_side. Odd modes are converted with a note:
+    palette → RGB, CMYK → RGB, transparency → flattened onto white, 16-bit or float grey → 8-bit.
+    Raises ValueError for an empty or too large file, something that is not a PNG/JPEG image,
+    or an image with zero width or height.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if len(raw) == 0:
+        raise ValueError("The file is empty (0 bytes).")
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"The file is {len(raw) / 1e6:.1f} MB; at most {MAX_UPLOAD_BYTES / 1e6:.0f} MB is accepted.")
+    try:
+        img = Image.open(io.BytesIO(raw))
+        fmt = img.format
+        w, h = img.size
+        if fmt not in ("PNG", "JPEG"):
+            raise ValueError(f"This is a {fmt} image; please upload a PNG or JPEG.")
+        if w == 0 or h == 0:
+            raise ValueError(f"The image has zero size ({w} × {h} pixels).")
+        if w * h > MAX_UPLOAD_PIXELS:
+            raise ValueError(f"The image is {w} × {h} pixels; at most {MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels "
+                             "are accepted.")
+        img.load()
+    except UnidentifiedImageError:
+        raise ValueError("This file is not an image that can be read (PNG or JPEG expected).") from None
+    except (OSError, SyntaxError, Image.DecompressionBombError) as err:
+        raise ValueError(f"The image could not be decoded: {err}.") from None
+    notes = []
+    mode = img.mode
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        notes.append("A palette image: converted to RGB colours.")
+        mode = img.mode
+    if mode == "CMYK":
+        img = img.convert("RGB")
+        notes.append("A CMYK image: converted to RGB (colours may shift slightly).")
+    elif mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(a)
+        img = Image.fromarray(a.round().astype(np.uint8), mode="L")
+        notes.append(f"A {mode} (high bit depth) grey image: rescaled to 8 bits.")
+    elif mode == "1":
+        img = img.convert("L")
+        notes.append("A black-and-white (1-bit) image: converted to grey.")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode in ("RGB", "L") and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba).convert("RGB")
+        notes.append("The image has transparency: flattened onto a white background.")
+    if img.mode not in ("RGB", "L"):
+        img = img.convert("RGB")
+        notes.append(f"Mode {mode}: converted to RGB.")
+    if max(w, h) > max_side:
+        scale = max_side / max(w, h)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        img = img.resize(size, Image.Resampling.LANCZOS)
+        notes.append(f"Resized from {w} × {h} to {size[0]} × {size[1]} pixels (longer side ≤ {max_side}).")
+    a = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
+    x = torch.from_numpy(a.transpose(2, 0, 1).copy() if a.ndim == 3 else a[None].copy())
+    return x, notes

@@ -1,0 +1,243 @@
+"""Small images: digits noised and sampled, memorisation, inpainting, variations, and your own picture."""
+import numpy as np
+import streamlit as st
+
+from explorer import figures, images
+from explorer.ui import controls, image_cache as ic, layout, state
+
+SECTIONS = {"forward": "Forward noising", "reverse": "Reverse sampling", "inpaint": "Inpainting",
+            "variations": "Variations", "picture": "Your picture"}
+WIDTH = 360  # on-screen width of a grid of digits, in pixels (nearest-neighbour upscaling)
+
+layout.header(
+    "Images",
+    "Diffusion on pictures, where most people meet it: scikit-learn's 8 × 8 handwritten digits (pixels scaled to "
+    "[−1, 1]) and a picture of your own. Every pixel is one coordinate of x, noised exactly like the 2D points. "
+    "All images use one grey scale: −1 black, +1 white; noised values beyond ±1 are clipped for display.")
+
+st.sidebar.header("Schedule")
+sched = controls.schedule_controls(default_kind="cosine", default_T=250, T_max=1000)
+with layout.friendly_errors("build this schedule"):
+    s = sched.build()
+st.sidebar.header("Digits")
+n = state.choice("Digits in the grid", "img_n", [16, 36, 64], 64, where=st.sidebar, widget="select_slider")
+seed = state.slider("Seed", "img_seed", 0, 99, 0, where=st.sidebar, help="Which digits, and which noise.")
+
+section = state.choice("Show", "view", list(SECTIONS), "forward", widget="radio", horizontal=True,
+                       format_func=SECTIONS.get)
+section = section or "forward"
+
+
+def show(x, caption: str, width: int = WIDTH) -> None:
+    st.image(images.picture(x, width), caption=caption)
+
+
+def pixel_histogram(values: np.ndarray, title: str):
+    """Histogram of pixel values against the N(0, 1) density."""
+    edges = np.linspace(-4, 4, 61)
+    counts, _ = np.histogram(np.clip(values, -4, 4), bins=edges, density=True)
+    mids = (edges[:-1] + edges[1:]) / 2
+    grid = np.linspace(-4, 4, 200)
+    fig = figures.lines(grid, {"N(0, 1)": (np.exp(-grid ** 2 / 2) / np.sqrt(2 * np.pi),
+                                           dict(color=figures.REF, width=2, dash="dash"))},
+                        title, "pixel value", "density", height=330)
+    fig.add_bar(x=mids, y=counts, name="pixels of x_t", marker_color=figures.STATE, opacity=0.6)
+    fig.update_layout(bargap=0.02)
+    return fig
+
+
+# --- forward -------------------------------------------------------------------------------------------
+if section == "forward":
+    fwd = ic.forward_digits(sched, int(n), int(seed))
+
+    @layout.live_fragment
+    def forward_view() -> None:
+        t = state.slider("t", "img_t", 0, s.T, min(s.T, max(1, s.T // 5)))
+        left, mid, right = st.columns([4, 5, 3], gap="large")
+        with left:
+            show(images.grid(fwd["xs"][t], ncol=fwd["ncol"]), f"x_t at t = {t}")
+        with mid:
+            st.plotly_chart(pixel_histogram(fwd["xs"][t].ravel(), f"Pixel values at t = {t}"), width="stretch",
+                            key="img_hist")
+        with right:
+            ab = float(fwd["alpha_bar"][t])
+            st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon")
+            st.metric("ᾱ_t", f"{ab:.4g}")
+            st.metric("pixel mean, measured", f"{fwd['mean'][t]:.3f}",
+                      help=f"Theory √ᾱ_t · mean(x_0) = {np.sqrt(ab) * fwd['mu0']:.3f}")
+            st.metric("pixel std, measured", f"{fwd['std'][t]:.3f}",
+                      help=f"Theory √(1 + (σ₀² − 1)ᾱ_t) = {np.sqrt(1 + (fwd['var0'] - 1) * ab):.3f} (σ₀² = "
+                           f"{fwd['var0']:.3f}, ignoring the mean)")
+            st.download_button("PNG of this grid", images.png_bytes(images.picture(
+                images.grid(fwd["xs"][t], ncol=fwd["ncol"]), WIDTH)), f"digits_t{t}.png", "image/png",
+                key="dl_fwd_png", icon=":material/download:")
+
+    forward_view()
+    st.subheader("The whole chain as an animation")
+    a, b = st.columns([2, 3], gap="large")
+    with a:
+        st.image(fwd["gif"], caption=f"x_t for t = 0 … {s.T} ({len(ic.frame_times(s.T))} frames)")
+    with b:
+        st.markdown("The digits dissolve into noise; the histogram of pixel values moves from the digits' "
+                    "two bumps (background near −1, strokes near +1) to the bell curve of N(0, 1). When ᾱ_T is "
+                    "not small — try a short constant schedule with a small β — the last frame still shows digits, "
+                    "and sampling from N(0, I) at the end cannot work.")
+        st.download_button("GIF of the animation", fwd["gif"], "digits_forward.gif", "image/gif",
+                           key="dl_fwd_gif", icon=":material/download:")
+
+# --- reverse -------------------------------------------------------------------------------------------
+elif section == "reverse":
+    score = state.choice("Score", "img_score", list(ic.SCORES), "pretrained", widget="radio", horizontal=True,
+                         format_func=ic.SCORES.get,
+                         help="The exact score of the finite training set can only lead back to training "
+                              "images: it memorises. The network generalises.")
+    with layout.friendly_errors("sample digits"):
+        rev = ic.reverse_digits(sched, int(n), int(seed), score)
+    if rev["diverged"]:
+        st.warning(f"The run diverged. {rev['message']}")
+    K = len(rev["times"]) - 1
+
+    @layout.live_fragment
+    def reverse_view() -> None:
+        k = state.slider("Step of the reverse run (0 = pure noise)", "img_step", 0, K, K)
+        t = int(rev["times"][k])
+        left, right, info = st.columns([4, 4, 3], gap="large")
+        with left:
+            show(images.grid(rev["xs"][k], ncol=rev["ncol"]), f"x_t at t = {t} (step {k} of {K})")
+        with right:
+            show(images.grid(rev["x0s"][k], ncol=rev["ncol"]), f"x̂₀: the guess of x_0 from x_{t}")
+        with info:
+            st.metric("Recognised as digits", f"{rev['recognised']:.0%}",
+                      help="Share of final samples a classifier fit on the digits labels with confidence ≥ 0.7.")
+            st.metric("Classes present", f"{rev['classes']} of 10")
+            st.metric("Copies of training images", f"{rev['copies']:.0%}",
+                      help="Samples closer to a training digit than a quarter of the typical distance between "
+                           "two training digits.")
+            st.download_button("PNG of this grid", images.png_bytes(images.picture(
+                images.grid(rev["xs"][k], ncol=rev["ncol"]), WIDTH)), f"samples_step{k}.png", "image/png",
+                key="dl_rev_png", icon=":material/download:")
+
+    reverse_view()
+    st.subheader("Each sample beside its nearest training image")
+    m = min(int(n), 16)
+    pairs = np.concatenate([rev["xs"][-1][:m], rev["nearest"][:m]], axis=-1)  # (m, 1, 8, 16)
+    c1, c2 = st.columns([3, 2], gap="large")
+    with c1:
+        show(images.grid(pairs, ncol=4, pad=2), "left: sample, right: nearest of the 1,797 training digits",
+             width=560)
+    with c2:
+        ratio = np.median(rev["nearest_dist"]) / rev["spacing"]
+        st.metric("Median distance to the nearest training digit", f"{np.median(rev['nearest_dist']):.2f}",
+                  help=f"In pixel units; two different training digits are typically {rev['spacing']:.2f} apart.")
+        st.markdown(
+            f"That is **{ratio:.2f}×** the typical gap between two training digits. "
+            + ("The exact score of the training set leads every sample onto a training image: it **memorises**."
+               if score == "exact" else
+               "The network's samples are new digits, not copies: it **generalises**. Switch the score to "
+               "*exact* to see memorisation."))
+        st.download_button("GIF of the reverse run", rev["gif"], "digits_reverse.gif", "image/gif",
+                           key="dl_rev_gif", icon=":material/download:")
+    with st.expander("The reverse run as an animation"):
+        st.image(rev["gif"])
+
+# --- inpainting ----------------------------------------------------------------------------------------
+elif section == "inpaint":
+    mask = state.choice("Mask", "img_mask", list(ic.MASKS), "left", widget="radio", horizontal=True,
+                        format_func=ic.MASKS.get)
+    with layout.friendly_errors("inpaint"):
+        inp = ic.inpaint_digits(sched, min(int(n), 16), int(seed), mask)
+    st.markdown("At every step the sampler proposes x_{t−1} for all pixels; the **known** pixels are then "
+                "replaced by a fresh draw of q(x_{t−1} | x_0) of the original — noised to exactly the current "
+                "level — so the unknown pixels are filled in to fit them.")
+    a, b, c = st.columns(3, gap="medium")
+    with a:
+        show(images.grid(inp["original"], ncol=inp["ncol"]), "original digits", 300)
+    with b:
+        show(images.grid(inp["masked"], ncol=inp["ncol"]), "what the sampler is given (grey: unknown)", 300)
+    with c:
+        show(images.grid(inp["result"], ncol=inp["ncol"]), "inpainted", 300)
+    kept = (inp["pred"] == inp["labels"]).mean()
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Known pixels: largest change at t = 0", f"{inp['known_error']:.1e}")
+    m2.metric("Same class as the original", f"{kept:.0%}", help="By the digits classifier.")
+    m3.metric("Confident (≥ 0.7)", f"{(inp['confidence'] >= 0.7).mean():.0%}")
+    g1, g2 = st.columns([2, 3])
+    with g1:
+        st.image(inp["gif"], caption="the inpainting run")
+    with g2:
+        st.download_button("GIF of the inpainting run", inp["gif"], "inpainting.gif", "image/gif",
+                           key="dl_inp_gif", icon=":material/download:")
+        st.download_button("PNG of the inpainted grid", images.png_bytes(images.picture(
+            images.grid(inp["result"], ncol=inp["ncol"]), WIDTH)), "inpainted.png", "image/png",
+            key="dl_inp_png", icon=":material/download:")
+
+# --- variations ----------------------------------------------------------------------------------------
+elif section == "variations":
+    st.markdown("Noise one real digit to a level t₀, then let the network denoise it from there: a small t₀ "
+                "gives **almost the same** digit, a large one gives **a new digit** that kept little of the "
+                "original. In between lies data augmentation: new but faithful examples.")
+    c1, c2 = st.columns(2)
+    index = state.slider("Which training digit", "img_index", 0, 1796, 0, where=c1)
+    t0 = state.slider("t₀: how far to noise it", "img_t0", 1, s.T, max(1, s.T // 3), where=c2)
+    with layout.friendly_errors("make variations"):
+        var = ic.variations(sched, int(index), int(t0), 8, int(seed))
+    a, b, c = st.columns([1, 3, 3], gap="medium")
+    with a:
+        show(var["original"][0], f"original: a {var['label']}", 120)
+    with b:
+        show(images.grid(var["noised"], ncol=4), f"noised to t₀ = {t0} (ᾱ = {var['alpha_bar']:.3g})", 340)
+    with c:
+        show(images.grid(var["out"], ncol=4), "denoised: 8 variations", 340)
+    same = (var["pred"] == var["label"]).mean()
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Still the same digit", f"{same:.0%}", help="By the digits classifier.")
+    m2.metric("Median distance to the original", f"{np.median(var['dist']):.2f}",
+              help=f"Two different training digits are typically {var['spacing']:.2f} apart.")
+    m3.metric("Signal kept √ᾱ_t₀", f"{np.sqrt(var['alpha_bar']):.3f}")
+    st.caption("Predicted classes: " + ", ".join(f"{p} ({c:.0%})" for p, c in zip(var["pred"], var["confidence"])))
+
+# --- your picture --------------------------------------------------------------------------------------
+else:
+    upload = st.file_uploader("A PNG or JPEG picture (resized to at most 128 pixels; colour kept)",
+                              type=["png", "jpg", "jpeg"], key="img_upload",
+                              help=f"At most {images.MAX_UPLOAD_BYTES // 1_000_000} MB.")
+    raw, name = ic.sample_picture(), "scikit-learn's sample photograph"
+    if upload is not None:
+        try:
+            ic.load_picture(upload.getvalue())
+            raw, name = upload.getvalue(), upload.name
+        except ValueError as err:
+            st.error(f"Cannot use {upload.name}: {err} Showing the sample photograph instead.",
+                     icon=":material/error:")
+    pic = ic.forward_picture(raw, sched, int(seed))
+    for note in pic["notes"]:
+        st.info(note, icon=":material/info:")
+    C, H, W = pic["x"].shape
+
+    @layout.live_fragment
+    def picture_view() -> None:
+        t = state.slider("t", "pic_t", 0, s.T, min(s.T, max(1, s.T // 5)))
+        x_t = pic["sqrt_ab"][t] * pic["x"] + pic["sqrt_1mab"][t] * pic["noise"]
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            show(x_t, f"{name} at t = {t}: {W} × {H} pixels, {'colour' if C == 3 else 'grey'}", 3 * W)
+        with right:
+            st.plotly_chart(pixel_histogram(x_t.ravel(), f"Pixel values at t = {t}"), width="stretch",
+                            key="pic_hist")
+            st.metric("Signal √ᾱ_t / noise √(1−ᾱ_t)", f"{pic['sqrt_ab'][t]:.3f} / {pic['sqrt_1mab'][t]:.3f}")
+            st.download_button("PNG of this frame", images.png_bytes(images.picture(x_t, 3 * W)),
+                               f"picture_t{t}.png", "image/png", key="dl_pic_png", icon=":material/download:")
+
+    picture_view()
+    a, b = st.columns([3, 2], gap="large")
+    with a:
+        st.image(pic["gif"], caption="x_t from t = 0 to T")
+    with b:
+        st.markdown("Each channel of each pixel is noised on its own, so colour survives longer in smooth areas "
+                    "and fine detail goes first. The animation draws every frame with one noise image ε, "
+                    "x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, so the picture dissolves smoothly; each frame has exactly the "
+                    "distribution q(x_t | x_0).")
+        st.download_button("GIF of the animation", pic["gif"], "picture_forward.gif", "image/gif",
+                           key="dl_pic_gif", icon=":material/download:")
+
+layout.footer()

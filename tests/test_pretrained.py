@@ -1,0 +1,75 @@
+"""The shipped networks: files, metadata, size, and the quality each one must reach.
+
+2D: 2,000 DDPM samples under linear T = 1,000, cosine T = 100 and cosine T = 20 lie within
+2 × the data-to-data sliced-Wasserstein distance + 0.08 of fresh data (the bar comes from the
+data alone). Digits: a classifier fit on the digits recognises the samples, most classes
+appear, and the samples are not copies of training images.
+"""
+import json
+
+import pytest
+import torch
+
+from explorer.checkpoints import PRETRAINED_DIR, load_pretrained
+from explorer.datasets import DEFAULT_WORD, TOY_2D, digits
+from explorer.evaluation import (CONFIDENT, digit_classifier, digits_quality, nearest_training_distance,
+                                 toy_quality, typical_digit_spacing)
+from explorer.models import EpsModel
+
+NAMES = [*TOY_2D, "digits"]
+
+
+def test_every_model_ships_with_its_metadata_within_20_mb():
+    total = 0
+    for name in NAMES:
+        weights, meta = PRETRAINED_DIR / f"{name}.safetensors", PRETRAINED_DIR / f"{name}.json"
+        assert weights.is_file() and meta.is_file(), name
+        total += weights.stat().st_size + meta.stat().st_size
+        m = json.loads(meta.read_text())
+        assert m["dataset"] == name and m["version"] == 1
+        for key in ("kind", "config", "training_steps", "seed", "training_time_s", "metrics"):
+            assert key in m, (name, key)
+        assert m["metrics"]["passed"], (name, m["metrics"])
+    assert total <= 20e6, total
+    assert json.loads((PRETRAINED_DIR / "word.json").read_text())["word"] == DEFAULT_WORD
+
+
+@pytest.mark.parametrize("name", list(TOY_2D))
+def test_2d_models_sample_their_data_under_three_schedules(name):
+    model, _ = load_pretrained(name)
+    q = toy_quality(model, name, n=2000, seed=1)  # seed 1: not the seed stored in the JSON
+    for setting, sw in q["sw"].items():
+        assert sw <= q["bar"], (name, setting, sw, q["bar"])
+
+
+def test_the_2d_bar_rejects_a_model_that_has_not_learnt():
+    """The same check fails for an untrained network: the bar can be missed."""
+    from explorer.models import MLP2D, MLPConfig
+    q = toy_quality(EpsModel(MLP2D(MLPConfig())), "two_moons", n=2000)
+    assert not q["passed"]
+
+
+def test_the_digit_classifier_is_fit_for_judging():
+    """Real digits are recognised with confidence; noise is not."""
+    x, y = digits(return_labels=True)
+    clf = digit_classifier()
+    proba = clf.predict_proba(x.flatten(1).numpy())
+    assert (proba.argmax(1) == y.numpy()).mean() > 0.95
+    assert (proba.max(1) >= CONFIDENT).mean() > 0.9
+    noise = torch.rand(500, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert (clf.predict_proba(noise.numpy()).max(1) >= CONFIDENT).mean() < 0.6
+
+
+def test_copy_check_flags_training_images():
+    x = digits()[:50]
+    dist, idx = nearest_training_distance(x)
+    assert torch.all(dist < 1e-5) and torch.equal(idx, torch.arange(50))
+    assert typical_digit_spacing() > 1.0
+
+
+def test_digit_samples_are_recognised_and_new():
+    model, meta = load_pretrained("digits")
+    q = digits_quality(model, n=400, seed=1)
+    assert q["recognised"] >= 0.6, q
+    assert q["classes"] >= 9, q
+    assert q["copies"] <= 0.05, q
