@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-FIGURE = ".js-plotly-plot"
+FIGURE = ".js-plotly-plot, [data-testid=stImage] img"  # a Plotly chart or a picture, in page order
 
 
 def free_port() -> int:
@@ -62,7 +62,8 @@ def slider_input(page, label: str):
     return page.locator("[data-testid=stSlider]").filter(has_text=label).first.locator("input[type=range]")
 
 
-SIGNATURE_JS = """(i) => { const el = document.querySelectorAll('.js-plotly-plot')[i];
+SIGNATURE_JS = """(i) => { const el = document.querySelectorAll('.js-plotly-plot, [data-testid=stImage] img')[i];
+    if (el && el.tagName === 'IMG') return el.complete ? 'img|' + el.currentSrc : '';
     if (!el || !el.data) return '';
     const t = el.layout && el.layout.title ? (el.layout.title.text || '') : '';
     const s = JSON.stringify(el.data.map(d => [d.x, d.y, d.z]));
@@ -72,7 +73,8 @@ SIGNATURE_JS = """(i) => { const el = document.querySelectorAll('.js-plotly-plot
 
 
 def chart_signature(page, index: int = 0) -> str:
-    """Changes whenever chart `index` is redrawn with new data: its title and every trace's ends."""
+    """Changes whenever figure `index` (FIGURE order) is redrawn: a chart's title and trace data, or a
+    picture's source once loaded."""
     return page.evaluate(SIGNATURE_JS, index)
 
 

@@ -1,7 +1,7 @@
 """Overview: diffusion in one screen, the map of pages, the device in use."""
 import streamlit as st
 
-from explorer.figures import chain_diagram
+from explorer.figures import chain_diagram_svg
 from explorer.ui import layout, state
 
 
@@ -11,9 +11,10 @@ layout.header(
     "Gaussian noise over T small steps; the *reverse* process starts from noise and, guided by "
     "the **score** ∇log q_t(x) (the direction in which data become more likely), walks back to data. "
     "Move the slider: on the left the data dissolve, on the right fresh samples condense out of noise.")
-st.plotly_chart(chain_diagram(), width="stretch", key="chain_diagram", config={"staticPlot": True})
-# The text, the diagram (plotly only) and the map reach the browser before the torch-based
-# teaser is computed, so Chromium loads the chart library while the server imports torch.
+st.image(chain_diagram_svg(), width="stretch")
+# The text, the diagram (inline SVG) and the map reach the browser before the torch-based
+# teaser is computed; the teaser is two server-drawn pictures, so the first page needs no chart
+# library at all (Plotly's bundle costs Chromium ≈ 2 s on a 2-core machine).
 teaser = st.container()
 
 st.subheader("Where to go next")
@@ -26,6 +27,10 @@ PAGES = [
                                        "steps, watch x̂₀ and the distance to the data."),
     ("score.py", "Score & Langevin", "The score field at any noise level, and Langevin dynamics with your own "
                                      "step size α — including what happens when it is too large."),
+    ("images.py", "Images", "Digits noised and sampled, memorisation made visible, inpainting, variations — "
+                            "and your own picture dissolving into noise."),
+    ("train.py", "Train your own", "Train the 2D network live on any data set, a word you type or your own "
+                                   "points, then sample with it on the other pages."),
 ]
 cols = st.columns(2)
 for i, (page, title, text) in enumerate(PAGES):
@@ -42,19 +47,21 @@ with teaser:
 
     TEASER_DATA = controls.DataChoice("eight_gaussians", 1000, 0)
     TEASER_SCHEDULE = controls.ScheduleChoice("cosine", 100, ())
-    fwd = cache.forward_run(TEASER_DATA, TEASER_SCHEDULE)
-    rev = cache.reverse_run(TEASER_DATA, TEASER_SCHEDULE, cache.ReverseChoice("ddpm"))
+
+    @st.cache_data(max_entries=202, show_spinner=False)
+    def teaser_pictures(t: int) -> tuple[bytes, bytes]:
+        fwd = cache.forward_run(TEASER_DATA, TEASER_SCHEDULE)
+        rev = cache.reverse_run(TEASER_DATA, TEASER_SCHEDULE, cache.ReverseChoice("ddpm"))
+        i_rev = int(list(rev["times"]).index(t))
+        return (figures.cloud_png(fwd["traj"][t], figures.DATA, f"Forward: data noised to t = {t}"),
+                figures.cloud_png(rev["xs"][i_rev], figures.STATE, f"Reverse: DDPM from noise, now at t = {t}"))
+
     t = state.slider("Noise level: step t of T = 100 (cosine schedule)", "teaser_t", 0, 100, 15)
-    i_rev = int(list(rev["times"]).index(t))
+    fwd = cache.forward_run(TEASER_DATA, TEASER_SCHEDULE)
     left, right = st.columns(2, gap="large")
-    with left:
-        st.plotly_chart(figures.cloud_snapshot([(fwd["traj"][t], figures.DATA, f"x_{t}")],
-                                               f"Forward: data noised to t = {t}", height=480),
-                        width="stretch", key="teaser_forward")
-    with right:
-        st.plotly_chart(figures.cloud_snapshot([(rev["xs"][i_rev], figures.STATE, f"x_{t}")],
-                                               f"Reverse: DDPM from noise, now at t = {t}", height=480),
-                        width="stretch", key="teaser_reverse")
+    forward_png, reverse_png = teaser_pictures(int(t))
+    left.image(forward_png, width="stretch")
+    right.image(reverse_png, width="stretch")
     st.caption(f"ᾱ_{t} = {fwd['alpha_bar'][t]:.3f}: the share of the data's signal power left at this step. "
                "Both panels at the same t show the same distribution q_t — one reached from data, "
                "one from noise.")

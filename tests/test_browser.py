@@ -13,14 +13,17 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")]
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots" / "browser"
 
-# page path -> sliders to move (label, keys, index of the chart that must change); T and β
-# where the page has them (the overview's first chart is a static diagram, its teaser is chart 1)
+# page path -> sliders to move (label, keys, index of the figure that must change, in page order
+# of charts and pictures); T and β where the page has them (the overview's first picture is the
+# chain diagram, its teaser's pictures are 1 and 2; the images page shows pictures first)
 MOVES = {
     "": [("Noise level", ["ArrowRight"] * 5, 1)],
     "forward": [("Number of steps T", ["PageDown"], 0), ("β_end", ["ArrowRight"], 0)],
     "schedules": [("Number of steps T", ["PageDown"], 0), ("β (constant, geometric)", ["ArrowRight"], 0)],
     "reverse": [("Number of steps T", ["PageDown"], 0), ("β_end", ["ArrowLeft"], 0)],
     "score": [("Number of steps T", ["PageDown"], 0), ("β_end", ["ArrowLeft"], 0)],
+    "images": [("t", ["ArrowRight"] * 3, 0), ("Number of steps T", ["PageDown"], 0)],
+    "train": [("Optimiser steps", ["ArrowRight"], None)],
 }
 
 
@@ -52,7 +55,12 @@ def test_page_reacts_to_sliders(browser_page, path):
     assert page.locator("[data-testid=stException]").count() == 0
     for label, keys, chart in MOVES[path]:
         before = slider_input(page, label).input_value()
-        move_slider(page, label, keys, chart_index=chart, timeout_ms=120_000)
+        if chart is None:  # a setting that changes no figure until it is used
+            slider_input(page, label).focus()
+            for k in keys:
+                page.keyboard.press(k)
+        else:
+            move_slider(page, label, keys, chart_index=chart, timeout_ms=120_000)
         wait_idle(page, 120_000)
         assert slider_input(page, label).input_value() != before
         assert page.locator("[data-testid=stException]").count() == 0, f"{path}: exception after moving {label}"
@@ -67,3 +75,23 @@ def test_url_opens_the_same_view(browser_page):
     assert slider_input(page, "Number of steps T").input_value() == "250"
     title = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
     assert "cosine, T=250" in title
+
+
+def test_train_on_an_uploaded_csv_in_the_browser(browser_page, tmp_path):
+    """Upload points, train briefly, see the samples and the loss curve; nothing errors."""
+    url, page = browser_page
+    csv = tmp_path / "ring.csv"
+    import math
+    csv.write_text("x,y\n" + "\n".join(f"{5 * math.cos(k / 50):.4f},{5 * math.sin(k / 50):.4f}" for k in range(315)))
+    page.goto(f"{url}/train?tr_source=csv&tr_steps=300")
+    page.wait_for_selector("[data-testid=stFileUploader]", timeout=120_000)
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(csv))
+    page.get_by_text("315 points", exact=False).first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Your network is ready", exact=False).wait_for(timeout=180_000)
+    wait_idle(page, 120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(e => e.layout.title.text)")
+    assert any("Samples from the network after 300 steps" in t for t in titles), titles
+    assert any("Training loss" in t for t in titles), titles
+    page.screenshot(path=str(SHOTS / "train_csv.png"), full_page=True)

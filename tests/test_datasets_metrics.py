@@ -114,3 +114,31 @@ def test_figures_build_from_arrays():
     anim = figures.animated_cloud(np.stack([x, 2 * x]), [0, 5], "demo")
     assert len(anim.frames) == 2 and np.allclose(anim.frames[1].data[0].x, 2 * x[:, 0])
     assert len(figures.chain_diagram().layout.annotations) == 2 * 5 + 2
+
+
+def test_csv_points_are_read_and_fitted_into_the_box():
+    from explorer.datasets import CSV_FIT, points_from_csv
+    rows = "\n".join(f"{100 + i},{-3 + 0.5 * (i % 7)}" for i in range(50))
+    pts, note = points_from_csv(("x;y\n" + rows.replace(",", ";")).encode())
+    assert pts.shape == (50, 2) and "50 points" in note
+    assert abs(float(pts[:, 0].min()) + CSV_FIT) < 1e-5 and abs(float(pts[:, 0].max()) - CSV_FIT) < 1e-5
+    # one scale for both axes: the y spread (3) over the x spread (49) is kept
+    ratio = float(pts[:, 1].max() - pts[:, 1].min()) / float(pts[:, 0].max() - pts[:, 0].min())
+    assert abs(ratio - 3 / 49) < 1e-5
+    tabbed, _ = points_from_csv(rows.replace(",", "\t").encode())
+    assert torch.allclose(tabbed, pts)
+
+
+@pytest.mark.parametrize("raw,message", [
+    (b"", "empty"),
+    (b"\xff\xfe\x00garbage", "not a text"),
+    (b"x,y,z\n" + b"1,2,3\n" * 30, "3 columns"),
+    (b"1,2\n" * 10, "between 20 and"),
+    (b"1,2\n" * 30 + b"4,hello\n", "Line 31"),
+    (b"1,inf\n" * 30, "not finite"),
+    (b"7,7\n" * 30, "same"),
+])
+def test_bad_csv_files_get_a_clear_message(raw, message):
+    from explorer.datasets import points_from_csv
+    with pytest.raises(ValueError, match=message):
+        points_from_csv(raw)

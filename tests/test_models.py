@@ -10,14 +10,20 @@ from explorer.training import TrainConfig, train
 
 
 def test_networks_are_eps_models_conditioned_on_the_noise_level():
-    mlp = EpsModel(MLP2D(MLPConfig(hidden=32, n_layers=2)))
+    net = MLP2D(MLPConfig(hidden=32, n_layers=2))
     x = torch.randn(7, 2)
+    mlp = EpsModel(net)
+    # the noise level enters through FiLM layers that start at zero (a plain residual MLP) ...
+    assert torch.allclose(mlp(x, 0.9), mlp(x, 0.1))
+    with torch.no_grad():  # ... and matters as soon as training moves them
+        net.emb[-1].weight.normal_(0, 0.1)
     assert mlp(x, 0.5).shape == (7, 2)
     per_sample = mlp(x, torch.linspace(0.01, 0.99, 7))
     assert per_sample.shape == (7, 2)
     # a shared level is embedded once and broadcast: same result as passing it per sample
     assert torch.allclose(mlp(x, 0.3), mlp(x, torch.full((7,), 0.3)), atol=1e-6)
     assert not torch.allclose(mlp(x, 0.9), mlp(x, 0.1))  # the noise level changes the output
+    assert (mlp(x, 0.3) - mlp(x, torch.full((7,), 0.3))).abs().max() < 1e-5
     unet = EpsModel(UNet8(UNetConfig(channels=16)))
     imgs = torch.randn(3, 1, 8, 8)
     assert unet(imgs, 0.3).shape == (3, 1, 8, 8)

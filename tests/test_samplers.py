@@ -257,3 +257,14 @@ def test_clipping_tames_a_bad_model_at_beta_near_one(target):
     clipped = run_to_end(ddpm_sample(bad, s, x_T, generator=torch.Generator().manual_seed(2), clip_x0=2.5)).x
     assert sliced_wasserstein(raw, data) > 5 * floor
     assert sliced_wasserstein(clipped, data) < 2 * floor
+
+
+def test_ddim_clip_x0_bounds_the_estimate_and_keeps_eq12_consistent():
+    s = make_schedule("cosine", 20)
+    wild = lambda x, ab: 5 * torch.ones_like(x)  # noqa: E731 — a model whose x̂₀ runs far outside the box
+    x_T = torch.randn(300, 2, generator=torch.Generator().manual_seed(0))
+    steps = list(ddim_sample(wild, s, x_T, clip_x0=1.5))
+    assert all(float(st.pred_x0.abs().max()) <= 1.5 + 1e-6 for st in steps)
+    assert float(steps[-1].x.abs().max()) <= 1.5 + 1e-5  # η = 0: x_0 is the clipped x̂₀
+    with pytest.raises(ValueError, match="clip_x0"):
+        list(ddim_sample(wild, s, x_T, clip_x0=0))
