@@ -157,6 +157,7 @@ def toy_2d(name: str, n: int, seed: int = 0, word: str = DEFAULT_WORD) -> torch.
         return eight_gaussians_mixture().sample(int(n), generator=g)
     rng = np.random.default_rng(int(seed))
     pts = _word(int(n), rng, word) if name == "word" else _GENERATORS[name](int(n), rng)
+    pts = pts[rng.permutation(len(pts))]  # generators build sets part by part: any first k points are a fair sample
     return torch.as_tensor(pts, dtype=torch.float32)
 
 

@@ -120,7 +120,8 @@ elif section == "reverse":
     reverse_view()
     st.subheader("Each sample beside its nearest training image")
     m = min(int(n), 16)
-    pairs = np.concatenate([rev["xs"][-1][:m], rev["nearest"][:m]], axis=-1)  # (m, 1, 8, 16)
+    gap = np.full((m, 1, 8, 1), 0.25, dtype=np.float32)  # a thin grey line between sample and neighbour
+    pairs = np.concatenate([rev["xs"][-1][:m], gap, rev["nearest"][:m]], axis=-1)  # (m, 1, 8, 17)
     c1, c2 = st.columns([3, 2], gap="large")
     with c1:
         show(images.grid(pairs, ncol=4, pad=2), "left: sample, right: nearest of the 1,797 training digits",
@@ -158,7 +159,8 @@ elif section == "inpaint":
         show(images.grid(inp["result"], ncol=inp["ncol"]), "inpainted", 300)
     kept = (inp["pred"] == inp["labels"]).mean()
     m1, m2, m3 = st.columns(3)
-    m1.metric("Known pixels: largest change at t = 0", f"{inp['known_error']:.1e}")
+    m1.metric("Known pixels: largest change at t = 0", "0 (exact)" if inp["known_error"] == 0 else
+              f"{inp['known_error']:.1e}")
     m2.metric("Same class as the original", f"{kept:.0%}", help="By the digits classifier.")
     m3.metric("Confident (≥ 0.7)", f"{(inp['confidence'] >= 0.7).mean():.0%}")
     g1, g2 = st.columns([2, 3])

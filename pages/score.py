@@ -38,7 +38,7 @@ def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int |
     """
     field = cache.score_field_at(data, sched, t)
     if alpha is None:
-        particles, title, height = field["samples"][:500], f"Exact s_t(x) over log q_t(x) at t = {t}", 620
+        particles, title, height = field["samples"][::2], f"Exact s_t(x) over log q_t(x) at t = {t}", 620
     else:
         lv = cache.langevin_at(data, sched, t, alpha, n_steps, score)
         particles = np.clip(lv["frames"][-1], -cache.FIELD_EXTENT, cache.FIELD_EXTENT)

@@ -337,6 +337,11 @@ DENSITY_PIXELS = 90  # heat-map resolution per side
 LANGEVIN_PARTICLES = 1000
 
 
+def spread_subset(points: np.ndarray, k: int) -> np.ndarray:
+    """k points spread over the whole set (toy sets are generated part by part: the first k are not)."""
+    return points[np.linspace(0, len(points) - 1, min(k, len(points))).round().astype(int)]
+
+
 def stability_limit(model, alpha_bar: float) -> float:
     """2 × the narrowest variance of q_ᾱ: a Langevin step beyond it makes the iteration explode.
 
@@ -357,7 +362,7 @@ def score_field_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
     logp = model.log_prob(torch.stack([gx, gy], -1).reshape(-1, 2), ab).reshape(DENSITY_PIXELS, DENSITY_PIXELS)
     run = forward_run(data, sched)
     return {"grid": grid.numpy(), "score": score.numpy(), "logp": logp.numpy(), "alpha_bar": ab,
-            "samples": run["traj"][t][:LANGEVIN_PARTICLES], "limit": stability_limit(model, ab)}
+            "samples": spread_subset(run["traj"][t], LANGEVIN_PARTICLES), "limit": stability_limit(model, ab)}
 
 
 @st.cache_data(max_entries=32, show_spinner="Evaluating the network on the grid…")
@@ -378,7 +383,7 @@ def learned_field_at(data: DataChoice, sched: ScheduleChoice, t: int, score: str
     scale = 1.0 / max(1.0 - ab, 1e-12) ** 0.5
     with torch.no_grad():
         diff_map = ((learned(fine, ab) - exact(fine, ab)).float() * scale).norm(dim=1)
-        xt = torch.from_numpy(forward_run(data, sched)["traj"][t][:LANGEVIN_PARTICLES])
+        xt = torch.from_numpy(spread_subset(forward_run(data, sched)["traj"][t], LANGEVIN_PARTICLES))
         s_l, s_e = -learned(xt, ab).double() * scale, -exact(xt, ab).double() * scale
     rel = float(((s_l - s_e) ** 2).sum(1).mean() / (s_e ** 2).sum(1).mean().clamp_min(1e-30))
     return {"score": field.numpy(), "diff": (field - exact_field).numpy(),
