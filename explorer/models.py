@@ -6,6 +6,7 @@ schedule and every T. `EpsModel` wraps a network into the library's eps-model in
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -31,12 +32,16 @@ class UNetConfig:
     emb_dim: int = 64
 
 
+@functools.lru_cache(maxsize=16)
+def _embedding_freqs(dim: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    return torch.exp(torch.linspace(0, math.log(200.0), dim // 2, dtype=torch.float64)).to(device, dtype)
+
+
 def log_snr_embedding(log_snr: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal features of the log-SNR (scaled to about [−1, 1]); (N,) -> (N, dim)."""
     lo, hi = LOG_SNR_RANGE
     u = (log_snr - lo) / (hi - lo) * 2 - 1
-    freqs = torch.exp(torch.linspace(0, math.log(200.0), dim // 2, device=u.device, dtype=u.dtype))
-    arg = u[:, None] * freqs[None, :]
+    arg = u[:, None] * _embedding_freqs(dim, u.device, u.dtype)[None, :]
     return torch.cat([arg.sin(), arg.cos()], dim=1)
 
 
@@ -64,15 +69,27 @@ class MLP2D(nn.Module):
         for layer in self.layers:
             layer.weight.data.mul_(0.5)
 
+    def _fourier(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """2π [f, f] and phases [0, π/2]; kept between calls while the frequencies do not change."""
+        key = (self.freqs.data_ptr(), self.freqs._version, self.freqs.device, self.freqs.dtype)
+        if getattr(self, "_fourier_key", None) != key:
+            k = self.config.n_fourier
+            freqs2 = (2 * math.pi) * torch.cat([self.freqs, self.freqs], dim=1)
+            phase = torch.cat([freqs2.new_zeros(k), freqs2.new_full((k,), math.pi / 2)])
+            self._fourier_cache, self._fourier_key = (freqs2, phase), key
+        return self._fourier_cache
+
     def forward(self, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
         cfg = self.config
-        proj = x @ (2 * math.pi * self.freqs)  # (N, n_fourier)
-        h = self.inp(torch.cat([x, proj.sin(), proj.cos()], dim=1))
+        # sin and cos of 2π x·f in one pass: cos z = sin(z + π/2)
+        freqs2, phase = self._fourier()
+        h = self.inp(torch.cat([x, torch.addmm(phase, x, freqs2).sin_()], dim=1))
         film = self.emb(log_snr_embedding(log_snr, cfg.emb_dim)).view(-1, cfg.n_layers, 2, cfg.hidden)
+        scale = film[:, :, 0] + 1  # (·, n_layers, hidden): 1 + FiLM scale, for all layers at once
         for i, layer in enumerate(self.layers):
-            a = torch.addcmul(film[:, i, 1], h, 1 + film[:, i, 0])  # (1 + scale) ⊙ h + shift
-            h = torch.addmm(h, torch.relu(a), layer.weight.t())  # h + W relu(a)
-        return self.out(torch.relu(h))
+            a = torch.addcmul(film[:, i, 1], h, scale[:, i])  # (1 + scale) ⊙ h + shift
+            h = torch.addmm(h, a.relu_() if not torch.is_grad_enabled() else a.relu(), layer.weight.t())
+        return self.out(h.relu_() if not torch.is_grad_enabled() else h.relu())
 
 
 class _ConvBlock(nn.Module):
@@ -142,7 +159,7 @@ class EpsModel:
         if isinstance(alpha_bar, float):  # the samplers' case: one shared level, no tensor maths
             ab = min(max(alpha_bar, 1e-30), 1 - 1e-15)
             log_snr = min(max(math.log(ab) - math.log1p(-ab), LOG_SNR_RANGE[0]), LOG_SNR_RANGE[1])
-            with torch.no_grad():
+            with torch.inference_mode():
                 return self.net(x_t, torch.full((1,), log_snr, device=x_t.device, dtype=x_t.dtype))
         ab = torch.as_tensor(alpha_bar, dtype=torch.float64)
         log_snr = (torch.log(ab.clamp_min(1e-30)) - torch.log1p(-ab.clamp_max(1 - 1e-15)))
