@@ -116,8 +116,7 @@ def live() -> None:
         st.error(f"Training failed: {job.error}")
     else:
         if job.registered_key is None:
-            job.registered_key = session.register(job.model, job.points.numpy(), job.dataset, job.word, job.label,
-                                                  job.history)
+            session.collect_finished_job()
             st.rerun()  # the whole page: polling stops, the sidebar and page links update
         how = "stopped early" if job.status == "stopped" else "finished"
         st.success(f"**Your network is ready** ({how} after {job.steps[-1] if job.steps else 0:,} steps, "

@@ -53,8 +53,16 @@ def get(key: str) -> TrainedModel | None:
         return _REGISTRY.get(key)
 
 
+def collect_finished_job() -> None:
+    """Register the session's training job once it has finished, whichever page notices first."""
+    job = st.session_state.get("train_job")
+    if job is not None and job.status in ("done", "stopped") and job.registered_key is None:
+        job.registered_key = register(job.model, job.points.numpy(), job.dataset, job.word, job.label, job.history)
+
+
 def mine() -> list[TrainedModel]:
     """This session's trained models, newest first (those still in the registry)."""
+    collect_finished_job()
     found = (get(k) for k in reversed(st.session_state.get("trained_keys", [])))
     return [m for m in found if m is not None]
 
