@@ -42,6 +42,8 @@ for i, (page, title, text) in enumerate(PAGES):
         st.caption(text)
 
 with teaser:
+    loading = st.empty()
+    loading.caption(":material/hourglass_top: Preparing the live demo: forward noising and DDPM sampling of 1,000 points…")
     from explorer import figures
     from explorer.ui import cache, controls
 
@@ -60,6 +62,7 @@ with teaser:
     fwd = cache.forward_run(TEASER_DATA, TEASER_SCHEDULE)
     left, right = st.columns(2, gap="large")
     forward_png, reverse_png = teaser_pictures(int(t))
+    loading.empty()
     left.image(forward_png, width="stretch")
     right.image(reverse_png, width="stretch")
     st.caption(f"ᾱ_{t} = {fwd['alpha_bar'][t]:.3f}: the share of the data's signal power left at this step. "

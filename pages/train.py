@@ -105,7 +105,12 @@ def live() -> None:
     job: TrainJob | None = st.session_state.get("train_job")
     if job is None:
         if points is not None:
-            st.plotly_chart(samples_figure(None, points.numpy()), width="stretch", key="tr_samples")
+            left, right = st.columns([3, 2], gap="large")
+            left.plotly_chart(samples_figure(None, points.numpy()), width="stretch", key="tr_samples")
+            right.markdown("**What you will see.** Press *Start training*: the loss curve appears here and, every "
+                           f"{SNAPSHOT_EVERY} steps, 1,000 samples drawn with the network so far replace the "
+                           "picture on the left — first a blurry cloud, then the shape of the data. "
+                           "*Stop* ends training early and keeps the network as it is.")
         return
     if job.running:
         done = job.steps[-1] if job.steps else 0
