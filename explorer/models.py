@@ -13,7 +13,10 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-LOG_SNR_RANGE = (-20.0, 14.0)  # the app's ᾱ from cosine's 1e-9 to β = 1e-5 at t = 1, in log-SNR
+# The trained noise levels, in log-SNR: from cosine's ᾱ_T ≈ 1e-9 up to β = 1e-5 at t = 1. Levels
+# outside are clamped, which cannot matter: below, x_t is noise to within √ᾱ < 1e-4; above, data
+# to within √(1−ᾱ) < 1e-3 (tests/test_models.py checks every schedule the sliders can make).
+LOG_SNR_RANGE = (-20.0, 14.0)
 
 
 @dataclass

@@ -71,3 +71,28 @@ def test_training_lowers_the_loss_and_is_repeatable():
     assert torch.allclose(model_a(x, 0.5), model_b(x, 0.5))
     with pytest.raises(ValueError, match="Unknown data set"):
         train(TrainConfig("blobs"))
+
+
+def test_training_noise_levels_cover_every_schedule_the_app_can_make():
+    """Every ᾱ_t (t ≥ 1) the sliders can produce lies in the trained log-SNR range, or outside it
+    where the clamp cannot matter: below, x_t is noise to within √ᾱ < 1e-4; above, x_t is data
+    to within √(1−ᾱ) < 1e-3 (the network then sees the clamped level −20 or 14)."""
+    import math
+    from explorer.models import LOG_SNR_RANGE
+    from explorer.schedules import make_schedule
+    from explorer.ui.controls import BETA_GRID
+    lo, hi = LOG_SNR_RANGE
+    extremes = [{"beta": BETA_GRID[0]}, {"beta": BETA_GRID[-1]}]
+    ranges = [{"beta_start": a, "beta_end": b} for a in (BETA_GRID[0], BETA_GRID[-1]) for b in (BETA_GRID[0], BETA_GRID[-1])]
+    params = {"linear": ranges, "sigmoid": ranges, "constant": extremes, "geometric": extremes, "cosine": [{}]}
+    for kind, options in params.items():
+        for p in options:
+            for T in (1, 2, 10, 1000, 5000):
+                s = make_schedule(kind, T, **p)
+                snr = s.log_snr[1:]
+                above = snr > hi
+                if above.any():
+                    assert math.sqrt(float((1 - s.alphas_cumprod[1:][above]).max())) < 1e-3, (kind, T, p)
+                below = snr < lo
+                if below.any():
+                    assert math.exp(0.5 * float(s.log_alphas_cumprod[1:][below].max())) < 1e-4, (kind, T, p)
