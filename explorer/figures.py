@@ -303,30 +303,48 @@ def chain_diagram_svg(width: int = 1000, height: int = 170) -> str:
 def cloud_png(points: np.ndarray, color: str, title: str, size_px: int = 480) -> bytes:
     """A still scatter of 2D points on the fixed ±LIM axes with the N(0, I) 1σ/2σ circles, as PNG bytes.
 
-    Drawn with matplotlib on the server, so a page shows it without loading a chart library.
+    Drawn with Pillow on the server (no chart library in the browser, no matplotlib import on the
+    first page): drawn at twice the size and downsampled, so points and circles are smooth.
     """
     import io
 
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    from PIL import Image, ImageDraw, ImageFont
 
-    dpi = 100
-    fig = Figure(figsize=(size_px / dpi, size_px / dpi), dpi=dpi)
-    ax = fig.add_axes((0.08, 0.07, 0.89, 0.84))
-    for k in (1, 2):
-        cx, cy = _circle(k)
-        ax.plot(cx, cy, color=REF, lw=1, ls="--" if k == 2 else "-", alpha=0.7)
-    p = np.clip(points, -LIM, LIM)
-    ax.scatter(p[:, 0], p[:, 1], s=5, color=color, alpha=0.6, linewidths=0)
-    ax.set_xlim(-LIM, LIM), ax.set_ylim(-LIM, LIM)
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=12)
-    ax.tick_params(labelsize=9)
-    ax.grid(color="#eee", lw=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    k = 2  # supersampling
+    W = size_px * k
+    left, right, top, bottom = 44 * k, 12 * k, 34 * k, 30 * k
+    side = min(W - left - right, W - top - bottom)
+    img = Image.new("RGB", (W, W), "white")
+    d = ImageDraw.Draw(img, "RGBA")
+    font = ImageFont.load_default(size=11 * k)
+    title_font = ImageFont.load_default(size=14 * k)
+
+    def px(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return left + (x + LIM) / (2 * LIM) * side, top + (LIM - y) / (2 * LIM) * side
+
+    for v in range(-4, 5, 1):  # grid and tick labels
+        gx, gy = px(np.array([v]), np.array([v]))
+        d.line([(gx[0], top), (gx[0], top + side)], fill="#eeeeee", width=k)
+        d.line([(left, gy[0]), (left + side, gy[0])], fill="#eeeeee", width=k)
+        if v % 2 == 0:
+            d.text((gx[0], top + side + 4 * k), f"{v}", fill="#555555", font=font, anchor="mt")
+            d.text((left - 6 * k, gy[0]), f"{v}", fill="#555555", font=font, anchor="rm")
+    d.rectangle([left, top, left + side, top + side], outline="#bbbbbb", width=k)
+    for r, dash in ((1, False), (2, True)):  # N(0, I): 1σ solid, 2σ dashed
+        th = np.linspace(0, 2 * math.pi, 241)
+        cx, cy = px(r * np.cos(th), r * np.sin(th))
+        segs = list(zip(cx, cy))
+        for i in range(len(segs) - 1):
+            if not dash or (i // 4) % 2 == 0:
+                d.line([segs[i], segs[i + 1]], fill="#7f7f7f", width=k)
+    p = np.clip(np.asarray(points, dtype=float), -LIM, LIM)
+    X, Y = px(p[:, 0], p[:, 1])
+    rgb = tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+    rad = 2.2 * k
+    for x, y in zip(X, Y):
+        d.ellipse([x - rad, y - rad, x + rad, y + rad], fill=rgb + (150,))
+    d.text((left + side / 2, top / 2), title, fill="#222222", font=title_font, anchor="mm")
+    img = img.resize((size_px, size_px), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    img.save(buf, format="PNG", optimize=False)
     return buf.getvalue()
