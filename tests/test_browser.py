@@ -64,6 +64,9 @@ def test_page_reacts_to_sliders(browser_page, path):
         wait_idle(page, 120_000)
         assert slider_input(page, label).input_value() != before
         assert page.locator("[data-testid=stException]").count() == 0, f"{path}: exception after moving {label}"
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
+    page.wait_for_timeout(500)  # a replaced picture keeps the old one on screen until the new one is decoded
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
 
 
