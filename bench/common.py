@@ -1,11 +1,27 @@
 """Timing helpers shared by the benchmarks: medians of repeated runs, device labels."""
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from typing import Callable
 
 import torch
+
+
+def start(doc: str, *extra: tuple[str, dict]) -> tuple[argparse.Namespace, torch.device]:
+    """The benchmarks' command line (--device, --repeats and any extra options), and the device line."""
+    from explorer.device import describe_device, pick_device
+
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default=None, help="cpu or cuda (default: pick_device())")
+    ap.add_argument("--repeats", type=int, default=5)
+    for flag, kw in extra:
+        ap.add_argument(flag, **kw)
+    args = ap.parse_args()
+    device = torch.device(args.device) if args.device else pick_device()
+    print(f"device: {describe_device(device)}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+    return args, device
 
 
 def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> tuple[float, list[float]]:

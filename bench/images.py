@@ -8,16 +8,14 @@ with streamlit's AppTest: the step slider of the reverse view, and the t slider 
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from pathlib import Path
 
 import torch
 
-from bench.common import median_seconds, report
+from bench.common import median_seconds, report, start
 from explorer.checkpoints import load_pretrained
-from explorer.device import describe_device, pick_device
 from explorer.evaluation import CLIP_DIGITS
 from explorer.samplers import ddpm_sample, run_to_end
 from explorer.schedules import make_schedule
@@ -44,12 +42,7 @@ def rerun_seconds(view: str, key: str, values: list[int]) -> list[float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--repeats", type=int, default=5)
-    args = ap.parse_args()
-    device = torch.device(args.device) if args.device else pick_device()
-    print(f"device: {describe_device(device)}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+    args, device = start(__doc__)
 
     model, _ = load_pretrained("digits")
     model.to(device)

@@ -10,16 +10,14 @@ driving the same network on the same inputs; a 2D network trains to its quality 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
 
 import torch
 
-from bench.common import report
+from bench.common import report, start
 from explorer.checkpoints import PRETRAINED_DIR, load_pretrained
-from explorer.device import describe_device, pick_device
 from explorer.evaluation import CLIP_2D, toy_quality
 from explorer.samplers import ddpm_sample, run_to_end
 from explorer.schedules import make_schedule
@@ -61,13 +59,7 @@ def diffusers_loop(model, x_T: torch.Tensor, generator: torch.Generator):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--train", action="store_true", help="also time training two moons to its quality bar")
-    args = ap.parse_args()
-    device = torch.device(args.device) if args.device else pick_device()
-    print(f"device: {describe_device(device)}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+    args, device = start(__doc__, ("--train", dict(action="store_true", help="also time training two moons to its quality bar")))
 
     model, _ = load_pretrained("two_moons")
     model.to(device)

@@ -7,25 +7,18 @@ points ≤ 0.5 s; forward_trajectory of 10,000 points × 1,000 steps ≤ 250 ms.
 """
 from __future__ import annotations
 
-import argparse
 
 import torch
 
-from bench.common import median_seconds, report
+from bench.common import median_seconds, report, start
 from explorer.datasets import eight_gaussians_mixture, toy_2d
-from explorer.device import describe_device, pick_device
 from explorer.forward import forward_trajectory
 from explorer.samplers import ddpm_sample, run_to_end
 from explorer.schedules import make_schedule
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--device", default=None, help="cpu or cuda (default: pick_device())")
-    ap.add_argument("--repeats", type=int, default=5)
-    args = ap.parse_args()
-    device = torch.device(args.device) if args.device else pick_device()
-    print(f"device: {describe_device(device)}, torch {torch.__version__}")
+    args, device = start(__doc__)
 
     s = make_schedule("linear", T=1000)
     gm = eight_gaussians_mixture()

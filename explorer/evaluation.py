@@ -63,20 +63,26 @@ def typical_digit_spacing() -> float:
     return float(d.min(dim=1).values.median())
 
 
+def digit_verdicts(samples: torch.Tensor) -> dict:
+    """What the classifier and the copy check say about (N, 1, 8, 8) samples in [−1, 1]."""
+    proba = digit_classifier().predict_proba(samples.flatten(1).numpy())
+    confident = proba.max(axis=1) >= CONFIDENT
+    dist, idx = nearest_training_distance(samples)
+    spacing = typical_digit_spacing()
+    copies = float((dist < 0.25 * spacing).float().mean())
+    recognised, classes = float(confident.mean()), len({int(c) for c in proba.argmax(axis=1)[confident]})
+    return {"recognised": recognised, "classes": classes, "copies": copies,
+            "median_nearest_over_spacing": float(dist.median()) / spacing,
+            "passed": recognised >= 0.6 and classes >= 9 and copies <= 0.05,
+            "label": proba.argmax(axis=1), "confidence": proba.max(axis=1),
+            "nearest_index": idx, "nearest_dist": dist, "spacing": spacing}
+
+
 def digits_quality(model, n: int = 500, seed: int = 0) -> dict:
     """Classifier verdicts and copy check for n DDPM samples (cosine T = 250, x̂_0 clipped to [−1, 1])."""
     g = torch.Generator().manual_seed(seed)
     x_T = torch.randn(n, 1, 8, 8, generator=g)
     kind, T = DIGITS_SCHEDULE
     x = run_to_end(ddpm_sample(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_DIGITS)).x
-    x = x.clamp(-1, 1)
-    proba = digit_classifier().predict_proba(x.flatten(1).numpy())
-    confident = proba.max(axis=1) >= CONFIDENT
-    classes = sorted({int(c) for c in proba.argmax(axis=1)[confident]})
-    dist, _ = nearest_training_distance(x)
-    spacing = typical_digit_spacing()
-    return {"recognised": float(confident.mean()), "classes": len(classes),
-            "median_nearest_over_spacing": float(dist.median()) / spacing,
-            "copies": float((dist < 0.25 * spacing).float().mean()),
-            "passed": bool(confident.mean() >= 0.6 and len(classes) >= 9
-                           and float((dist < 0.25 * spacing).float().mean()) <= 0.05)}
+    v = digit_verdicts(x.clamp(-1, 1))
+    return {k: v[k] for k in ("recognised", "classes", "median_nearest_over_spacing", "copies", "passed")}

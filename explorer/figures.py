@@ -246,28 +246,6 @@ def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, exte
     return fig
 
 
-def chain_diagram(height: int = 190) -> go.Figure:
-    """The two Markov chains as a diagram: x_0 → … → x_T by q, and back by p, with their equations."""
-    names = ["x<sub>0</sub>", "x<sub>1</sub>", "x<sub>2</sub>", "⋯", "x<sub>T−1</sub>", "x<sub>T</sub>"]
-    xs = np.arange(len(names)) * 1.0
-    shades = ["#3b4cc0", "#6f8fe8", "#a2b9f5", "#ffffff", "#dcdcdc", "#bdbdbd"]
-    arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.6)
-    notes = [dict(arrow, x=b - 0.22, y=0.42, ax=a + 0.22, ay=0.42, arrowcolor=STATE) for a, b in zip(xs, xs[1:])]
-    notes += [dict(arrow, x=a + 0.22, y=-0.42, ax=b - 0.22, ay=-0.42, arrowcolor=ESTIMATE) for a, b in zip(xs, xs[1:])]
-    notes += [dict(x=xs.mean(), y=1.0, showarrow=False, font=dict(color=STATE),
-                   text="forward q(x_t | x_{t−1}) = N(√(1−β_t) x_{t−1}, β_t I): add noise"),
-              dict(x=xs.mean(), y=-1.0, showarrow=False, font=dict(color=ESTIMATE),
-                   text="reverse p(x_{t−1} | x_t): remove noise, guided by the score ∇log q_t(x_t)")]
-    # one go.Figure(dict) call: the first figure of the app, so it must be cheap to build
-    return go.Figure(dict(
-        data=[dict(type="scatter", x=xs, y=np.zeros_like(xs), mode="markers+text", text=names,
-                   textfont=dict(size=16, color="#222"), hoverinfo="skip",
-                   marker=dict(size=52, color=shades, line=dict(color="#444", width=1.5)), showlegend=False)],
-        layout=dict(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white", annotations=notes,
-                    xaxis=dict(visible=False, range=[-0.6, xs[-1] + 0.6]),
-                    yaxis=dict(visible=False, range=[-1.25, 1.25]), font=FONT)))
-
-
 def chain_diagram_svg(width: int = 1000, height: int = 170) -> str:
     """The chain diagram as inline SVG: drawn by the browser at once, before any chart library loads."""
     names = [("x", "0"), ("x", "1"), ("x", "2"), ("⋯", ""), ("x", "T−1"), ("x", "T")]
@@ -331,8 +309,7 @@ def cloud_png(points: np.ndarray, color: str, title: str, size_px: int = 480) ->
             d.text((left - 6 * k, gy[0]), f"{v}", fill="#555555", font=font, anchor="rm")
     d.rectangle([left, top, left + side, top + side], outline="#bbbbbb", width=k)
     for r, dash in ((1, False), (2, True)):  # N(0, I): 1σ solid, 2σ dashed
-        th = np.linspace(0, 2 * math.pi, 241)
-        cx, cy = px(r * np.cos(th), r * np.sin(th))
+        cx, cy = px(*_circle(r, 241))
         segs = list(zip(cx, cy))
         for i in range(len(segs) - 1):
             if not dash or (i // 4) % 2 == 0:

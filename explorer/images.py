@@ -6,6 +6,7 @@ means the same thing everywhere. Colour pictures keep their RGB channels.
 """
 from __future__ import annotations
 
+import functools
 import io
 
 import numpy as np
@@ -17,18 +18,16 @@ MAX_UPLOAD_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 CMAP = "gray"  # the one colour map for single-channel images: −1 black … 1 white
 
 
+@functools.lru_cache(maxsize=1)
 def _lut() -> np.ndarray:
+    """CMAP as a 256-entry uint8 RGB table."""
     from matplotlib import colormaps
 
     return (colormaps[CMAP](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
 
 
-_LUT = None
-
-
 def to_uint8(x: np.ndarray | torch.Tensor) -> np.ndarray:
     """(C, H, W) or (H, W) values in [−1, 1] (clipped) → (H, W, 3) uint8 RGB."""
-    global _LUT
     a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
     a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
     levels = np.clip((a + 1) * 127.5, 0, 255).round().astype(np.uint8)
@@ -36,9 +35,7 @@ def to_uint8(x: np.ndarray | torch.Tensor) -> np.ndarray:
         return np.ascontiguousarray(levels.transpose(1, 2, 0))
     if levels.ndim == 3:
         levels = levels[0]
-    if _LUT is None:
-        _LUT = _lut()
-    return _LUT[levels]
+    return _lut()[levels]
 
 
 def grid(images: np.ndarray | torch.Tensor, ncol: int | None = None, pad: int = 1,

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from .forward import q_sample
 from .schedules import NoiseSchedule, respaced_timesteps
 
 DIVERGENCE_FACTOR = 50.0  # runaway: |x| beyond 50 × (1 + max|x_T|); data live within a few units
@@ -148,17 +149,11 @@ def inpaint_sample(eps_model: Callable, s: NoiseSchedule, x_known: torch.Tensor,
 
     def step(x, t, t_next):
         x_next, x0 = ddpm(x, t, t_next)
-        return torch.where(known, _q_sample_at(x_known, t_next, s, generator), x_next), x0
+        return torch.where(known, q_sample(x_known, t_next, s, generator=generator), x_next), x0
 
-    start = torch.where(known, _q_sample_at(x_known, s.T, s, generator), x_T)
+    start = torch.where(known, q_sample(x_known, s.T, s, generator=generator), x_T)
     yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], start, DIVERGENCE_FACTOR)
 
-
-def _q_sample_at(x0: torch.Tensor, t: int, s: NoiseSchedule, generator) -> torch.Tensor:
-    """x_t ~ q(x_t | x_0): √ᾱ_t x_0 + √(1−ᾱ_t) ε (x_0 itself at t = 0)."""
-    if t == 0:
-        return x0.clone()
-    return math.sqrt(float(s.alphas_cumprod[t])) * x0 + math.sqrt(1.0 - float(s.alphas_cumprod[t])) * _noise(x0, generator)
 
 
 def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: float = 0.0,

@@ -37,7 +37,8 @@ class TrainConfig:
     seed: int = 0  # data, noise and initialisation: the same seed gives the same model
 
 
-def _log_snr_batch(n: int, g: torch.Generator, linear_log_snr: torch.Tensor) -> torch.Tensor:
+def sample_log_snr(n: int, g: torch.Generator, linear_log_snr: torch.Tensor) -> torch.Tensor:
+    """n training noise levels: half uniform over LOG_SNR_RANGE, half the linear T = 1,000 schedule's."""
     lo, hi = LOG_SNR_RANGE
     uniform = lo + (hi - lo) * torch.rand(n, generator=g)
     t = torch.randint(1, len(linear_log_snr), (n,), generator=g)
@@ -81,7 +82,7 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
     smooth, t0 = None, time.perf_counter()
     for step in range(1, config.steps + 1):
         x0 = data[torch.randint(0, len(data), (config.batch,), generator=g)]
-        log_snr = _log_snr_batch(config.batch, g, linear_log_snr)
+        log_snr = sample_log_snr(config.batch, g, linear_log_snr)
         ab = torch.sigmoid(log_snr).view(-1, *([1] * (x0.ndim - 1)))
         eps = torch.randn(x0.shape, generator=g)
         loss = ((net(ab.sqrt() * x0 + (1 - ab).sqrt() * eps, log_snr) - eps) ** 2).mean()

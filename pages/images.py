@@ -32,6 +32,14 @@ def show(x, caption: str, width: int = WIDTH) -> None:
     st.image(images.picture(x, width), caption=caption)
 
 
+def animation_block(gif: bytes, caption: str, text: str, filename: str, key: str, widths=(2, 3)) -> None:
+    """A GIF shown beside its explanation, with a button to download it."""
+    left, right = st.columns(list(widths), gap="large")
+    left.image(gif, caption=caption)
+    right.markdown(text)
+    right.download_button("GIF of the animation", gif, filename, "image/gif", key=key, icon=":material/download:")
+
+
 def pixel_histogram(values: np.ndarray, title: str):
     """Histogram of pixel values against the N(0, 1) density."""
     edges = np.linspace(-4, 4, 61)
@@ -74,16 +82,11 @@ if section == "forward":
 
     forward_view()
     st.subheader("The whole chain as an animation")
-    a, b = st.columns([2, 3], gap="large")
-    with a:
-        st.image(fwd["gif"], caption=f"x_t for t = 0 … {s.T} ({len(ic.frame_times(s.T))} frames)")
-    with b:
-        st.markdown("The digits dissolve into noise; the histogram of pixel values moves from the digits' "
+    animation_block(fwd["gif"], f"x_t for t = 0 … {s.T} ({len(ic.frame_times(s.T))} frames)",
+                    "The digits dissolve into noise; the histogram of pixel values moves from the digits' "
                     "two bumps (background near −1, strokes near +1) to the bell curve of N(0, 1). When ᾱ_T is "
                     "not small — try a short constant schedule with a small β — the last frame still shows digits, "
-                    "and sampling from N(0, I) at the end cannot work.")
-        st.download_button("GIF of the animation", fwd["gif"], "digits_forward.gif", "image/gif",
-                           key="dl_fwd_gif", icon=":material/download:")
+                    "and sampling from N(0, I) at the end cannot work.", "digits_forward.gif", "dl_fwd_gif")
 
 # --- reverse -------------------------------------------------------------------------------------------
 elif section == "reverse":
@@ -231,15 +234,10 @@ else:
                                f"picture_t{t}.png", "image/png", key="dl_pic_png", icon=":material/download:")
 
     picture_view()
-    a, b = st.columns([3, 2], gap="large")
-    with a:
-        st.image(pic["gif"], caption="x_t from t = 0 to T")
-    with b:
-        st.markdown("Each channel of each pixel is noised on its own, so colour survives longer in smooth areas "
+    animation_block(pic["gif"], "x_t from t = 0 to T",
+                    "Each channel of each pixel is noised on its own, so colour survives longer in smooth areas "
                     "and fine detail goes first. The animation draws every frame with one noise image ε, "
                     "x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, so the picture dissolves smoothly; each frame has exactly the "
-                    "distribution q(x_t | x_0).")
-        st.download_button("GIF of the animation", pic["gif"], "picture_forward.gif", "image/gif",
-                           key="dl_pic_gif", icon=":material/download:")
+                    "distribution q(x_t | x_0).", "picture_forward.gif", "dl_pic_gif", widths=(3, 2))
 
 layout.footer()

@@ -156,9 +156,9 @@ def noise_level_figure():
     import torch
 
     from explorer.schedules import make_schedule
-    from explorer.training import _log_snr_batch
+    from explorer.training import sample_log_snr
 
-    draws = _log_snr_batch(50_000, torch.Generator().manual_seed(0), make_schedule("linear", 1000).log_snr[1:])
+    draws = sample_log_snr(50_000, torch.Generator().manual_seed(0), make_schedule("linear", 1000).log_snr[1:])
     counts, edges = np.histogram(draws.numpy(), bins=68, range=(-20, 14), density=True)
     fig = figures.lines((edges[:-1] + edges[1:]) / 2, {"training draws": (counts, dict(color=figures.STATE,
                                                                                      width=2.5, shape="hvh"))},

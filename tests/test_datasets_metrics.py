@@ -113,7 +113,11 @@ def test_figures_build_from_arrays():
     assert fig.data[0].name == "x_t" and len(fig.data[0].x) == 300
     anim = figures.animated_cloud(np.stack([x, 2 * x]), [0, 5], "demo")
     assert len(anim.frames) == 2 and np.allclose(anim.frames[1].data[0].x, 2 * x[:, 0])
-    assert len(figures.chain_diagram().layout.annotations) == 2 * 5 + 2
+    svg = figures.chain_diagram_svg()
+    assert svg.count("<circle") == 6 and svg.count("<line") == 2 * 5  # x_0 … x_T, arrows both ways
+    assert "forward q(x_t | x_{t−1})" in svg and "reverse p(x_{t−1} | x_t)" in svg
+    png = figures.cloud_png(x, figures.DATA, "t = 3")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_csv_points_are_read_and_fitted_into_the_box():

@@ -12,8 +12,7 @@ import torch
 from explorer import images
 from explorer.checkpoints import load_pretrained
 from explorer.datasets import digits
-from explorer.evaluation import (CLIP_DIGITS, CONFIDENT, digit_classifier, nearest_training_distance,
-                                 typical_digit_spacing)
+from explorer.evaluation import CLIP_DIGITS, digit_classifier, digit_verdicts, typical_digit_spacing
 from explorer.forward import forward_trajectory, q_sample
 from explorer.samplers import ddpm_sample, inpaint_sample
 from explorer.scores import EmpiricalData
@@ -81,19 +80,13 @@ def reverse_digits(sched: ScheduleChoice, n: int, seed: int, score: str) -> dict
     for last in ddpm_sample(model_for(score), s, x_T, generator=g, clip_x0=CLIP_DIGITS):
         xs.append(last.x), x0s.append(last.pred_x0), times.append(last.t)
     xs_np, x0s_np = torch.stack(xs).numpy(), torch.stack(x0s).numpy()
-    final = torch.from_numpy(xs_np[-1]).clamp(-1, 1)
-    dist, idx = nearest_training_distance(final)
-    proba = digit_classifier().predict_proba(final.flatten(1).numpy())
+    v = digit_verdicts(torch.from_numpy(xs_np[-1]).clamp(-1, 1))
     ncol = int(np.ceil(np.sqrt(n)))
     order = np.unique(np.linspace(0, len(times) - 1, min(len(times), GIF_FRAMES)).round().astype(int))
     gif = images.gif_bytes(grid_frames(xs_np, order, ncol))
-    spacing = typical_digit_spacing()
     return {"xs": xs_np, "x0s": x0s_np, "times": np.array(times), "ncol": ncol, "gif": gif,
-            "nearest": digits()[idx].numpy(), "nearest_dist": dist.numpy(), "spacing": spacing,
-            "label": proba.argmax(1), "confidence": proba.max(1),
-            "recognised": float((proba.max(1) >= CONFIDENT).mean()),
-            "classes": len({int(c) for c in proba.argmax(1)[proba.max(1) >= CONFIDENT]}),
-            "copies": float((dist < 0.25 * spacing).float().mean()),
+            "nearest": digits()[v["nearest_index"]].numpy(), "nearest_dist": v["nearest_dist"].numpy(),
+            "spacing": v["spacing"], "recognised": v["recognised"], "classes": v["classes"], "copies": v["copies"],
             "diverged": bool(last is not None and last.diverged), "message": last.message if last else ""}
 
 
