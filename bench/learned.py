@@ -76,6 +76,10 @@ def main() -> None:
     # Ours and diffusers' loop alternate run by run (ABBA order), so a machine that speeds up or
     # slows down during the benchmark (this VM does, by up to 2x) affects both alike; the ratio
     # is taken per pair.
+    t0 = time.perf_counter()  # the first run after loading computes every level's FiLM on the way
+    run_to_end(ddpm_sample(model, s, x_T, clip_x0=CLIP_2D))
+    first = time.perf_counter() - t0
+
     timed = TimedModel(model, device)
     totals, inside, theirs = [], [], []
     run_to_end(ddpm_sample(model, s, x_T, clip_x0=CLIP_2D))  # warm-ups
@@ -101,9 +105,20 @@ def main() -> None:
             if run is ours_once or have_diffusers:
                 run()
     ours = statistics.median(totals)
+    float32 = []
+    if hasattr(model.net, "bf16_products"):
+        model.net.bf16_products = False  # the same run with every product in float32, for comparison
+        for _ in range(max(args.repeats // 2, 1)):
+            t0 = time.perf_counter()
+            run_to_end(ddpm_sample(model, s, x_T, generator=torch.Generator(device).manual_seed(1), clip_x0=CLIP_2D))
+            float32.append(time.perf_counter() - t0)
+        model.net.bf16_products = True
     outside = statistics.median([1 - i / t for i, t in zip(inside, totals)])
     report("DDPM, 2D network, 2,000 points x 1,000 steps", ours, 1.5)
     print(f"{'':<58} runs: {', '.join(f'{t:.2f}' for t in totals)} s")
+    report("  first run after loading (FiLM of each level computed)", first)
+    if float32:
+        report("  with every product in float32 (bf16_products = False)", statistics.median(float32))
     print(f"{'  time outside the network (median share)':<58} {outside * 100:8.1f} %   (budget 15 %: "
           f"{'ok' if outside <= 0.15 else 'OVER'})")
     if have_diffusers:

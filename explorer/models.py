@@ -48,6 +48,14 @@ def log_snr_embedding(log_snr: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([arg.sin(), arg.cos()], dim=1)
 
 
+def _product_dtype(like: torch.Tensor) -> torch.dtype:
+    """bfloat16 for the hidden products where the CPU multiplies it natively, else like's dtype."""
+    if like.device.type != "cpu" or like.dtype != torch.float32:
+        return like.dtype
+    native = [getattr(torch.cpu, name, lambda: False) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return torch.bfloat16 if any(f() for f in native) else like.dtype
+
+
 class MLP2D(nn.Module):
     """ε̂(x_t, log-SNR) for 2D points: Fourier features → residual MLP conditioned on the noise.
 
@@ -57,6 +65,7 @@ class MLP2D(nn.Module):
     """
 
     kind = "mlp2d"
+    bf16_products = True  # at_level may use bfloat16 products where the CPU has them; False: float32 only
 
     def __init__(self, config: MLPConfig = MLPConfig()):
         super().__init__()
@@ -72,27 +81,71 @@ class MLP2D(nn.Module):
         for layer in self.layers:
             layer.weight.data.mul_(0.5)
 
-    def _fourier(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """2π [f, f] and phases [0, π/2]; kept between calls while the frequencies do not change."""
-        key = (self.freqs.data_ptr(), self.freqs._version, self.freqs.device, self.freqs.dtype)
-        if getattr(self, "_fourier_key", None) != key:
-            k = self.config.n_fourier
-            freqs2 = (2 * math.pi) * torch.cat([self.freqs, self.freqs], dim=1)
-            phase = torch.cat([freqs2.new_zeros(k), freqs2.new_full((k,), math.pi / 2)])
-            self._fourier_cache, self._fourier_key = (freqs2, phase), key
-        return self._fourier_cache
+    def film(self, log_snr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """1 + FiLM scale and the shift for every layer at once: (N, n_layers, hidden) each."""
+        cfg = self.config
+        film = self.emb(log_snr_embedding(log_snr, cfg.emb_dim)).view(-1, cfg.n_layers, 2, cfg.hidden)
+        return film[:, :, 0] + 1, film[:, :, 1]
 
     def forward(self, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
-        cfg = self.config
-        # sin and cos of 2π x·f in one pass: cos z = sin(z + π/2)
-        freqs2, phase = self._fourier()
-        h = self.inp(torch.cat([x, torch.addmm(phase, x, freqs2).sin_()], dim=1))
-        film = self.emb(log_snr_embedding(log_snr, cfg.emb_dim)).view(-1, cfg.n_layers, 2, cfg.hidden)
-        scale = film[:, :, 0] + 1  # (·, n_layers, hidden): 1 + FiLM scale, for all layers at once
+        scale, shift = self.film(log_snr)
+        relu = torch.relu
+        freqs2, phase = self._fourier_consts()
+        h = self.inp(torch.cat([x, torch.addmm(phase, x, freqs2).sin()], dim=1))
         for i, layer in enumerate(self.layers):
-            a = torch.addcmul(film[:, i, 1], h, scale[:, i])  # (1 + scale) ⊙ h + shift
-            h = torch.addmm(h, a.relu_() if not torch.is_grad_enabled() else a.relu(), layer.weight.t())
-        return self.out(h.relu_() if not torch.is_grad_enabled() else h.relu())
+            h = h + relu(torch.addcmul(shift[:, i], h, scale[:, i])) @ layer.weight.t()
+        return self.out(relu(h))
+
+    def _fourier_consts(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """2π [f, f] and phases [0, π/2] (cos z = sin(z + π/2)), shape (2, 2k) and (2k,)."""
+        k = self.config.n_fourier
+        freqs2 = (2 * math.pi) * torch.cat([self.freqs, self.freqs], dim=1)
+        return freqs2, torch.cat([freqs2.new_zeros(k), freqs2.new_full((k,), math.pi / 2)])
+
+    def _weights_key(self) -> tuple:
+        """Changes whenever a weight is updated in place, moved or converted."""
+        if "_param_list" not in self.__dict__:  # Parameter objects survive .to() and load_state_dict
+            self._param_list = list(self.parameters())
+        return (self.bf16_products,
+                *((p.data_ptr(), p._version, p.dtype) for p in (*self._param_list, self.freqs)))
+
+    @torch.inference_mode()
+    def at_level(self, x: torch.Tensor, log_snr: float) -> torch.Tensor:
+        """forward() for a batch that shares one noise level, as the samplers call it.
+
+        The same maths with the per-call work cut to the batch-sized operations: the FiLM
+        vectors of each level and the rearranged weights are computed once and kept until the
+        weights change (training updates them in place; the key follows their versions). On a
+        CPU with native bfloat16 dot products the residual layers' products run in bfloat16
+        (twice the speed; the residual stream stays float32): ε̂ moves by ≈ 7e-4 of its size,
+        under a tenth of the network's own error against the exact ε (tests/test_pretrained.py).
+        """
+        key = self._weights_key()
+        if getattr(self, "_consts_key", None) != key:
+            freqs2, phase = self._fourier_consts()
+            # [x, sin(2π x·f + φ)] as one product: identity columns carry x through
+            lift = torch.cat([torch.eye(2, dtype=freqs2.dtype, device=freqs2.device), freqs2], dim=1)
+            lift_bias = torch.cat([phase.new_zeros(2), phase])
+            hidden = _product_dtype(freqs2) if self.bf16_products else freqs2.dtype
+            self._consts = (lift.contiguous(), lift_bias, self.inp.weight.t().contiguous(), self.inp.bias,
+                            [layer.weight.t().to(hidden).contiguous() for layer in self.layers],
+                            self.out.weight.t().contiguous(), self.out.bias)
+            self._levels, self._consts_key = {}, key
+        lift, lift_bias, w_in, b_in, ws, w_out, b_out = self._consts
+        levels = self._levels
+        if log_snr not in levels:
+            if len(levels) >= 8192:  # ≈ 2 KB a level: at most 16 MB however many schedules are tried
+                levels.clear()
+            scale, shift = self.film(torch.full((1,), log_snr, dtype=lift.dtype, device=lift.device))
+            levels[log_snr] = (scale[0], shift[0])
+        scale, shift = levels[log_snr]
+        z = torch.addmm(lift_bias, x, lift)
+        z[:, 2:].sin_()
+        h = torch.addmm(b_in, z, w_in)
+        for i, w in enumerate(ws):
+            a = torch.addcmul(shift[i], h, scale[i]).relu_()
+            h = torch.addmm(h, a, w) if w.dtype == h.dtype else h.add_(torch.mm(a.to(w.dtype), w))
+        return torch.addmm(b_out, h.relu_(), w_out)
 
 
 class _ConvBlock(nn.Module):
@@ -162,6 +215,8 @@ class EpsModel:
         if isinstance(alpha_bar, float):  # the samplers' case: one shared level, no tensor maths
             ab = min(max(alpha_bar, 1e-30), 1 - 1e-15)
             log_snr = min(max(math.log(ab) - math.log1p(-ab), LOG_SNR_RANGE[0]), LOG_SNR_RANGE[1])
+            if hasattr(self.net, "at_level"):
+                return self.net.at_level(x_t, log_snr)
             with torch.inference_mode():
                 return self.net(x_t, torch.full((1,), log_snr, device=x_t.device, dtype=x_t.dtype))
         ab = torch.as_tensor(alpha_bar, dtype=torch.float64)

@@ -20,10 +20,12 @@ def test_networks_are_eps_models_conditioned_on_the_noise_level():
     assert mlp(x, 0.5).shape == (7, 2)
     per_sample = mlp(x, torch.linspace(0.01, 0.99, 7))
     assert per_sample.shape == (7, 2)
-    # a shared level is embedded once and broadcast: same result as passing it per sample
-    assert torch.allclose(mlp(x, 0.3), mlp(x, torch.full((7,), 0.3)), atol=1e-6)
+    # a shared level (the samplers' fast path, cached FiLM, bfloat16 products on CPUs that have
+    # them) gives what passing the level per sample (float32 throughout) gives, to within
+    # bfloat16's rounding: inputs rounded by ≤ 2^-9 relative, errors averaging over 128 terms
+    shared, per_sample = mlp(x, 0.3), mlp(x, torch.full((7,), 0.3))
+    assert (shared - per_sample).norm() <= 4e-3 * per_sample.norm()
     assert not torch.allclose(mlp(x, 0.9), mlp(x, 0.1))  # the noise level changes the output
-    assert (mlp(x, 0.3) - mlp(x, torch.full((7,), 0.3))).abs().max() < 1e-5
     unet = EpsModel(UNet8(UNetConfig(channels=16)))
     imgs = torch.randn(3, 1, 8, 8)
     assert unet(imgs, 0.3).shape == (3, 1, 8, 8)
