@@ -190,12 +190,35 @@ def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str,
         data.append(dict(type="scatter", x=x, y=y, name=name, mode=style.pop("mode", "lines"), line=style))
     shapes = [] if marker_x is None else [dict(type="line", x0=marker_x, x1=marker_x, yref="paper", y0=0, y1=1,
                                                line=dict(color="#444", dash="dot", width=1))]
+    yaxis = dict(title=dict(text=y_title), gridcolor="#eee", type="log" if log_y else "linear")
+    if log_y:
+        ticks = log_ticks(np.concatenate([np.ravel(np.asarray(y, dtype=float)) for y, _ in series.values()]))
+        yaxis.update(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
     layout = dict(title=dict(text=title), height=height, font=FONT, margin=dict(l=50, r=20, t=50, b=40),
                   xaxis=dict(title=dict(text=x_title), gridcolor="#eee"), plot_bgcolor="white",
-                  yaxis=dict(title=dict(text=y_title), gridcolor="#eee", type="log" if log_y else "linear",
-                             dtick="D2" if log_y else None),
-                  legend=dict(orientation="h", y=-0.25), shapes=shapes)
+                  yaxis=yaxis, legend=dict(orientation="h", y=-0.25), shapes=shapes)
     return go.Figure(dict(data=data, layout=layout))
+
+
+def log_ticks(values: np.ndarray, most: int = 8) -> list[float]:
+    """Readable ticks for a log axis over the positive finite values: 1-2-5 steps (0.05, 0.1,
+    0.2 …), or only powers of ten where that would give more than `most` ticks."""
+    v = values[np.isfinite(values) & (values > 0)]
+    if v.size == 0:
+        return [1.0]
+    lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
+    decades = 10.0 ** np.arange(lo, hi + 1)
+    for mantissas in ((1, 2, 5), (1,)):
+        ticks = [float(f"{d * m:.6g}") for d in decades for m in mantissas]
+        # keep the ticks inside the data's range, plus one on each side
+        inside = [i for i, t in enumerate(ticks) if v.min() <= t <= v.max()]
+        first = max((inside[0] if inside else np.searchsorted(ticks, v.min())) - 1, 0)
+        last = min((inside[-1] if inside else first) + 1, len(ticks) - 1)
+        ticks = ticks[first:last + 1]
+        if len(ticks) <= most:
+            return ticks
+    step = int(np.ceil(len(ticks) / most))
+    return ticks[::step]
 
 
 def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, extent: float, title: str,

@@ -146,3 +146,17 @@ def test_bad_csv_files_get_a_clear_message(raw, message):
     from explorer.datasets import points_from_csv
     with pytest.raises(ValueError, match=message):
         points_from_csv(raw)
+
+
+def test_log_axes_get_plain_1_2_5_labels():
+    """Log-scaled charts label 0.05, 0.1, 0.2 … in full (plotly's default shows a bare '5' or '2')."""
+    import numpy as np
+    from explorer import figures
+    assert figures.log_ticks(np.array([0.09, 0.35])) == [0.05, 0.1, 0.2, 0.5]
+    # many decades: powers of ten only, still covering the data
+    ticks = figures.log_ticks(np.array([1e-3, 2.0]))
+    assert ticks == [1e-3, 1e-2, 0.1, 1.0, 10.0]
+    assert figures.log_ticks(np.array([np.nan, -1.0, 0.0])) == [1.0]  # nothing positive to show
+    fig = figures.lines(np.arange(3), {"SW": (np.array([0.3, 0.12, 0.09]), {})}, "t", "x", "SW", log_y=True)
+    assert list(fig.layout.yaxis.ticktext) == ["0.05", "0.1", "0.2", "0.5"]
+    assert fig.layout.yaxis.type == "log"
