@@ -190,14 +190,20 @@ def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str,
         data.append(dict(type="scatter", x=x, y=y, name=name, mode=style.pop("mode", "lines"), line=style))
     shapes = [] if marker_x is None else [dict(type="line", x0=marker_x, x1=marker_x, yref="paper", y0=0, y1=1,
                                                line=dict(color="#444", dash="dot", width=1))]
-    yaxis = dict(title=dict(text=y_title), gridcolor="#eee", type="log" if log_y else "linear")
-    if log_y:
-        ticks = log_ticks(np.concatenate([np.ravel(np.asarray(y, dtype=float)) for y, _ in series.values()]))
-        yaxis.update(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
     layout = dict(title=dict(text=title), height=height, font=FONT, margin=dict(l=50, r=20, t=50, b=40),
                   xaxis=dict(title=dict(text=x_title), gridcolor="#eee"), plot_bgcolor="white",
-                  yaxis=yaxis, legend=dict(orientation="h", y=-0.25), shapes=shapes)
-    return go.Figure(dict(data=data, layout=layout))
+                  yaxis=dict(title=dict(text=y_title), gridcolor="#eee", type="log" if log_y else "linear"),
+                  legend=dict(orientation="h", y=-0.25), shapes=shapes)
+    fig = go.Figure(dict(data=data, layout=layout))
+    return label_log_axis(fig) if log_y else fig
+
+
+def label_log_axis(fig: go.Figure, *extra: float) -> go.Figure:
+    """Put log_ticks on fig's y axis from the y values of its traces (and extra levels, such as
+    a reference line's); call again after adding traces."""
+    ys = [np.ravel(np.asarray(d.y, dtype=float)) for d in fig.data if d.y is not None]
+    ticks = log_ticks(np.concatenate([*ys, np.asarray(extra, dtype=float)]))
+    return fig.update_yaxes(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
 
 
 def log_ticks(values: np.ndarray, most: int = 8) -> list[float]:

@@ -75,6 +75,7 @@ def sw_chart(k: int) -> None:
                         line=dict(color=figures.STATE if name == "A" else figures.ESTIMATE, width=2.5))
     fig.add_hline(y=res_a["sw_floor"], line=dict(color=figures.REF, dash="dot"),
                   annotation_text="two data samples", annotation_position="bottom right")
+    figures.label_log_axis(fig, res_a["sw_floor"])
     st.plotly_chart(fig, width="stretch", key="rev_sw")
 
 

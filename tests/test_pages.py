@@ -137,6 +137,11 @@ def test_reverse_ab_mode_runs_both_from_the_same_noise():
     xa, xb = ([d for d in charts(at)[i]["data"] if d.get("name") == "x_t"][0] for i in (0, 1))
     assert len(values(xa["x"])) == len(values(xb["x"])) == 1000  # drawn; the metrics use all 2,000
     assert np.isfinite(values(xa["x"])).all() and np.isfinite(values(xb["y"])).all()
+    # the SW curves' log axis is labelled in full (0.1, 0.2, 0.5 …) around both runs and the floor
+    sw_chart = next(c for c in charts(at) if "Sliced Wasserstein" in c["layout"]["title"]["text"])
+    ticks = [float(v) for v in sw_chart["layout"]["yaxis"]["ticktext"]]
+    assert sw_chart["layout"]["yaxis"]["tickvals"] == ticks
+    assert min(ticks) <= min(a, b, floor) and max(ticks) >= max(values(d["y"]).max() for d in sw_chart["data"])
 
 
 def test_reverse_step_buttons_scrub():
