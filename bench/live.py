@@ -85,15 +85,29 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
 
 
 def move_slider(page, label: str, keys: list[str], chart_index: int = 0, timeout_ms: int = 60_000) -> float:
-    """Focus a slider, press keys, wait until chart `chart_index` changes; return the seconds it took."""
+    """Focus a slider, press keys, wait until chart `chart_index` changes; return the seconds it took.
+
+    If the keys were lost (the slider kept its value: Streamlit replaced the element while it was
+    being focused), focus it again and press again, up to three times.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     inp = slider_input(page, label)
     before_value, before_chart = inp.input_value(), chart_signature(page, chart_index)
-    inp.focus()
-    t0 = time.perf_counter()
-    for k in keys:
-        page.keyboard.press(k)
-    page.wait_for_function(f"([i, old]) => ({SIGNATURE_JS})(i) !== old", arg=[chart_index, before_chart],
-                           timeout=timeout_ms)
+    changed = f"([i, old]) => ({SIGNATURE_JS})(i) !== old"
+    for attempt in range(3):
+        inp.focus()
+        t0 = time.perf_counter()
+        for k in keys:
+            page.keyboard.press(k)
+        try:
+            page.wait_for_function(changed, arg=[chart_index, before_chart], timeout=min(timeout_ms, 15_000))
+            break
+        except PlaywrightTimeout:
+            if inp.input_value() == before_value and attempt < 2:
+                continue  # the key presses went nowhere: press again
+            page.wait_for_function(changed, arg=[chart_index, before_chart], timeout=timeout_ms)
+            break
     elapsed = time.perf_counter() - t0
     if inp.input_value() == before_value:
         raise AssertionError(f"slider {label!r} did not move")
