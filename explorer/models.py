@@ -89,12 +89,11 @@ class MLP2D(nn.Module):
 
     def forward(self, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
         scale, shift = self.film(log_snr)
-        relu = torch.relu
         freqs2, phase = self._fourier_consts()
         h = self.inp(torch.cat([x, torch.addmm(phase, x, freqs2).sin()], dim=1))
         for i, layer in enumerate(self.layers):
-            h = h + relu(torch.addcmul(shift[:, i], h, scale[:, i])) @ layer.weight.t()
-        return self.out(relu(h))
+            h = h + torch.relu(torch.addcmul(shift[:, i], h, scale[:, i])) @ layer.weight.t()
+        return self.out(torch.relu(h))
 
     def _fourier_consts(self) -> tuple[torch.Tensor, torch.Tensor]:
         """2π [f, f] and phases [0, π/2] (cos z = sin(z + π/2)), shape (2, 2k) and (2k,)."""
@@ -132,13 +131,14 @@ class MLP2D(nn.Module):
                             self.out.weight.t().contiguous(), self.out.bias)
             self._levels, self._consts_key = {}, key
         lift, lift_bias, w_in, b_in, ws, w_out, b_out = self._consts
-        levels = self._levels
-        if log_snr not in levels:
+        levels = self._levels  # shared by the sessions that use a cached model: no check-then-read
+        film = levels.get(log_snr)
+        if film is None:
             if len(levels) >= 8192:  # ≈ 2 KB a level: at most 16 MB however many schedules are tried
                 levels.clear()
             scale, shift = self.film(torch.full((1,), log_snr, dtype=lift.dtype, device=lift.device))
-            levels[log_snr] = (scale[0], shift[0])
-        scale, shift = levels[log_snr]
+            film = levels[log_snr] = (scale[0], shift[0])
+        scale, shift = film
         z = torch.addmm(lift_bias, x, lift)
         z[:, 2:].sin_()
         h = torch.addmm(b_in, z, w_in)

@@ -83,4 +83,4 @@ with teaser:
 st.info(f"Computing on **{layout.device_label()}**. Sampling runs on the GPU when one is present, "
         "otherwise on the CPU.", icon=":material/memory:")
 
-layout.footer()
+layout.footer(divider=False)

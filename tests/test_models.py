@@ -1,5 +1,6 @@
 """Networks, checkpoints (safetensors + JSON, no pickle) and the training loop."""
 import json
+import math
 
 import pytest
 import torch
@@ -98,3 +99,25 @@ def test_training_noise_levels_cover_every_schedule_the_app_can_make():
                 below = snr < lo
                 if below.any():
                     assert math.exp(0.5 * float(s.log_alphas_cumprod[1:][below].max())) < 1e-4, (kind, T, p)
+
+
+def test_the_shared_level_path_follows_weight_updates():
+    """at_level keeps FiLM vectors and rearranged weights between calls; an in-place update of any
+    weight (an optimiser step, the EMA, load_state_dict) must reach its next result."""
+    net = MLP2D(MLPConfig(hidden=32, n_layers=2))
+    model, x = EpsModel(net), torch.randn(50, 2)
+
+    def plain():
+        with torch.no_grad():
+            return net(x, torch.full((1,), math.log(0.3 / 0.7)))
+
+    before = model(x, 0.3)
+    for weight in (net.emb[-1].weight, net.layers[1].weight, net.inp.bias, net.out.weight):
+        with torch.no_grad():
+            weight.add_(torch.randn_like(weight) * 0.2)
+        now = model(x, 0.3)
+        assert (now - plain()).norm() <= 4e-3 * plain().norm()
+        assert not torch.allclose(now, before)
+        before = now
+    net.load_state_dict(MLP2D(MLPConfig(hidden=32, n_layers=2, seed=5)).state_dict())
+    assert (model(x, 0.3) - plain()).norm() <= 4e-3 * plain().norm()

@@ -31,9 +31,12 @@ def header(title: str, intro: str) -> None:
     st.session_state[_SLOT] = st.container()
 
 
-def footer() -> None:
-    """Sidebar footer (device, sharing hint); warnings about the link go to the header's slot."""
-    st.sidebar.divider()
+def footer(divider: bool = True) -> None:
+    """Sidebar footer (device, sharing hint); warnings about the link go to the header's slot.
+
+    divider=False on a page with no sidebar controls: the page list already ends in a rule."""
+    if divider:
+        st.sidebar.divider()
     st.sidebar.caption(f"Computing on **{device_label()}**. Every setting is in the URL: copy it to share "
                        "this exact view.")
     with st.session_state.pop(_SLOT, st.container()):
