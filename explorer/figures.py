@@ -270,7 +270,7 @@ def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, exte
                                  marker=dict(size=4, color=STATE, opacity=0.7), name="particles"))
     fig.update_layout(title=title, height=height, font=FONT, margin=dict(l=40, r=20, t=50, b=40),
                       xaxis=dict(range=[-extent, extent], title="x₁", constrain="domain"),
-                      yaxis=dict(range=[-extent, extent], title="x₂", scaleanchor="x", scaleratio=1),
+                      yaxis=dict(range=[-extent, extent], title="x₂", scaleanchor="x", scaleratio=1, constrain="domain"),
                       legend=dict(orientation="h", y=-0.12), plot_bgcolor="white")
     return fig
 
