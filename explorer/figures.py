@@ -104,12 +104,12 @@ def animated_cloud(frames: np.ndarray, times: Sequence[int], title: str, labels:
     jump = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
     layout.update(
         showlegend=False,
-        margin=dict(l=40, r=20, t=60, b=120),
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.17, xanchor="left", yanchor="top",
+        margin=dict(l=40, r=20, t=60, b=150),
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.25, xanchor="left", yanchor="top",
                           showactive=False, pad=dict(r=4, t=0),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, anim]),
-                                   dict(label="⏸ Pause", method="animate", args=[[None], jump])])],
-        sliders=[dict(active=0, x=0.0, len=1.0, y=-0.06, yanchor="top", pad=dict(t=0, b=0),
+                                   dict(label="‖ Pause", method="animate", args=[[None], jump])])],
+        sliders=[dict(active=0, x=0.0, len=1.0, y=-0.12, yanchor="top", pad=dict(t=0, b=0),  # below x₁
                       currentvalue=dict(visible=False),
                       steps=[dict(method="animate", label=lab if i % STEP_LABEL_EVERY == 0 else "",
                                   args=[[str(i)], jump])
