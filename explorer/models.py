@@ -143,8 +143,11 @@ class MLP2D(nn.Module):
         z[:, 2:].sin_()
         h = torch.addmm(b_in, z, w_in)
         for i, w in enumerate(ws):
-            a = torch.addcmul(shift[i], h, scale[i]).relu_()
-            h = torch.addmm(h, a, w) if w.dtype == h.dtype else h.add_(torch.mm(a.to(w.dtype), w))
+            if w.dtype == h.dtype:
+                h = torch.addmm(h, torch.addcmul(shift[i], h, scale[i]).relu_(), w)
+            else:  # FiLM written straight into bfloat16: no separate conversion pass
+                a = torch.addcmul(shift[i], h, scale[i], out=torch.empty(h.shape, dtype=w.dtype, device=h.device))
+                h.add_(torch.mm(a.relu_(), w))
         return torch.addmm(b_out, h.relu_(), w_out)
 
 
