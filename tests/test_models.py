@@ -121,3 +121,20 @@ def test_the_shared_level_path_follows_weight_updates():
         before = now
     net.load_state_dict(MLP2D(MLPConfig(hidden=32, n_layers=2, seed=5)).state_dict())
     assert (model(x, 0.3) - plain()).norm() <= 4e-3 * plain().norm()
+
+
+def test_the_shared_level_path_is_safe_across_threads():
+    """Streamlit sessions share one cached model and call it from their own threads: concurrent
+    calls (reused scratch buffers, shared FiLM cache) give what one thread alone gives."""
+    from concurrent.futures import ThreadPoolExecutor
+    net = MLP2D(MLPConfig())
+    with torch.no_grad():
+        net.emb[-1].weight.normal_(0, 0.1)
+    model = EpsModel(net)
+    inputs = [(torch.randn(500 + 100 * (k % 3), 2, generator=torch.Generator().manual_seed(k)), 0.05 + 0.1 * (k % 9))
+              for k in range(24)]
+    alone = [model(x, ab) for x, ab in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            together = list(pool.map(lambda args: model(*args), inputs))
+            assert all(torch.equal(a, b) for a, b in zip(alone, together))
