@@ -42,7 +42,8 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) 
 
 def report(name: str, seconds: float, budget: float | None = None, unit: str = "s") -> str:
     scale = 1000.0 if unit == "ms" else 1.0
-    line = f"{name:<58} {seconds * scale:8.{1 if unit == 'ms' else 3}f} {unit}"
+    digits = 3 if unit != "ms" else 2 if seconds * scale < 10 else 1
+    line = f"{name:<58} {seconds * scale:8.{digits}f} {unit}"
     if budget is not None:
         line += f"   (budget {budget * scale:g} {unit}: {'ok' if seconds <= budget else 'OVER'})"
     print(line, flush=True)
