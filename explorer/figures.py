@@ -47,8 +47,8 @@ MAIN_DOMAIN, MARGIN_DOMAIN = [0.0, 0.79], [0.81, 1.0]
 def _marginal_layout(title: str, height: int) -> dict:
     grid = dict(gridcolor="#eee", zeroline=False)
     return dict(
-        title=dict(text=title), height=height, font=FONT, margin=dict(l=40, r=20, t=60, b=40),
-        showlegend=True, legend=dict(orientation="h", y=-0.08, x=0), bargap=0, barmode="overlay",
+        title=dict(text=title), height=height, font=FONT, margin=dict(l=40, r=20, t=60, b=60),
+        showlegend=True, legend=dict(orientation="h", y=-0.13, yanchor="top", x=0), bargap=0, barmode="overlay",
         plot_bgcolor="white",
         xaxis=dict(domain=MAIN_DOMAIN, range=[-LIM, LIM], title=dict(text="x₁"), **grid),
         yaxis=dict(domain=MAIN_DOMAIN, range=[-LIM, LIM], title=dict(text="x₂"), scaleanchor="x", scaleratio=1,
@@ -204,6 +204,11 @@ def label_log_axis(fig: go.Figure, *extra: float) -> go.Figure:
     ys = [np.ravel(np.asarray(d.y, dtype=float)) for d in fig.data if d.y is not None]
     ticks = log_ticks(np.concatenate([*ys, np.asarray(extra, dtype=float)]))
     return fig.update_yaxes(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
+
+
+def x0_title(step: int, t: int) -> str:
+    """Caption of a stored x̂₀: the guess is made on the step that reaches x_t; step 0 has none yet."""
+    return "x̂₀: no guess yet (x_T shown)" if step == 0 else f"x̂₀: the guess of x_0 made on the step to t = {t}"
 
 
 def log_ticks(values: np.ndarray, most: int = 8) -> list[float]:

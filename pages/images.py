@@ -108,7 +108,7 @@ elif section == "reverse":
         with left:
             show(images.grid(rev["xs"][k], ncol=rev["ncol"]), f"x_t at t = {t} (step {k} of {K})")
         with right:
-            show(images.grid(rev["x0s"][k], ncol=rev["ncol"]), f"x̂₀: the guess of x_0 from x_{t}")
+            show(images.grid(rev["x0s"][k], ncol=rev["ncol"]), figures.x0_title(k, t))
         with info:
             st.metric("Recognised as digits", f"{rev['recognised']:.0%}",
                       help="Share of final samples a classifier fit on the digits labels with confidence ≥ 0.7.")

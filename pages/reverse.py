@@ -98,7 +98,7 @@ def scrub() -> None:
             x0 = np.clip(res_a["x0s"][k][:DRAWN], -figures.LIM, figures.LIM)
             st.plotly_chart(figures.cloud_snapshot([(res_a["target"][:TARGET_SHOWN], figures.DATA, "data (target)"),
                                                     (x0, figures.ESTIMATE, "x̂₀")],
-                                                   f"x̂₀: the guess of x_0 from x_{t}", height=520),
+                                                   figures.x0_title(k, t), height=520),
                             width="stretch", key="rev_x0")
     else:
         for col, (name, (rev, res)) in zip(cols, runs.items()):

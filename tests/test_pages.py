@@ -150,6 +150,10 @@ def test_reverse_step_buttons_scrub():
     at.button(key="prev").click().run()
     assert at.slider(key="step").value == 99
     assert "t = 1 " in charts(at)[0]["layout"]["title"]["text"]
+    assert charts(at)[1]["layout"]["title"]["text"] == "x̂₀: the guess of x_0 made on the step to t = 1"
+    at.slider(key="step").set_value(0).run()
+    assert "t = 100 " in charts(at)[0]["layout"]["title"]["text"]
+    assert charts(at)[1]["layout"]["title"]["text"] == "x̂₀: no guess yet (x_T shown)"
 
 
 def test_large_langevin_step_warns_and_names_the_step():
