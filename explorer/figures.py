@@ -213,20 +213,21 @@ def x0_title(step: int, t: int) -> str:
 
 def log_ticks(values: np.ndarray, most: int = 8) -> list[float]:
     """Readable ticks for a log axis over the positive finite values: 1-2-5 steps (0.05, 0.1,
-    0.2 …), or only powers of ten where that would give more than `most` ticks."""
+    0.2 …); every digit (0.3, 0.4 … 0.9) where 1-2-5 would leave fewer than two ticks inside the
+    data; only powers of ten where there would be more than `most`."""
     v = values[np.isfinite(values) & (values > 0)]
     if v.size == 0:
         return [1.0]
-    lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
-    decades = 10.0 ** np.arange(lo, hi + 1)
-    for mantissas in ((1, 2, 5), (1,)):
-        ticks = [float(f"{d * m:.6g}") for d in decades for m in mantissas]
+    lo, hi = v.min(), v.max()
+    decades = 10.0 ** np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
+    for mantissas in ((1, 2, 5), tuple(range(1, 10)), (1,)):
+        ticks = sorted({float(f"{d * m:.6g}") for d in decades for m in mantissas})
+        inside = [i for i, t in enumerate(ticks) if lo <= t <= hi]
         # keep the ticks inside the data's range, plus one on each side
-        inside = [i for i, t in enumerate(ticks) if v.min() <= t <= v.max()]
-        first = max((inside[0] if inside else np.searchsorted(ticks, v.min())) - 1, 0)
+        first = max((inside[0] if inside else int(np.searchsorted(ticks, lo))) - 1, 0)
         last = min((inside[-1] if inside else first) + 1, len(ticks) - 1)
         ticks = ticks[first:last + 1]
-        if len(ticks) <= most:
+        if len(ticks) <= most and (len(inside) >= 2 or mantissas != (1, 2, 5)):
             return ticks
     step = int(np.ceil(len(ticks) / most))
     return ticks[::step]

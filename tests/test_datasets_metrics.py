@@ -153,6 +153,8 @@ def test_log_axes_get_plain_1_2_5_labels():
     import numpy as np
     from explorer import figures
     assert figures.log_ticks(np.array([0.09, 0.35])) == [0.05, 0.1, 0.2, 0.5]
+    # a narrow range (a loss falling from 0.9 to 0.31) gets every digit, not a lone 0.5
+    assert figures.log_ticks(np.array([0.9, 0.5, 0.31])) == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     # many decades: powers of ten only, still covering the data
     ticks = figures.log_ticks(np.array([1e-3, 2.0]))
     assert ticks == [1e-3, 1e-2, 0.1, 1.0, 10.0]
