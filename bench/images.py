@@ -16,8 +16,7 @@ import torch
 
 from bench.common import median_seconds, report, start
 from explorer.checkpoints import load_pretrained
-from explorer.evaluation import CLIP_DIGITS
-from explorer.samplers import ddpm_sample, run_to_end
+from explorer.samplers import CLIP_DIGITS, ddpm_sample, run_to_end
 from explorer.schedules import make_schedule
 
 APP = str(Path(__file__).resolve().parents[1] / "explorer" / "app.py")

@@ -18,8 +18,8 @@ import torch
 
 from bench.common import report, start
 from explorer.checkpoints import PRETRAINED_DIR, load_pretrained
-from explorer.evaluation import CLIP_2D, toy_quality
-from explorer.samplers import ddpm_sample, run_to_end
+from explorer.evaluation import toy_quality
+from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
 from explorer.schedules import make_schedule
 from explorer.training import TrainConfig, train
 

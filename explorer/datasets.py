@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from numbers import Integral
 
 import numpy as np
 import torch
 
+from .checks import whole_number
 from .scores import EmpiricalData, GaussianMixture
 
 BOX = 2.0  # every toy set lies (almost entirely) inside [−BOX, BOX]²
@@ -148,10 +148,8 @@ def check_toy_name(name) -> str:
 def toy_2d(name: str, n: int, seed: int = 0, word: str = DEFAULT_WORD) -> torch.Tensor:
     """n points from the 2D toy set `name`, float32, shape (n, 2); `word` for the word set."""
     check_toy_name(name)
-    if isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= n <= N_MAX:
-        raise ValueError(f"The number of points must be a whole number from 1 to {N_MAX}; got {n!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"The seed must be a whole number ≥ 0; got {seed!r}.")
+    n = whole_number(n, "The number of points", 1, N_MAX)
+    seed = whole_number(seed, "The seed", 0)
     if name == "eight_gaussians":
         g = torch.Generator().manual_seed(int(seed))
         return eight_gaussians_mixture().sample(int(n), generator=g)
@@ -174,8 +172,11 @@ def exact_eps_model(name: str, n_reference: int = EXACT_REFERENCE_POINTS, seed: 
     return EmpiricalData(toy_2d(name, n_reference, seed=seed, word=word))
 
 
+N_DIGITS = 1797  # images in scikit-learn's bundled 8×8 digits
+
+
 def digits(return_labels: bool = False):
-    """scikit-learn's bundled 8×8 digits (1,797 images) scaled to [−1, 1]; shape (N, 1, 8, 8)."""
+    """scikit-learn's bundled 8×8 digits (N_DIGITS images) scaled to [−1, 1]; shape (N, 1, 8, 8)."""
     from sklearn.datasets import load_digits
 
     d = load_digits()

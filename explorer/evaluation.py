@@ -13,20 +13,19 @@ import torch
 
 from .datasets import DEFAULT_WORD, digits, toy_2d
 from .metrics import sliced_wasserstein
-from .samplers import ddpm_sample, run_to_end
+from .samplers import CLIP_2D, CLIP_DIGITS, ddpm_sample, run_to_end
 from .schedules import make_schedule
+from .streams import STREAMS
 
 QUALITY_SCHEDULES = (("linear", 1000), ("cosine", 100), ("cosine", 20))
-CLIP_2D = 2.5  # x̂_0 clipping for 2D sets, which live in [−2, 2]²
-CLIP_DIGITS = 1.0  # digits live in [−1, 1]
 DIGITS_SCHEDULE = ("cosine", 250)
 CONFIDENT = 0.7
 
 
 def toy_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed: int = 0) -> dict:
     """{"data_sw", "bar", "sw": {"linear T=1000": ..., ...}, "passed"} for a 2D eps model."""
-    fresh = toy_2d(name, n, seed=10_000 + seed, word=word)
-    other = toy_2d(name, n, seed=20_000 + seed, word=word)
+    fresh = toy_2d(name, n, seed=STREAMS["quality_fresh"].seed(seed), word=word)
+    other = toy_2d(name, n, seed=STREAMS["quality_other"].seed(seed), word=word)
     data_sw = sliced_wasserstein(fresh, other)
     bar = 2 * data_sw + 0.08
     sw = {}

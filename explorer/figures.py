@@ -1,7 +1,8 @@
-"""Figure builders: arrays in, plotly figures out. No streamlit, no computation of the model.
+"""Plotly figure builders: arrays in, plotly figures out. No streamlit, no computation of the model.
 
-One colour vocabulary throughout: data/x_0 in DATA, the noised or sampled state x_t in STATE,
-the closed-form jump in CLOSED, estimates x̂_0 in ESTIMATE, the N(0, I) reference in REF.
+The colours are explorer.palette's (data DATA, state x_t STATE, closed-form jump CLOSED,
+estimates x̂_0 ESTIMATE, the N(0, I) reference REF). Pictures drawn on the server live in
+explorer.rasters (Pillow), the chain diagram in explorer.diagram (SVG).
 """
 from __future__ import annotations
 
@@ -11,19 +12,14 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-DATA, STATE, CLOSED, ESTIMATE, REF = "#636efa", "#ef553b", "#00a67e", "#ab63fa", "#7f7f7f"
-KIND_COLORS = {"linear": "#636efa", "cosine": "#ef553b", "constant": "#00a67e", "geometric": "#ab63fa",
-               "sigmoid": "#ffa15a"}
-LIM = 4.2  # fixed axis range ±LIM for 2D states: data in ±2 plus N(0, I) noise
+
+from .palette import CLOSED, DATA, ESTIMATE, INK, KIND_COLORS, LIM, REF, STATE, circle  # noqa: F401 (re-exported)
+
 HIST_BINS = np.linspace(-LIM, LIM, 43)
 FONT = dict(size=14)
 STEP_LABEL_EVERY = 10  # animation slider: label every 10th frame so labels do not collide
 DENSITY_RANGE = 12.0  # nats of log-density shown by score-field heat maps
-
-
-def _circle(r: float, n: int = 121) -> tuple[np.ndarray, np.ndarray]:
-    th = np.linspace(0, 2 * math.pi, n)
-    return r * np.cos(th), r * np.sin(th)
+TARGET_SHOWN = 500  # data points drawn as the target behind a cloud of samples: context, kept light for the browser
 
 
 def _hist(v: np.ndarray) -> np.ndarray:
@@ -64,7 +60,7 @@ def _reference_traces() -> list[dict]:
     """N(0, I): 1σ and 2σ circles in the scatter, the density on both marginals."""
     out = []
     for r, name in ((1.0, "N(0, I): 1σ, 2σ"), (2.0, "")):
-        cx, cy = _circle(r)
+        cx, cy = circle(r)
         out.append(dict(type="scatter", x=cx, y=cy, mode="lines", line=dict(color=REF, dash="dot", width=1.5),
                         name=name, showlegend=bool(name), hoverinfo="skip", legendgroup="ref", **SCATTER_AXES))
     g, p = _std_normal_density()
@@ -135,10 +131,10 @@ def cloud_snapshot(layers: Sequence[tuple[np.ndarray, str, str]], title: str, he
         gap = np.full((len(paths), 1, 2), np.nan)
         joined = np.concatenate([paths, gap], axis=1).reshape(-1, 2)
         data.append(dict(type="scatter", x=joined[:, 0], y=joined[:, 1], mode="lines", connectgaps=False,
-                         line=dict(width=1, color="#222"), opacity=0.45, name="particle paths",
+                         line=dict(width=1, color=INK), opacity=0.45, name="particle paths",
                          hoverinfo="skip", **SCATTER_AXES))
         data.append(dict(type="scatter", x=paths[:, -1, 0], y=paths[:, -1, 1], mode="markers",
-                         marker=dict(size=7, color="#222", symbol="x"), showlegend=False, hoverinfo="skip",
+                         marker=dict(size=7, color=INK, symbol="x"), showlegend=False, hoverinfo="skip",
                          **SCATTER_AXES))
     return go.Figure(dict(data=data, layout=_marginal_layout(title, height)))
 
@@ -182,7 +178,8 @@ def schedule_panels(curves: dict[str, dict[str, np.ndarray]], height: int = 640)
 
 
 def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str, x_title: str,
-          y_title: str, height: int = 360, log_y: bool = False, marker_x: float | None = None) -> go.Figure:
+          y_title: str, height: int = 360, log_y: bool = False, marker_x: float | None = None,
+          log_x: bool = False) -> go.Figure:
     """Simple line chart; series: name -> (y, plotly line style dict, may hold "mode")."""
     data = []
     for name, (y, style) in series.items():
@@ -191,11 +188,51 @@ def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str,
     shapes = [] if marker_x is None else [dict(type="line", x0=marker_x, x1=marker_x, yref="paper", y0=0, y1=1,
                                                line=dict(color="#444", dash="dot", width=1))]
     layout = dict(title=dict(text=title), height=height, font=FONT, margin=dict(l=50, r=20, t=50, b=40),
-                  xaxis=dict(title=dict(text=x_title), gridcolor="#eee"), plot_bgcolor="white",
+                  xaxis=dict(title=dict(text=x_title), gridcolor="#eee", type="log" if log_x else "linear"),
+                  plot_bgcolor="white",
                   yaxis=dict(title=dict(text=y_title), gridcolor="#eee", type="log" if log_y else "linear"),
                   legend=dict(orientation="h", y=-0.25), shapes=shapes)
     fig = go.Figure(dict(data=data, layout=layout))
     return label_log_axis(fig) if log_y else fig
+
+
+def sw_curves(curves: Sequence[tuple[str, np.ndarray, np.ndarray, str]], floor: float,
+              marker_x: float | None = None, height: int = 380) -> go.Figure:
+    """Sliced-Wasserstein distance to the data along runs: curves are (name, fraction of the run, SW,
+    colour); floor, the distance between two data samples, is a dotted line; marker_x marks where we are."""
+    fig = lines(np.zeros(0), {}, "Sliced Wasserstein distance to the data", "fraction of the run", "SW",
+                height=height, log_y=True, marker_x=marker_x)
+    fig.add_traces([go.Scatter(x=x, y=y, name=name, line=dict(color=color, width=2.5)) for name, x, y, color in curves])
+    fig.add_hline(y=floor, line=dict(color=REF, dash="dot"), annotation_text="two data samples",
+                  annotation_position="bottom right")
+    return label_log_axis(fig, floor)
+
+
+def pixel_histogram(values: np.ndarray, title: str, height: int = 330) -> go.Figure:
+    """Histogram of pixel values (clipped to ±4) against the N(0, 1) density."""
+    edges = np.linspace(-4, 4, 61)
+    counts, _ = np.histogram(np.clip(values, -4, 4), bins=edges, density=True)
+    grid = np.linspace(-4, 4, 200)
+    fig = lines(grid, {"N(0, 1)": (np.exp(-grid ** 2 / 2) / np.sqrt(2 * np.pi), dict(color=REF, width=2, dash="dash"))},
+                title, "pixel value", "density", height=height)
+    fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, name="pixels of x_t", marker_color=STATE, opacity=0.6)
+    return fig.update_layout(bargap=0.02)
+
+
+def loss_curve(steps: np.ndarray, losses: np.ndarray, height: int = 360) -> go.Figure:
+    """The smoothed training loss ‖ε − ε̂‖² against the optimiser step, on a log axis."""
+    return lines(steps, {"loss (smoothed)": (losses, dict(color=STATE, width=2.5))}, "Training loss ‖ε − ε̂‖²",
+                 "optimiser step", "loss", height=height, log_y=True)
+
+
+def noise_level_histogram(draws: np.ndarray, lo: float, hi: float, height: int = 300) -> go.Figure:
+    """Where training puts its noise levels: a density of log-SNR draws over [lo, hi], both ends named."""
+    counts, edges = np.histogram(draws, bins=2 * int(hi - lo), range=(lo, hi), density=True)
+    fig = lines((edges[:-1] + edges[1:]) / 2, {"training draws": (counts, dict(color=STATE, width=2.5, shape="hvh"))},
+                "Noise levels the network is trained on", "log-SNR = log(ᾱ / (1 − ᾱ))", "density", height=height)
+    for x, text, side in ((lo, "pure noise", "left"), (hi, "almost clean", "right")):
+        fig.add_annotation(x=x, y=0, text=text, showarrow=False, yshift=12, xanchor=side)
+    return fig
 
 
 def label_log_axis(fig: go.Figure, *extra: float) -> go.Figure:
@@ -279,84 +316,3 @@ def score_field(grid: np.ndarray, vectors: np.ndarray, density: np.ndarray, exte
                       yaxis=dict(range=[-extent, extent], title="x₂", scaleanchor="x", scaleratio=1, constrain="domain"),
                       legend=dict(orientation="h", y=-0.12), plot_bgcolor="white")
     return fig
-
-
-def chain_diagram_svg(width: int = 1000, height: int = 170) -> str:
-    """The chain diagram as inline SVG: drawn by the browser at once, before any chart library loads."""
-    names = [("x", "0"), ("x", "1"), ("x", "2"), ("⋯", ""), ("x", "T−1"), ("x", "T")]
-    shades = ["#3b4cc0", "#6f8fe8", "#a2b9f5", "#ffffff", "#dcdcdc", "#bdbdbd"]
-    n, r, cy = len(names), 26, height / 2
-    xs = [width * (0.08 + 0.84 * i / (n - 1)) for i in range(n)]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-             f'role="img" aria-label="forward and reverse Markov chains" style="max-width:{width}px">',
-             '<defs>' + "".join(
-                 f'<marker id="head-{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-                 f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>'
-                 for name, color in (("q", STATE), ("p", ESTIMATE))) + '</defs>']
-    for a, b in zip(xs, xs[1:]):
-        parts.append(f'<line x1="{a + r + 4:.1f}" y1="{cy - 12:.1f}" x2="{b - r - 4:.1f}" y2="{cy - 12:.1f}" '
-                     f'stroke="{STATE}" stroke-width="2" marker-end="url(#head-q)"/>')
-        parts.append(f'<line x1="{b - r - 4:.1f}" y1="{cy + 12:.1f}" x2="{a + r + 4:.1f}" y2="{cy + 12:.1f}" '
-                     f'stroke="{ESTIMATE}" stroke-width="2" marker-end="url(#head-p)"/>')
-    for x, (base, sub), shade in zip(xs, names, shades):
-        parts.append(f'<circle cx="{x:.1f}" cy="{cy}" r="{r}" fill="{shade}" stroke="#444" stroke-width="1.5"/>')
-        dark = shade in ("#3b4cc0", "#6f8fe8")
-        label = base + (f'<tspan font-size="12" dy="5">{sub}</tspan>' if sub else "")
-        parts.append(f'<text x="{x:.1f}" y="{cy + 6}" text-anchor="middle" font-size="18" font-style="italic" '
-                     f'fill="{"#fff" if dark else "#222"}" font-family="serif">{label}</text>')
-    parts.append(f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15" fill="{STATE}" '
-                 'font-family="sans-serif">forward q(x_t | x_{t−1}) = N(√(1−β_t) x_{t−1}, β_t I): add noise</text>')
-    parts.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" font-size="15" fill="{ESTIMATE}" '
-                 'font-family="sans-serif">reverse p(x_{t−1} | x_t): remove noise, guided by the score '
-                 '∇log q_t(x_t)</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def cloud_png(points: np.ndarray, color: str, title: str, size_px: int = 480) -> bytes:
-    """A still scatter of 2D points on the fixed ±LIM axes with the N(0, I) 1σ/2σ circles, as PNG bytes.
-
-    Drawn with Pillow on the server (no chart library in the browser, no matplotlib import on the
-    first page): drawn at twice the size and downsampled, so points and circles are smooth.
-    """
-    import io
-
-    from PIL import Image, ImageDraw, ImageFont
-
-    k = 2  # supersampling
-    W = size_px * k
-    left, right, top, bottom = 44 * k, 12 * k, 34 * k, 30 * k
-    side = min(W - left - right, W - top - bottom)
-    img = Image.new("RGB", (W, W), "white")
-    d = ImageDraw.Draw(img, "RGBA")
-    font = ImageFont.load_default(size=11 * k)
-    title_font = ImageFont.load_default(size=14 * k)
-
-    def px(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return left + (x + LIM) / (2 * LIM) * side, top + (LIM - y) / (2 * LIM) * side
-
-    for v in range(-4, 5, 1):  # grid and tick labels
-        gx, gy = px(np.array([v]), np.array([v]))
-        d.line([(gx[0], top), (gx[0], top + side)], fill="#eeeeee", width=k)
-        d.line([(left, gy[0]), (left + side, gy[0])], fill="#eeeeee", width=k)
-        if v % 2 == 0:
-            d.text((gx[0], top + side + 4 * k), f"{v}", fill="#555555", font=font, anchor="mt")
-            d.text((left - 6 * k, gy[0]), f"{v}", fill="#555555", font=font, anchor="rm")
-    d.rectangle([left, top, left + side, top + side], outline="#bbbbbb", width=k)
-    for r, dash in ((1, False), (2, True)):  # N(0, I): 1σ solid, 2σ dashed
-        cx, cy = px(*_circle(r, 241))
-        segs = list(zip(cx, cy))
-        for i in range(len(segs) - 1):
-            if not dash or (i // 4) % 2 == 0:
-                d.line([segs[i], segs[i + 1]], fill="#7f7f7f", width=k)
-    p = np.clip(np.asarray(points, dtype=float), -LIM, LIM)
-    X, Y = px(p[:, 0], p[:, 1])
-    rgb = tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
-    rad = 2.2 * k
-    for x, y in zip(X, Y):
-        d.ellipse([x - rad, y - rad, x + rad, y + rad], fill=rgb + (150,))
-    d.text((left + side / 2, top / 2), title, fill="#222222", font=title_font, anchor="mm")
-    img = img.resize((size_px, size_px), Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False)
-    return buf.getvalue()

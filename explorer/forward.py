@@ -6,19 +6,14 @@ Everything runs on the device and in the dtype of the input tensor.
 """
 from __future__ import annotations
 
-from numbers import Integral
-
 import torch
 
+from .checks import whole_number
 from .schedules import NoiseSchedule
 
 
 def _check_t(t, s: NoiseSchedule, lowest: int) -> int:
-    if isinstance(t, bool) or not isinstance(t, Integral):
-        raise ValueError(f"t must be a whole step number from {lowest} to T = {s.T}; got {t!r}.")
-    if not lowest <= int(t) <= s.T:
-        raise ValueError(f"t must lie between {lowest} and T = {s.T}; got {t}.")
-    return int(t)
+    return whole_number(t, "t", lowest, s.T, hi_name=f"T = {s.T}")
 
 
 def _noise_like(x: torch.Tensor, noise, generator) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Images for the explorer: one colour map, grids, nearest-neighbour upscaling, your own picture, export.
+"""Images for the explorer: one colour map, grids, nearest-neighbour upscaling, your own picture.
 
 Pixel values live in [−1, 1] (data) and wander outside it once noised; every picture on the
 images page maps [−1, 1] through the same colour map and clips beyond it, so a pixel's shade
@@ -16,6 +16,7 @@ MAX_SIDE = 128  # uploaded pictures are resized so that their longer side is at 
 MAX_UPLOAD_BYTES = 8_000_000
 MAX_UPLOAD_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 CMAP = "gray"  # the one colour map for single-channel images: −1 black … 1 white
+GRID_WIDTH = 360  # on-screen width of a grid of digits, in pixels (nearest-neighbour upscaling)
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,32 +58,10 @@ def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
-def picture(x, width: int = 360) -> np.ndarray:
+def picture(x, width: int = GRID_WIDTH) -> np.ndarray:
     """An image (C, H, W) in [−1, 1] as RGB upscaled to about `width` pixels wide (integer factor)."""
     rgb = to_uint8(x)
     return upscale(rgb, max(1, width // rgb.shape[1]))
-
-
-def png_bytes(rgb: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def gif_bytes(frames: list[np.ndarray], ms_per_frame: int = 80, hold_last_ms: int = 1200) -> bytes:
-    """An animated GIF (looping) of RGB frames; the last frame is held a little longer."""
-    from PIL import Image
-
-    if not frames:
-        raise ValueError("A GIF needs at least one frame.")
-    imgs = [Image.fromarray(f) for f in frames]
-    buf = io.BytesIO()
-    durations = [ms_per_frame] * (len(imgs) - 1) + [hold_last_ms]
-    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=durations, loop=0,
-                 optimize=False, disposal=1)
-    return buf.getvalue()
 
 
 def load_picture(raw: bytes, max_side: int = MAX_SIDE) -> tuple[torch.Tensor, list[str]]:

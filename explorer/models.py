@@ -20,7 +20,7 @@ from torch import nn
 LOG_SNR_RANGE = (-20.0, 14.0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MLPConfig:
     hidden: int = 128  # width of every residual layer
     n_layers: int = 2  # residual layers
@@ -30,7 +30,7 @@ class MLPConfig:
     seed: int = 0  # draws the Fourier frequencies (also saved with the weights)
 
 
-@dataclass
+@dataclass(frozen=True)
 class UNetConfig:
     channels: int = 32  # at 8×8; doubled at 4×4 and 2×2
     emb_dim: int = 64

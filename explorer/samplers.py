@@ -15,18 +15,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
-from typing import Callable, Iterator
+from numbers import Real
+from typing import Callable, Collection, Iterable, Iterator, Mapping
 
 import torch
 
+from .checks import whole_number
 from .forward import q_sample
 from .schedules import NoiseSchedule, respaced_timesteps
+from .scores import tweedie_x0
 
+CLIP_2D = 2.5  # a network's x̂_0 is clipped to ±2.5 on the 2D sets, which live in [−2, 2]²
+CLIP_DIGITS = 1.0  # digits live in [−1, 1]
 DIVERGENCE_FACTOR = 50.0  # runaway: |x| beyond 50 × (1 + max|x_T|); data live within a few units
 NCSN_EPSILON = 2e-5  # ε in Song & Ermon 2019 (NCSN), α_t = ε (1−ᾱ_t)/(1−ᾱ_1)
 SNR_DEFAULT = 0.16  # r in Song et al. 2021 (score SDE), Algorithm 5, for CIFAR-10 VP
 STEP_RULES = ("ncsn", "snr")
+MAX_CORRECTOR = 1000  # Langevin steps per noise level
+MAX_LANGEVIN_STEPS = 100_000  # Langevin steps at one noise level
 
 
 @dataclass
@@ -38,15 +44,6 @@ class Step:
     pred_x0: torch.Tensor
     diverged: bool = False
     message: str = ""
-
-
-def _alpha_bar(s: NoiseSchedule, t: int) -> float:
-    return float(s.alphas_cumprod[t])
-
-
-def _pred_x0(x: torch.Tensor, eps: torch.Tensor, ab: float) -> torch.Tensor:
-    """Tweedie: x̂_0 = (x_t − √(1−ᾱ_t) ε̂) / √ᾱ_t (ᾱ floored so x̂_0 stays finite)."""
-    return (x - math.sqrt(1.0 - ab) * eps) * (1.0 / math.sqrt(max(ab, 1e-12)))
 
 
 def _run(step_fn: Callable, pairs: list[tuple[int, int]], x_T: torch.Tensor, factor: float,
@@ -92,7 +89,7 @@ def _ddpm_step(eps_model: Callable, s: NoiseSchedule, generator, variance: str, 
 
     def step(x, t, _):
         eps = eps_model(x, ab[t])
-        x0 = _pred_x0(x, eps, ab[t])
+        x0 = tweedie_x0(x, eps, ab[t])
         if clip_x0 is None:
             # 1. mean of p(x_{t−1} | x_t): (x_t − β_t/√(1−ᾱ_t) ε̂) / √α_t (DDPM eq. 11)
             mean = (x - (betas[t] / math.sqrt(1.0 - ab[t])) * eps) * (1.0 / math.sqrt(1.0 - betas[t]))
@@ -120,15 +117,13 @@ def ddpm_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor,
     (e.g. a real image noised to t₀: a variation of it) and runs t = t₀..1.
     """
     _check_x(x_T)
-    t_start = s.T if t_start is None else t_start
-    if isinstance(t_start, bool) or not isinstance(t_start, Integral) or not 1 <= t_start <= s.T:
-        raise ValueError(f"t_start must be a whole number from 1 to T = {s.T}; got {t_start!r}.")
+    t_start = s.T if t_start is None else whole_number(t_start, "t_start", 1, s.T, hi_name=f"T = {s.T}")
     if variance not in ("posterior", "beta"):
         raise ValueError(f"variance must be 'posterior' (σ_t² = β̃_t) or 'beta' (σ_t² = β_t); "
                          f"got {variance!r}.")
     _check_clip(clip_x0)
     step = _ddpm_step(eps_model, s, generator, variance, clip_x0)
-    yield from _run(step, [(t, t - 1) for t in range(int(t_start), 0, -1)], x_T, divergence_factor)
+    yield from _run(step, [(t, t - 1) for t in range(t_start, 0, -1)], x_T, divergence_factor)
 
 
 def inpaint_sample(eps_model: Callable, s: NoiseSchedule, x_known: torch.Tensor, known: torch.Tensor,
@@ -154,8 +149,6 @@ def inpaint_sample(eps_model: Callable, s: NoiseSchedule, x_known: torch.Tensor,
     start = torch.where(known, q_sample(x_known, s.T, s, generator=generator), x_T)
     yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], start, DIVERGENCE_FACTOR)
 
-
-
 def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: float = 0.0,
                 generator: torch.Generator | None = None, n_steps: int | None = None,
                 clip_x0: float | None = None,
@@ -175,7 +168,7 @@ def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: f
 
     def step(x, t, t_next):
         eps = eps_model(x, ab[t])
-        x0 = _pred_x0(x, eps, ab[t])
+        x0 = tweedie_x0(x, eps, ab[t])
         a, a_next = ab[t], ab[t_next]
         if clip_x0 is not None:
             x0 = x0.clamp(-clip_x0, clip_x0)
@@ -190,10 +183,16 @@ def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: f
     yield from _run(step, list(zip(taus[:-1], taus[1:])), x_T, divergence_factor)
 
 
-def langevin_step_sizes(s: NoiseSchedule, step_size, scale: float | None = None) -> list | str:
+def _check_positive(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{what} must be a positive number; got {value!r}.")
+    return float(value)
+
+
+def langevin_step_sizes(s: NoiseSchedule, step_size, epsilon: float = NCSN_EPSILON) -> list | str:
     """α_t for t = 0..T (index t) from a constant, a callable t -> α_t or a named rule.
 
-    "ncsn": α_t = ε (1−ᾱ_t)/(1−ᾱ_1), ε = scale (default NCSN_EPSILON).
+    "ncsn": α_t = ε (1−ᾱ_t)/(1−ᾱ_1) (Song & Ermon 2019).
     "snr": computed from the score's norm at each step (Song et al. 2021, Alg. 5); returned
     as the string "snr" because it depends on x.
     """
@@ -201,11 +200,9 @@ def langevin_step_sizes(s: NoiseSchedule, step_size, scale: float | None = None)
         if step_size not in STEP_RULES:
             raise ValueError(f"Unknown step-size rule {step_size!r}; use a number, a function of t, "
                              f"or one of {', '.join(STEP_RULES)}.")
-        if scale is not None and (not isinstance(scale, Real) or not scale > 0 or not math.isfinite(scale)):
-            raise ValueError(f"The rule's scale must be a positive number; got {scale!r}.")
         if step_size == "snr":
             return "snr"
-        eps = NCSN_EPSILON if scale is None else float(scale)
+        eps = _check_positive(epsilon, "The NCSN rule's ε")
         one_minus = (1.0 - s.alphas_cumprod).tolist()
         return [0.0] + [eps * one_minus[t] / one_minus[1] for t in range(1, s.T + 1)]
     if callable(step_size):
@@ -224,19 +221,19 @@ def _check_step(a, where: str = "") -> float:
 
 def langevin_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, step_size,
                     n_corrector: int = 1, generator: torch.Generator | None = None,
-                    scale: float | None = None,
+                    epsilon: float = NCSN_EPSILON, r: float = SNR_DEFAULT,
                     divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
     """Annealed Langevin: at each level t = T..1, n_corrector steps x ← x + α_t s_t(x) + √(2α_t) ζ.
 
+    step_size: a constant α, a callable t -> α_t, "ncsn" (α_t = ε (1−ᾱ_t)/(1−ᾱ_1), ε = epsilon)
+    or "snr" (α_t from the signal-to-noise ratio r, Song et al. 2021, Algorithm 5).
     Following the source text's x_{t−1} = x_t + α_t s_t(x_t) + √(2α_t) ζ, the state after
     level t is yielded as step t − 1, so the run ends at t = 0 like the other samplers.
     """
     _check_x(x_T)
-    if isinstance(n_corrector, bool) or not isinstance(n_corrector, Integral) or not 1 <= n_corrector <= 1000:
-        raise ValueError(f"The number of Langevin steps per noise level must be a whole number from 1 "
-                         f"to 1000; got {n_corrector!r}.")
-    sizes = langevin_step_sizes(s, step_size, scale)
-    r = SNR_DEFAULT if scale is None else float(scale)
+    n_corrector = whole_number(n_corrector, "The number of Langevin steps per noise level", 1, MAX_CORRECTOR)
+    sizes = langevin_step_sizes(s, step_size, epsilon)
+    r = _check_positive(r, "The signal-to-noise ratio r")
     ab = s.alphas_cumprod.tolist()
     alphas = s.alphas.tolist()
 
@@ -252,7 +249,7 @@ def langevin_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, st
             else:
                 a = sizes[t]
             x = x + a * score + math.sqrt(2 * a) * z
-        return x, _pred_x0(x, eps_model(x, ab[t]), ab[t])  # x̂_0 from the state reached
+        return x, tweedie_x0(x, eps_model(x, ab[t]), ab[t])  # x̂_0 from the state reached
 
     yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, divergence_factor)
 
@@ -267,8 +264,7 @@ def langevin_fixed(eps_model: Callable, alpha_bar: float, x_init: torch.Tensor, 
     Yields after each iteration k = 1..n_steps (Step.t holds k).
     """
     _check_x(x_init)
-    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or not 1 <= n_steps <= 100_000:
-        raise ValueError(f"The number of Langevin steps must be a whole number from 1 to 100,000; got {n_steps!r}.")
+    n_steps = whole_number(n_steps, "The number of Langevin steps", 1, MAX_LANGEVIN_STEPS)
     if isinstance(alpha_bar, bool) or not isinstance(alpha_bar, Real) or not 0.0 < float(alpha_bar) < 1.0:
         raise ValueError(f"ᾱ must lie strictly between 0 and 1 for a noise level; got {alpha_bar!r}.")
     a = _check_step(step_size)
@@ -277,35 +273,109 @@ def langevin_fixed(eps_model: Callable, alpha_bar: float, x_init: torch.Tensor, 
     def step(x, k, _):
         eps = eps_model(x, alpha_bar)
         x_new = x + (-a / noise_std) * eps + math.sqrt(2 * a) * _noise(x, generator)
-        return x_new, _pred_x0(x, eps, alpha_bar)
+        return x_new, tweedie_x0(x, eps, alpha_bar)
 
     yield from _run(step, [(k, k + 1) for k in range(n_steps)], x_init, divergence_factor,
                     name_step=lambda k, k_next: f"Langevin step {k_next} of {n_steps}")
 
 
-def run_to_end(steps: Iterator[Step]) -> Step:
-    """Exhaust a sampler and return its last step (the sample, or where it diverged)."""
-    last = None
-    for last in steps:
-        pass
-    if last is None:
-        raise ValueError("The sampler yielded no steps.")
-    return last
+@dataclass(frozen=True)
+class Run:
+    """The states a sampler went through: xs[i] is x at times[i], x0s[i] the x̂_0 made on the step to it.
 
-
-def collect(steps: Iterator[Step], keep_every: int = 1) -> tuple[list[int], torch.Tensor, torch.Tensor, Step]:
-    """Stack a sampler's states: (times, xs, pred_x0s, last step), keeping every k-th step.
-
-    The last step is always kept, so xs[-1] is the final sample (or the diverged state).
+    last is the sampler's last step: the sample, or the state where it diverged.
     """
+
+    times: list[int]
+    xs: torch.Tensor  # (K, *x.shape)
+    x0s: torch.Tensor  # (K, *x.shape)
+    last: Step
+
+    @property
+    def diverged(self) -> bool:
+        return self.last.diverged
+
+    @property
+    def message(self) -> str:
+        return self.last.message
+
+
+def record(steps: Iterable[Step], start: tuple[int, torch.Tensor] | None = None,
+           keep: int | Collection[int] = 1, progress: Callable[[int], None] | None = None) -> Run:
+    """Run a sampler to its end and keep the states asked for; the last step is always kept.
+
+    start = (t, x) puts the starting state first (its x̂_0 is x itself: no guess yet).
+    keep = k keeps every k-th step (1: all; 0: the last only); a collection of times keeps the
+    steps whose t is in it. progress(i) is called after the i-th step.
+    """
+    every = keep if isinstance(keep, int) else None
+    at = None if every is not None else frozenset(int(t) for t in keep)
     times, xs, x0s = [], [], []
-    last, last_kept = None, False
-    for i, last in enumerate(steps):
-        last_kept = i % keep_every == 0
-        if last_kept:
+    if start is not None:
+        times.append(int(start[0])), xs.append(start[1]), x0s.append(start[1])
+    last, kept = None, False
+    for i, last in enumerate(steps, start=1):
+        kept = (last.t in at) if at is not None else (every > 0 and i % every == 0)
+        if kept:
             times.append(last.t), xs.append(last.x), x0s.append(last.pred_x0)
+        if progress is not None:
+            progress(i)
     if last is None:
         raise ValueError("The sampler yielded no steps.")
-    if not last_kept:
+    if not kept:
         times.append(last.t), xs.append(last.x), x0s.append(last.pred_x0)
-    return times, torch.stack(xs), torch.stack(x0s), last
+    return Run(times, torch.stack(xs), torch.stack(x0s), last)
+
+
+def run_to_end(steps: Iterable[Step]) -> Step:
+    """Exhaust a sampler and return its last step (the sample, or where it diverged)."""
+    return record(steps, keep=0).last
+
+
+# --- the registry every page goes through ------------------------------------------------
+
+@dataclass(frozen=True)
+class SamplerEntry:
+    """A sampler as the app offers it: function(eps_model, s, x_T, generator=..., **options)."""
+
+    function: Callable[..., Iterator[Step]]
+    label: str  # its name in the app
+    options: tuple[str, ...]  # the keyword options the app may pass
+    steps: Callable[[int, Mapping], int]  # steps a run yields on a schedule of T steps, given the options
+    evaluations: Callable[[int, Mapping], int]  # network evaluations for a run of n steps, given the options
+    describe: Callable[[Mapping], str]  # a short label with the options' values
+
+    def kwargs(self, options: Mapping) -> dict:
+        """The options this sampler takes, ValueError for any other."""
+        unknown = set(options) - set(self.options)
+        if unknown:
+            raise ValueError(f"{self.label} takes {', '.join(self.options)}; not {', '.join(sorted(unknown))}.")
+        return dict(options)
+
+
+def _describe_langevin(o: Mapping) -> str:
+    size = o.get("step_size", NCSN_EPSILON)
+    if size == "ncsn":
+        rule = f"ncsn rule, {o.get('epsilon', NCSN_EPSILON):g}"
+    elif size == "snr":
+        rule = f"snr rule, {o.get('r', SNR_DEFAULT):g}"
+    else:
+        rule = f"α = {size:g}"
+    return f"Langevin ({rule}, {o.get('n_corrector', 1)} per level)"
+
+
+SAMPLERS: dict[str, SamplerEntry] = {
+    "ddpm": SamplerEntry(
+        ddpm_sample, "DDPM (ancestral)", ("variance", "clip_x0"),
+        steps=lambda T, o: T, evaluations=lambda n, o: n,
+        describe=lambda o: f"DDPM (σ² = {'β' if o.get('variance') == 'beta' else 'β̃'})"),
+    "ddim": SamplerEntry(
+        ddim_sample, "DDIM", ("eta", "n_steps", "clip_x0"),
+        steps=lambda T, o: len(respaced_timesteps(T, o.get("n_steps"))) - 1, evaluations=lambda n, o: n,
+        describe=lambda o: f"DDIM (η = {o.get('eta', 0.0):g}, {o.get('n_steps') or 'T'} steps)"),
+    "langevin": SamplerEntry(
+        langevin_sample, "Annealed Langevin", ("step_size", "epsilon", "r", "n_corrector"),
+        steps=lambda T, o: T,
+        evaluations=lambda n, o: n * (o.get("n_corrector", 1) + 1),  # + 1: x̂_0 from the state reached
+        describe=_describe_langevin),
+}

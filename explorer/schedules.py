@@ -19,7 +19,10 @@ import math
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
+import numpy as np
 import torch
+
+from .checks import whole_number
 
 SCHEDULE_KINDS: tuple[str, ...] = ("linear", "cosine", "constant", "geometric", "sigmoid")
 
@@ -86,22 +89,11 @@ class NoiseSchedule:
         """ᾱ_T: how much of the data's amplitude (squared) survives to the last step."""
         return float(self.alphas_cumprod[-1])
 
-    def describe(self) -> str:
-        """A short label such as 'linear(β_start=0.0001, β_end=0.02), T=1000'."""
-        ps = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
-        return f"{self.kind}({ps}), T={self.T}"
-
 
 def _check_T(T) -> int:
-    if isinstance(T, bool) or not isinstance(T, Integral):
-        if isinstance(T, Real) and not isinstance(T, bool) and float(T).is_integer():
-            T = int(T)
-        else:
-            raise ValueError(f"T must be a whole number of steps (1 to {T_MAX}); got {T!r}.")
-    T = int(T)
-    if not 1 <= T <= T_MAX:
-        raise ValueError(f"T must be between 1 and {T_MAX} steps; got {T}.")
-    return T
+    if isinstance(T, Real) and not isinstance(T, (bool, Integral)) and float(T).is_integer():
+        T = int(T)  # 100.0 from a float slider is 100 steps; 2.5 is refused below
+    return whole_number(T, "T (the number of steps)", 1, T_MAX)
 
 
 def check_beta(name: str, value, *, upper_inclusive: bool = False) -> float:
@@ -171,8 +163,14 @@ def respaced_timesteps(T: int, n_steps: int | None) -> list[int]:
     T = _check_T(T)
     if n_steps is None:
         return list(range(T, -1, -1))
-    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or not 1 <= n_steps <= T:
-        raise ValueError(f"The number of sampling steps must be a whole number from 1 to T = {T}; "
-                         f"got {n_steps!r}.")
+    n_steps = whole_number(n_steps, "The number of sampling steps", 1, T, hi_name=f"T = {T}")
     taus = torch.linspace(0, T, int(n_steps) + 1, dtype=torch.float64).round().long().tolist()
     return sorted(set(taus), reverse=True)
+
+
+def frame_times(last: int, most: int) -> np.ndarray:
+    """At most `most` evenly spaced whole numbers from 0 to `last`, both ends included, rounded, no repeats.
+
+    The frames of an animation over t = 0..T, or the stored steps of a run to look at.
+    """
+    return np.unique(np.linspace(0, last, min(last + 1, most)).round().astype(int))

@@ -24,7 +24,7 @@ from .models import LOG_SNR_RANGE, EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig
 from .schedules import make_schedule
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     dataset: str = "two_moons"  # a TOY_2D name or "digits"
     word: str = DEFAULT_WORD  # for the "word" data set

@@ -5,7 +5,9 @@ import numpy as np
 import streamlit as st
 
 from explorer import figures
-from explorer.ui import cache, controls, layout, state
+from explorer.schedules import frame_times
+from explorer.ui import controls, layout, runs, state
+from explorer.ui.settings import DataChoice, ScheduleChoice
 
 layout.header(
     "Forward noising",
@@ -19,14 +21,14 @@ st.sidebar.header("Schedule")
 sched = controls.schedule_controls()
 
 with layout.friendly_errors("build this schedule"):
-    run = cache.forward_run(data, sched)
+    run = runs.forward_run(data, sched)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def animation(data: controls.DataChoice, sched: controls.ScheduleChoice):
-    run = cache.forward_run(data, sched)
-    times = cache.frame_times(sched.T)
-    frames = run["traj"][times, : cache.ANIMATION_POINTS]
+def animation(data: DataChoice, sched: ScheduleChoice):
+    run = runs.forward_run(data, sched)
+    times = frame_times(sched.T, runs.ANIMATION_FRAMES)
+    frames = run["traj"][times, : runs.ANIMATION_POINTS]
     labels = [f"t = {t}, ᾱ_t = {run['alpha_bar'][t]:.3g}" for t in times]
     return figures.animated_cloud(frames, times, f"x_t under {sched.label()}", labels=labels,
                                   step_labels=[f"t={t}" for t in times])
@@ -37,14 +39,14 @@ ts = np.arange(T + 1)
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.plotly_chart(animation(data, sched), width="stretch", key="forward_animation")
-    if data.n > cache.ANIMATION_POINTS:
-        st.caption(f"The animation draws the first {cache.ANIMATION_POINTS} of {data.n} points; "
+    if data.n > runs.ANIMATION_POINTS:
+        st.caption(f"The animation draws the first {runs.ANIMATION_POINTS} of {data.n} points; "
                    "the inspection below uses them all.")
 with right:
     st.plotly_chart(figures.lines(
         ts, {"measured Var(x_t)": (run["var"], dict(color=figures.STATE, width=2.5)),
              "1 + (σ₀² − 1)ᾱ_t": (1 + (run["sigma0_sq"] - 1) * run["alpha_bar"],
-                                  dict(color="#222", dash="dash", width=1.5))},
+                                  dict(color=figures.INK, dash="dash", width=1.5))},
         "Variance of x_t over time", "t", "Var per coordinate", height=330),
         width="stretch", key="forward_variance")
     st.caption(f"Var(x_t) is the per-coordinate variance over all points; the data have σ₀² = "
@@ -56,12 +58,13 @@ with right:
 
 
 @layout.live_fragment
-def inspect_step() -> None:
+def inspect_step(data: DataChoice, sched: ScheduleChoice, run: dict) -> None:
     """Everything that depends on the inspected step t: moving t reruns only this part."""
     st.subheader("One step in detail")
+    T = sched.T
     t = state.slider("t: the step to inspect", "t", 0, T, min(T, max(T // 4, 1)))
     beta_t, ab = float(run["beta"][t]), float(run["alpha_bar"][t])
-    jump = cache.closed_form_at(data, sched, t)
+    jump = runs.closed_form_at(data, sched, t)
     a, b = st.columns([3, 2], gap="large")
     with a:
         fig = figures.cloud_snapshot([(run["traj"][t], figures.STATE, f"chain x_{t} (step by step)"),
@@ -91,6 +94,6 @@ def inspect_step() -> None:
                    "their distance stays at the level of two independent draws.")
 
 
-inspect_step()
+inspect_step(data, sched, run)
 
 layout.footer()

@@ -2,12 +2,17 @@
 import numpy as np
 import streamlit as st
 
-from explorer import figures, images
-from explorer.ui import controls, image_cache as ic, layout, state
+from explorer import figures, images, rasters
+from explorer.datasets import N_DIGITS
+from explorer.evaluation import CONFIDENT
+from explorer.schedules import frame_times
+from explorer.ui import controls, image_runs as ir, layout, sources, state
+from explorer.ui.settings import DigitsChoice, ScheduleChoice
 
 SECTIONS = {"forward": "Forward noising", "reverse": "Reverse sampling", "inpaint": "Inpainting",
             "variations": "Variations", "picture": "Your picture"}
-WIDTH = 360  # on-screen width of a grid of digits, in pixels (nearest-neighbour upscaling)
+WIDTH = images.GRID_WIDTH
+SMALL_GRID = 16  # digits in the inpainting grid and in the nearest-neighbour pairs
 
 layout.header(
     "Images",
@@ -20,8 +25,7 @@ sched = controls.schedule_controls(default_kind="cosine", default_T=250, T_max=1
 with layout.friendly_errors("build this schedule"):
     s = sched.build()
 st.sidebar.header("Digits")
-n = state.choice("Digits in the grid", "img_n", [16, 36, 64], 64, where=st.sidebar, widget="select_slider")
-seed = state.slider("Seed", "img_seed", 0, 99, 0, where=st.sidebar, help="Which digits, and which noise.")
+pick = controls.digits_controls()
 
 section = state.choice("Show", "view", list(SECTIONS), "forward", widget="radio", horizontal=True,
                        format_func=SECTIONS.get)
@@ -40,32 +44,23 @@ def animation_block(gif: bytes, caption: str, text: str, filename: str, key: str
     right.download_button("GIF of the animation", gif, filename, "image/gif", key=key, icon=":material/download:")
 
 
-def pixel_histogram(values: np.ndarray, title: str):
-    """Histogram of pixel values against the N(0, 1) density."""
-    edges = np.linspace(-4, 4, 61)
-    counts, _ = np.histogram(np.clip(values, -4, 4), bins=edges, density=True)
-    mids = (edges[:-1] + edges[1:]) / 2
-    grid = np.linspace(-4, 4, 200)
-    fig = figures.lines(grid, {"N(0, 1)": (np.exp(-grid ** 2 / 2) / np.sqrt(2 * np.pi),
-                                           dict(color=figures.REF, width=2, dash="dash"))},
-                        title, "pixel value", "density", height=330)
-    fig.add_bar(x=mids, y=counts, name="pixels of x_t", marker_color=figures.STATE, opacity=0.6)
-    fig.update_layout(bargap=0.02)
-    return fig
+def grid_png(xs: np.ndarray, ncol: int) -> bytes:
+    """A grid of digits as the PNG a download button offers."""
+    return rasters.png_bytes(images.picture(images.grid(xs, ncol=ncol), WIDTH))
 
 
 # --- forward -------------------------------------------------------------------------------------------
 if section == "forward":
-    fwd = ic.forward_digits(sched, int(n), int(seed))
+    fwd = ir.forward_digits(sched, pick)
 
     @layout.live_fragment
-    def forward_view() -> None:
-        t = state.slider("t", "img_t", 0, s.T, min(s.T, max(1, s.T // 5)))
+    def forward_view(fwd: dict, T: int) -> None:
+        t = state.slider("t", "img_t", 0, T, min(T, max(1, T // 5)))
         left, mid, right = st.columns([4, 5, 3], gap="large")
         with left:
             show(images.grid(fwd["xs"][t], ncol=fwd["ncol"]), f"x_t at t = {t}")
         with mid:
-            st.plotly_chart(pixel_histogram(fwd["xs"][t].ravel(), f"Pixel values at t = {t}"), width="stretch",
+            st.plotly_chart(figures.pixel_histogram(fwd["xs"][t].ravel(), f"Pixel values at t = {t}"), width="stretch",
                             key="img_hist")
         with right:
             ab = float(fwd["alpha_bar"][t])
@@ -76,13 +71,12 @@ if section == "forward":
             st.metric("pixel std, measured", f"{fwd['std'][t]:.3f}",
                       help=f"Theory √(1 + (σ₀² − 1)ᾱ_t) = {np.sqrt(1 + (fwd['var0'] - 1) * ab):.3f} (σ₀² = "
                            f"{fwd['var0']:.3f}, ignoring the mean)")
-            st.download_button("PNG of this grid", images.png_bytes(images.picture(
-                images.grid(fwd["xs"][t], ncol=fwd["ncol"]), WIDTH)), f"digits_t{t}.png", "image/png",
-                key="dl_fwd_png", icon=":material/download:")
+            st.download_button("PNG of this grid", grid_png(fwd["xs"][t], fwd["ncol"]), f"digits_t{t}.png",
+                               "image/png", key="dl_fwd_png", icon=":material/download:")
 
-    forward_view()
+    forward_view(fwd, s.T)
     st.subheader("The whole chain as an animation")
-    animation_block(fwd["gif"], f"x_t for t = 0 … {s.T} ({len(ic.frame_times(s.T))} frames)",
+    animation_block(fwd["gif"], f"x_t for t = 0 … {s.T} ({len(frame_times(s.T, ir.GIF_FRAMES))} frames)",
                     "The digits dissolve into noise; the histogram of pixel values moves from the digits' "
                     "two bumps (background near −1, strokes near +1) to the bell curve of N(0, 1). When ᾱ_T is "
                     "not small — try a short constant schedule with a small β — the last frame still shows digits, "
@@ -90,18 +84,18 @@ if section == "forward":
 
 # --- reverse -------------------------------------------------------------------------------------------
 elif section == "reverse":
-    score = state.choice("Score", "img_score", list(ic.SCORES), "pretrained", widget="radio", horizontal=True,
-                         format_func=ic.SCORES.get,
+    score = state.choice("Score", "img_score", list(sources.DIGIT_SCORES), "pretrained", widget="radio",
+                         horizontal=True, format_func=sources.DIGIT_SCORES.get,
                          help="The exact score of the finite training set can only lead back to training "
                               "images: it memorises. The network generalises.")
     with layout.friendly_errors("sample digits"):
-        rev = ic.reverse_digits(sched, int(n), int(seed), score)
+        rev = ir.reverse_digits(sched, pick, score)
     if rev["diverged"]:
         st.warning(f"The run diverged. {rev['message']}")
-    K = len(rev["times"]) - 1
 
     @layout.live_fragment
-    def reverse_view() -> None:
+    def reverse_view(rev: dict) -> None:
+        K = len(rev["times"]) - 1
         k = state.slider("Step of the reverse run (0 = pure noise)", "img_step", 0, K, K)
         t = int(rev["times"][k])
         left, right, info = st.columns([4, 4, 3], gap="large")
@@ -111,23 +105,22 @@ elif section == "reverse":
             show(images.grid(rev["x0s"][k], ncol=rev["ncol"]), figures.x0_title(k, t))
         with info:
             st.metric("Recognised as digits", f"{rev['recognised']:.0%}",
-                      help="Share of final samples a classifier fit on the digits labels with confidence ≥ 0.7.")
+                      help=f"Share of final samples a classifier fit on the digits labels with confidence ≥ {CONFIDENT:g}.")
             st.metric("Classes present", f"{rev['classes']} of 10")
             st.metric("Copies of training images", f"{rev['copies']:.0%}",
                       help="Samples closer to a training digit than a quarter of the typical distance between "
                            "two training digits.")
-            st.download_button("PNG of this grid", images.png_bytes(images.picture(
-                images.grid(rev["xs"][k], ncol=rev["ncol"]), WIDTH)), f"samples_step{k}.png", "image/png",
-                key="dl_rev_png", icon=":material/download:")
+            st.download_button("PNG of this grid", grid_png(rev["xs"][k], rev["ncol"]), f"samples_step{k}.png",
+                               "image/png", key="dl_rev_png", icon=":material/download:")
 
-    reverse_view()
+    reverse_view(rev)
     st.subheader("Each sample beside its nearest training image")
-    m = min(int(n), 16)
+    m = min(pick.n, SMALL_GRID)
     gap = np.full((m, 1, 8, 1), 0.25, dtype=np.float32)  # a thin grey line between sample and neighbour
     pairs = np.concatenate([rev["xs"][-1][:m], gap, rev["nearest"][:m]], axis=-1)  # (m, 1, 8, 17)
     c1, c2 = st.columns([3, 2], gap="large")
     with c1:
-        show(images.grid(pairs, ncol=4, pad=2), "left: sample, right: nearest of the 1,797 training digits",
+        show(images.grid(pairs, ncol=4, pad=2), f"left: sample, right: nearest of the {N_DIGITS:,} training digits",
              width=560)
     with c2:
         ratio = np.median(rev["nearest_dist"]) / rev["spacing"]
@@ -146,10 +139,10 @@ elif section == "reverse":
 
 # --- inpainting ----------------------------------------------------------------------------------------
 elif section == "inpaint":
-    mask = state.choice("Mask", "img_mask", list(ic.MASKS), "left", widget="radio", horizontal=True,
-                        format_func=ic.MASKS.get)
+    mask = state.choice("Mask", "img_mask", list(ir.MASKS), "left", widget="radio", horizontal=True,
+                        format_func=ir.MASKS.get)
     with layout.friendly_errors("inpaint"):
-        inp = ic.inpaint_digits(sched, min(int(n), 16), int(seed), mask)
+        inp = ir.inpaint_digits(sched, DigitsChoice(min(pick.n, SMALL_GRID), pick.seed), mask)
     st.markdown("At every step the sampler proposes x_{t−1} for all pixels; the **known** pixels are then "
                 "replaced by a fresh draw of q(x_{t−1} | x_0) of the original — noised to exactly the current "
                 "level — so the unknown pixels are filled in to fit them.")
@@ -165,16 +158,15 @@ elif section == "inpaint":
     m1.metric("Known pixels: largest change at t = 0", "0 (exact)" if inp["known_error"] == 0 else
               f"{inp['known_error']:.1e}")
     m2.metric("Same class as the original", f"{kept:.0%}", help="By the digits classifier.")
-    m3.metric("Confident (≥ 0.7)", f"{(inp['confidence'] >= 0.7).mean():.0%}")
+    m3.metric(f"Confident (≥ {CONFIDENT:g})", f"{(inp['confidence'] >= CONFIDENT).mean():.0%}")
     g1, g2 = st.columns([2, 3])
     with g1:
         st.image(inp["gif"], caption="the inpainting run")
     with g2:
         st.download_button("GIF of the inpainting run", inp["gif"], "inpainting.gif", "image/gif",
                            key="dl_inp_gif", icon=":material/download:")
-        st.download_button("PNG of the inpainted grid", images.png_bytes(images.picture(
-            images.grid(inp["result"], ncol=inp["ncol"]), WIDTH)), "inpainted.png", "image/png",
-            key="dl_inp_png", icon=":material/download:")
+        st.download_button("PNG of the inpainted grid", grid_png(inp["result"], inp["ncol"]), "inpainted.png",
+                           "image/png", key="dl_inp_png", icon=":material/download:")
 
 # --- variations ----------------------------------------------------------------------------------------
 elif section == "variations":
@@ -182,17 +174,17 @@ elif section == "variations":
                 "gives **almost the same** digit, a large one gives **a new digit** that kept little of the "
                 "original. In between lies data augmentation: new but faithful examples.")
     c1, c2 = st.columns(2)
-    index = state.slider("Which training digit", "img_index", 0, 1796, 0, where=c1)
+    index = state.slider("Which training digit", "img_index", 0, N_DIGITS - 1, 0, where=c1)
     t0 = state.slider("t₀: how far to noise it", "img_t0", 1, s.T, max(1, s.T // 3), where=c2)
     with layout.friendly_errors("make variations"):
-        var = ic.variations(sched, int(index), int(t0), 8, int(seed))
+        var = ir.variations(sched, int(index), int(t0), pick.seed)
     a, b, c = st.columns([1, 3, 3], gap="medium")
     with a:
         show(var["original"][0], f"original: a {var['label']}", 120)
     with b:
         show(images.grid(var["noised"], ncol=4), f"noised to t₀ = {t0} (ᾱ = {var['alpha_bar']:.3g})", 340)
     with c:
-        show(images.grid(var["out"], ncol=4), "denoised: 8 variations", 340)
+        show(images.grid(var["out"], ncol=4), f"denoised: {ir.N_VARIATIONS} variations", 340)
     same = (var["pred"] == var["label"]).mean()
     m1, m2, m3 = st.columns(3)
     m1.metric("Still the same digit", f"{same:.0%}", help="By the digits classifier.")
@@ -203,37 +195,39 @@ elif section == "variations":
 
 # --- your picture --------------------------------------------------------------------------------------
 else:
-    upload = st.file_uploader("A PNG or JPEG picture (resized to at most 128 pixels; colour kept)",
+    upload = st.file_uploader(f"A PNG or JPEG picture (resized to at most {images.MAX_SIDE} pixels; colour kept)",
                               type=["png", "jpg", "jpeg"], key="img_upload",
                               help=f"At most {images.MAX_UPLOAD_BYTES // 1_000_000} MB.")
-    raw, name = ic.sample_picture(), "scikit-learn's sample photograph"
+    raw, name = ir.sample_picture(), "scikit-learn's sample photograph"
     if upload is not None:
         try:
-            ic.load_picture(upload.getvalue())
+            ir.load_picture(upload.getvalue())
             raw, name = upload.getvalue(), upload.name
         except ValueError as err:
             st.error(f"Cannot use {upload.name}: {err} Showing the sample photograph instead.",
                      icon=":material/error:")
-    pic = ic.forward_picture(raw, sched, int(seed))
+    pic = ir.forward_picture(raw, sched, pick.seed)
     for note in pic["notes"]:
         st.info(note, icon=":material/info:")
-    C, H, W = pic["x"].shape
 
     @layout.live_fragment
-    def picture_view() -> None:
+    def picture_view(pic: dict, sched: ScheduleChoice, name: str) -> None:
+        C, H, W = pic["x"].shape
+        s = sched.build()
         t = state.slider("t", "pic_t", 0, s.T, min(s.T, max(1, s.T // 5)))
-        x_t = pic["sqrt_ab"][t] * pic["x"] + pic["sqrt_1mab"][t] * pic["noise"]
+        x_t = ir.picture_at(pic, sched, t)
         left, right = st.columns([3, 2], gap="large")
         with left:
             show(x_t, f"{name} at t = {t}: {W} × {H} pixels, {'colour' if C == 3 else 'grey'}", 3 * W)
         with right:
-            st.plotly_chart(pixel_histogram(x_t.ravel(), f"Pixel values at t = {t}"), width="stretch",
+            st.plotly_chart(figures.pixel_histogram(x_t.ravel(), f"Pixel values at t = {t}"), width="stretch",
                             key="pic_hist")
-            st.metric("Signal √ᾱ_t / noise √(1−ᾱ_t)", f"{pic['sqrt_ab'][t]:.3f} / {pic['sqrt_1mab'][t]:.3f}")
-            st.download_button("PNG of this frame", images.png_bytes(images.picture(x_t, 3 * W)),
+            st.metric("Signal √ᾱ_t / noise √(1−ᾱ_t)",
+                      f"{s.sqrt_alphas_cumprod[t]:.3f} / {s.sqrt_one_minus_alphas_cumprod[t]:.3f}")
+            st.download_button("PNG of this frame", rasters.png_bytes(images.picture(x_t, 3 * W)),
                                f"picture_t{t}.png", "image/png", key="dl_pic_png", icon=":material/download:")
 
-    picture_view()
+    picture_view(pic, sched, name)
     animation_block(pic["gif"], "x_t from t = 0 to T",
                     "Each channel of each pixel is noised on its own, so colour survives longer in smooth areas "
                     "and fine detail goes first. The animation draws every frame with one noise image ε, "

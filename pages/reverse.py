@@ -3,12 +3,14 @@ import numpy as np
 import streamlit as st
 
 from explorer import figures
-from explorer.ui import cache, controls, layout, state
+from explorer.schedules import frame_times
+from explorer.ui import controls, layout, runs, sources, state
+from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
 
 N_PATHS = 20  # highlighted particles whose trajectories are drawn
 PATH_POINTS = 60  # states per drawn trajectory: enough for the shape, light enough to read
-TARGET_SHOWN = 500  # data points drawn as the target behind each cloud: context, kept light for the browser
 DRAWN = 1000  # points of x_t and x̂₀ drawn per cloud (metrics use all of them): keeps the browser quick
+RUN_COLORS = {"A": figures.STATE, "B": figures.ESTIMATE}
 
 layout.header(
     "Reverse sampling",
@@ -20,110 +22,102 @@ layout.header(
 st.sidebar.header("Data")
 data = controls.data_controls(default="eight_gaussians")
 if data.name != "eight_gaussians":
-    st.sidebar.caption(f"The exact score of this set is that of a {cache.EXACT_REFERENCE_UI}-point sample "
+    st.sidebar.caption(f"The exact score of this set is that of a {sources.EXACT_REFERENCE_UI}-point sample "
                        "(EmpiricalData): it reproduces — memorises — those points.")
 st.sidebar.header("Schedule")
 sched = controls.schedule_controls(default_kind="linear", default_T=1000)
-scores = cache.score_options(data)
+scores = sources.score_options(data)
 st.sidebar.header("Sampler A")
 rev_a = controls.sampler_controls(sched.T, scores=scores)
 ab_mode = state.toggle("A/B: compare with a second sampler", "ab", False, where=st.sidebar,
                        help="Two samplers — or the same sampler with the exact and a learned score — "
                             "side by side from the same x_T.")
-rev_b = None
+choices = {"A": rev_a}
 if ab_mode:
     st.sidebar.header("Sampler B")
     learned = next((k for k in scores if k != "exact"), "exact")
-    rev_b = controls.sampler_controls(sched.T, prefix="b_", scores=scores, default_score=learned)
+    choices["B"] = controls.sampler_controls(sched.T, prefix="b_", scores=scores, default_score=learned)
+
+results = {name: runs.reverse_run_shown(data, sched, rev, name) for name, rev in choices.items()}
 
 
-runs = {"A": (rev_a, cache.reverse_run_shown(data, sched, rev_a, "A"))}
-if rev_b is not None:
-    runs["B"] = (rev_b, cache.reverse_run_shown(data, sched, rev_b, "B"))
-res_a = runs["A"][1]
-K = len(res_a["times"]) - 1  # stored steps after x_T
+def stored_steps(res: dict) -> int:
+    """Steps stored after x_T."""
+    return len(res["times"]) - 1
 
 
-def index_for(res: dict, k: int) -> int:
-    """The same fraction of the way through a run with a different number of steps."""
-    n = len(res["times"]) - 1
-    return int(round(k / max(K, 1) * n))
+def index_for(res: dict, fraction: float) -> int:
+    """The stored step the same fraction of the way through a run."""
+    return int(round(fraction * stored_steps(res)))
 
 
 def paths(res: dict, i: int) -> np.ndarray:
     """(N_PATHS, S, 2): the highlighted particles from x_T to step i, at most PATH_POINTS states each."""
-    idx = np.unique(np.linspace(0, i, min(i + 1, PATH_POINTS)).round().astype(int))
+    idx = frame_times(i, PATH_POINTS)
     return np.transpose(np.clip(res["xs"][idx, :N_PATHS], -figures.LIM, figures.LIM), (1, 0, 2))
 
 
 def cloud(res: dict, i: int, title: str, key: str) -> None:
     pts = np.clip(res["xs"][i][:DRAWN], -figures.LIM, figures.LIM)
-    fig = figures.cloud_snapshot([(res["target"][:TARGET_SHOWN], figures.DATA, "data (target)"), (pts, figures.STATE, "x_t")],
-                                 title, height=520, paths=paths(res, i))
+    fig = figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data (target)"),
+                                  (pts, figures.STATE, "x_t")], title, height=520, paths=paths(res, i))
     st.plotly_chart(fig, width="stretch", key=key)
 
 
-def nudge(d: int) -> None:
-    st.session_state["step"] = int(np.clip(st.session_state.get("step", K) + d, 0, K))
-
-
-def sw_chart(k: int) -> None:
-    fig = figures.lines(res_a["sw_index"] / max(K, 1), {}, "Sliced Wasserstein distance to the data",
-                        "fraction of the run", "SW", height=380, log_y=True, marker_x=k / max(K, 1))
-    for name, (rev, res) in runs.items():
-        fig.add_scatter(x=res["sw_index"] / max(len(res["times"]) - 1, 1), y=res["sw"], name=f"{name}: {rev.label()}",
-                        line=dict(color=figures.STATE if name == "A" else figures.ESTIMATE, width=2.5))
-    fig.add_hline(y=res_a["sw_floor"], line=dict(color=figures.REF, dash="dot"),
-                  annotation_text="two data samples", annotation_position="bottom right")
-    figures.label_log_axis(fig, res_a["sw_floor"])
-    st.plotly_chart(fig, width="stretch", key="rev_sw")
+def nudge(d: int, last: int) -> None:
+    st.session_state["step"] = int(np.clip(st.session_state.get("step", last) + d, 0, last))
 
 
 @layout.live_fragment
-def scrub() -> None:
+def scrub(choices: dict[str, ReverseChoice], results: dict[str, dict]) -> None:
     """The stored steps, one at a time: moving the step reruns only this part of the page."""
+    res_a = results["A"]
+    K = stored_steps(res_a)
     if st.session_state.get("step", 0) > K:
         st.session_state["step"] = K
     c_prev, c_slider, c_next = st.columns([1, 12, 1], vertical_alignment="bottom")
-    c_prev.button("◀", on_click=nudge, args=(-1,), help="One step back", key="prev", width="stretch")
-    c_next.button("▶", on_click=nudge, args=(1,), help="One step forward", key="next", width="stretch")
+    c_prev.button("◀", on_click=nudge, args=(-1, K), help="One step back", key="prev", width="stretch")
+    c_next.button("▶", on_click=nudge, args=(1, K), help="One step forward", key="next", width="stretch")
     with c_slider:
         k = state.slider("Step of the reverse run (0 = pure noise x_T)", "step", 0, K, K)
+    fraction = k / max(K, 1)
     cols = st.columns(2, gap="large")
-    if len(runs) == 1:
+    if len(results) == 1:
         t = int(res_a["times"][k])
         with cols[0]:
             cloud(res_a, k, f"x_t at t = {t} (step {k} of {K})", "rev_xt")
         with cols[1]:
             x0 = np.clip(res_a["x0s"][k][:DRAWN], -figures.LIM, figures.LIM)
-            st.plotly_chart(figures.cloud_snapshot([(res_a["target"][:TARGET_SHOWN], figures.DATA, "data (target)"),
-                                                    (x0, figures.ESTIMATE, "x̂₀")],
+            st.plotly_chart(figures.cloud_snapshot([(res_a["target"][:figures.TARGET_SHOWN], figures.DATA,
+                                                     "data (target)"), (x0, figures.ESTIMATE, "x̂₀")],
                                                    figures.x0_title(k, t), height=520),
                             width="stretch", key="rev_x0")
     else:
-        for col, (name, (rev, res)) in zip(cols, runs.items()):
-            i = index_for(res, k)
+        for col, (name, res) in zip(cols, results.items()):
+            i = index_for(res, fraction)
             with col:
-                cloud(res, i, f"{name}: {rev.label()} — t = {int(res['times'][i])}", f"rev_xt_{name}")
+                cloud(res, i, f"{name}: {choices[name].label()} — t = {int(res['times'][i])}", f"rev_xt_{name}")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        sw_chart(k)
+        curves = [(f"{name}: {choices[name].label()}", res["sw_index"] / max(stored_steps(res), 1), res["sw"],
+                   RUN_COLORS[name]) for name, res in results.items()]
+        st.plotly_chart(figures.sw_curves(curves, res_a["sw_floor"], marker_x=fraction), width="stretch",
+                        key="rev_sw")
     with right:
-        for name, (rev, res) in runs.items():
+        for name, res in results.items():
             final = res["sw"][-1] if len(res["sw"]) else float("nan")
             st.metric(f"SW to data, {name}", f"{final:.4f}", help="At the end of the run (or where it stopped).")
         st.metric("SW between two data samples", f"{res_a['sw_floor']:.4f}",
                   help="The best any sampler can show with this many points.")
 
 
-scrub()
+scrub(choices, results)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def animation(data, sched, rev):
-    res = cache.reverse_run(data, sched, rev)
-    n = len(res["times"])
-    idx = np.unique(np.linspace(0, n - 1, min(n, cache.ANIMATION_FRAMES)).round().astype(int))
+def animation(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice):
+    res = runs.reverse_run(data, sched, rev)
+    idx = frame_times(stored_steps(res), runs.ANIMATION_FRAMES)
     frames = np.clip(res["xs"][idx, :DRAWN], -figures.LIM, figures.LIM)
     labels = [f"t = {res['times'][i]}" for i in idx]
     return figures.animated_cloud(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,

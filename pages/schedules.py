@@ -8,7 +8,8 @@ import streamlit as st
 from explorer import figures
 from explorer.metrics import kl_to_standard_normal
 from explorer.schedules import SCHEDULE_KINDS
-from explorer.ui import cache, controls, layout, state
+from explorer.ui import controls, exhibits, layout, sources, state
+from explorer.ui.settings import ScheduleChoice
 
 PURE_NOISE_KL = 0.01  # nats per point: below this, x_T is indistinguishable from N(0, I) in practice
 NEARLY_KL = 0.05
@@ -41,11 +42,11 @@ if not kinds:
     st.stop()
 
 Ts = [T] + ([T2] if T2 != "none" and T2 != T else [])
-x0 = cache.toy_points(data)
+x0 = sources.toy_points(data)
 curves, rows = {}, []
 for kind in kinds:
     for TT in Ts:
-        choice = controls.ScheduleChoice(kind, TT, PARAMS[kind])
+        choice = ScheduleChoice(kind, TT, PARAMS[kind])
         with layout.friendly_errors(f"build the {kind} schedule"):
             s = choice.build()
         ab = s.alphas_cumprod.numpy()
@@ -83,11 +84,11 @@ with tab_a:
     a_beta = state.choice("β", "a_beta", controls.BETA_GRID, 0.02, where=c2, widget="select_slider",
                           format_func=controls.beta_label)
     a_T = state.slider("T", "a_T", 1, controls.T_MAX_UI, 1000, where=c3)
-    ex = cache.variance_exhibit(float(sigma0), float(a_beta), int(a_T), data.seed)
+    ex = exhibits.variance_exhibit(float(sigma0), float(a_beta), int(a_T), data.seed)
     ts = np.arange(a_T + 1)
     st.plotly_chart(figures.lines(
         ts, {"measured Var(x_t)": (ex["var"], dict(color=figures.STATE, width=2.5)),
-             "theory 1 + (σ₀² − 1)ᾱ_t": (1 + (sigma0 ** 2 - 1) * ex["alpha_bar"], dict(color="#222", dash="dash")),
+             "theory 1 + (σ₀² − 1)ᾱ_t": (1 + (sigma0 ** 2 - 1) * ex["alpha_bar"], dict(color=figures.INK, dash="dash")),
              "the claim: constant σ₀²": (np.full(a_T + 1, sigma0 ** 2), dict(color=figures.REF, dash="dot"))},
         f"Geometric schedule, β = {a_beta:g}, T = {a_T}: Var(x_t) per coordinate", "t", "Var(x_t)"),
         width="stretch", key="claim_a")
@@ -108,7 +109,7 @@ with tab_b:
                 "only 0.1% of the signal power is left. Measured below by regressing x_T on x_0 "
                 "(the slope is √ᾱ_T).")
     Ts_b = (1, 2, 5, 10, 100, 1000)
-    rows_b = cache.half_beta_exhibit(Ts_b, data.seed)
+    rows_b = exhibits.half_beta_exhibit(Ts_b, data.seed)
     df = pd.DataFrame(rows_b)
     fig = figures.lines(np.array(Ts_b), {
         "constant β = 0.5: theory √ᾱ_T": (df[df.kind == "constant"].signal_theory.to_numpy(),
@@ -120,8 +121,7 @@ with tab_b:
         "geometric β = 0.5: measured": (df[df.kind == "geometric"].signal_measured.to_numpy(),
                                         dict(color=figures.KIND_COLORS["geometric"], mode="markers+lines", width=0)),
         "“50%”: √0.5": (np.full(len(Ts_b), math.sqrt(0.5)), dict(color=figures.REF, dash="dot")),
-    }, "Signal left in x_T with β = 0.5", "T (log scale)", "√ᾱ_T", height=380)
-    fig.update_xaxes(type="log")
+    }, "Signal left in x_T with β = 0.5", "T (log scale)", "√ᾱ_T", height=380, log_x=True)
     st.plotly_chart(fig, width="stretch", key="claim_b")
     st.dataframe(df.rename(columns={"alpha_bar_T": "ᾱ_T", "signal_theory": "√ᾱ_T theory",
                                     "signal_measured": "√ᾱ_T measured", "kl": "KL to N(0,I) [nats]"}),
@@ -134,7 +134,7 @@ with tab_c:
                 "noise that was added — which a sampler never has. With fresh noise the result is garbage; "
                 "with the score (here the exact one, through DDPM) the reverse process works.")
     c_T = state.slider("T (cosine schedule)", "c_T", 10, 1000, 100, where=st)
-    rx = cache.reversal_exhibit(int(c_T), data.seed)
+    rx = exhibits.reversal_exhibit(int(c_T), data.seed)
     cols = st.columns(3)
     panels = [("recorded", "with the recorded noise", figures.CLOSED),
               ("fresh", "with fresh noise", figures.STATE), ("scored", "with the score (DDPM)", figures.ESTIMATE)]

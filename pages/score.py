@@ -3,7 +3,8 @@ import numpy as np
 import streamlit as st
 
 from explorer import figures
-from explorer.ui import cache, controls, layout, state
+from explorer.ui import controls, fields, layout, runs, sources, state
+from explorer.ui.settings import DataChoice, ScheduleChoice, score_name
 
 layout.header(
     "Score & Langevin",
@@ -18,7 +19,7 @@ st.sidebar.header("Schedule")
 sched = controls.schedule_controls(default_kind="linear", default_T=1000)
 
 st.sidebar.header("Score")
-score_opts = cache.score_options(data)
+score_opts = sources.score_options(data)
 score = state.choice("Score s_t used below", "score", list(score_opts), "exact", where=st.sidebar, widget="radio",
                      format_func=score_opts.get,
                      help="**exact**: computed from the data distribution itself. **pretrained network**: the ε "
@@ -27,7 +28,6 @@ score = state.choice("Score s_t used below", "score", list(score_opts), "exact",
 
 with layout.friendly_errors("build this schedule"):
     sched.build()
-T = sched.T
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -36,34 +36,34 @@ def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int |
 
     Built once per view: the arrows are a few thousand line segments.
     """
-    field = cache.score_field_at(data, sched, t)
+    field = fields.score_field_at(data, sched, t)
     if alpha is None:
         particles, title, height = field["samples"][::2], f"Exact s_t(x) over log q_t(x) at t = {t}", 620
     else:
-        lv = cache.langevin_at(data, sched, t, alpha, n_steps, score)
-        particles = np.clip(lv["frames"][-1], -cache.FIELD_EXTENT, cache.FIELD_EXTENT)
+        lv = fields.langevin_at(data, sched, t, alpha, n_steps, score)
+        particles = np.clip(lv["frames"][-1], -fields.FIELD_EXTENT, fields.FIELD_EXTENT)
         title, height = f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})", 560
-    vectors = field["score"] if score == "exact" else cache.learned_field_at(data, sched, t, score)["score"]
-    return figures.score_field(field["grid"], vectors, field["logp"], cache.FIELD_EXTENT, title,
+    vectors = field["score"] if score == "exact" else fields.learned_field_at(data, sched, t, score)["score"]
+    return figures.score_field(field["grid"], vectors, field["logp"], fields.FIELD_EXTENT, title,
                                particles=particles, height=height)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def comparison_figures(data, sched, t: int, score: str):
     """The learned field over log q_t, and the field of differences over ‖s_learned − s_exact‖."""
-    field, learned = cache.score_field_at(data, sched, t), cache.learned_field_at(data, sched, t, score)
-    name = cache.score_name(score)
-    left = figures.score_field(field["grid"], learned["score"], field["logp"], cache.FIELD_EXTENT,
+    field, learned = fields.score_field_at(data, sched, t), fields.learned_field_at(data, sched, t, score)
+    name = score_name(score)
+    left = figures.score_field(field["grid"], learned["score"], field["logp"], fields.FIELD_EXTENT,
                                f"Learned s_t(x) ({name}) at t = {t}", height=520, arrows_name="learned score")
     right = figures.score_field(field["grid"], learned["diff"], np.log10(learned["diff_map"] + 1e-3),
-                                cache.FIELD_EXTENT, "Difference: learned − exact", height=520,
+                                fields.FIELD_EXTENT, "Difference: learned − exact", height=520,
                                 heat_title="log₁₀ ‖Δs‖", arrows_name="s_learned − s_exact")
     return left, right
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def langevin_animation(data, sched, t: int, alpha: float, n_steps: int, score: str = "exact"):
-    lv = cache.langevin_at(data, sched, t, alpha, n_steps, score)
+    lv = fields.langevin_at(data, sched, t, alpha, n_steps, score)
     frames = np.clip(lv["frames"], -figures.LIM, figures.LIM)
     labels = [f"Langevin step {k}" for k in lv["frame_k"]]
     return figures.animated_cloud(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
@@ -71,14 +71,15 @@ def langevin_animation(data, sched, t: int, alpha: float, n_steps: int, score: s
 
 
 @layout.live_fragment
-def one_noise_level() -> None:
+def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None:
     """The field and Langevin at one level t: moving t, α or the steps reruns only this part."""
+    T = sched.T
     # --- 1. the field at step t --------------------------------------------------------------
     st.subheader("The score field at step t")
     c_t, c_info = st.columns([3, 2], vertical_alignment="bottom")
     with c_t:
         t = state.slider("t (noise level)", "score_t", 1, T, min(T, max(1, T // 10)))
-    field = cache.score_field_at(data, sched, t)
+    field = fields.score_field_at(data, sched, t)
     with c_info:
         st.markdown(f"ᾱ_t = **{field['alpha_bar']:.4g}**, noise std √(1−ᾱ_t) = **{np.sqrt(1 - field['alpha_bar']):.3g}**")
     norms = np.linalg.norm(field["score"], axis=-1)
@@ -88,7 +89,7 @@ def one_noise_level() -> None:
                "chain. Near the data and at small t the arrows are long: the score grows like 1/(1−ᾱ_t).")
     if score != "exact":
         with layout.friendly_errors("evaluate the learned score"):
-            learned = cache.learned_field_at(data, sched, t, score)
+            learned = fields.learned_field_at(data, sched, t, score)
             left, right = comparison_figures(data, sched, t, score)
         c_l, c_r = st.columns(2, gap="large")
         c_l.plotly_chart(left, width="stretch", key="score_learned")
@@ -108,7 +109,7 @@ def one_noise_level() -> None:
                          widget="select_slider", format_func=controls.beta_label)
     n_steps = state.slider("Number of Langevin steps", "n_steps", 10, 2000, 300, step=10, where=c2)
     with layout.friendly_errors("run Langevin"):
-        lv = cache.langevin_at(data, sched, t, float(alpha), int(n_steps), score)
+        lv = fields.langevin_at(data, sched, t, float(alpha), int(n_steps), score)
     if lv["diverged"]:
         st.warning(f"**α = {alpha:g} is too large: Langevin diverged.** {lv['message']} "
                    f"For this q_t, steps beyond about 2 × its narrowest variance ≈ {lv['limit']:.3g} are unstable. "
@@ -133,24 +134,18 @@ def one_noise_level() -> None:
         st.plotly_chart(langevin_animation(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_anim")
 
-one_noise_level()
+one_noise_level(data, sched, score)
 
 # --- 3. annealed Langevin down the whole schedule --------------------------------------------
 st.subheader("Annealed Langevin: from t = T down to 0")
 st.markdown("One fixed noise level cannot take noise to data: the score is reliable only where q_t has mass. "
             "Annealing runs Langevin at every level from T down to 1, with α_t shrinking with the noise.")
-a1, a2, a3 = st.columns(3)
-rule = state.choice("Step-size rule", "ann_rule", ["ncsn", "constant"], "ncsn", where=a1,
-                    format_func=controls.RULE_NAMES.get)
-scale = state.choice("ε (ncsn) or α (constant), log scale", "ann_alpha", controls.ALPHA_GRID, 1e-4, where=a2,
-                     widget="select_slider", format_func=controls.beta_label)
-k = state.slider("Steps per noise level", "ann_corrector", 1, 10, 1, where=a3)
-rev = cache.ReverseChoice("langevin", step_rule=rule, alpha=float(scale), n_corrector=int(k), score=score)
-res = cache.reverse_run_shown(data, sched, rev)
+rev = controls.annealed_langevin_controls(score, st.columns(3))
+res = runs.reverse_run_shown(data, sched, rev)
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
     final = np.clip(res["xs"][-1], -figures.LIM, figures.LIM)
-    st.plotly_chart(figures.cloud_snapshot([(res["target"][:500], figures.DATA, "data"),
+    st.plotly_chart(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data"),
                                             (final, figures.STATE, "annealed Langevin samples")],
                                            f"{rev.label()}: final samples", height=520),
                     width="stretch", key="annealed_final")

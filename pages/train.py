@@ -6,10 +6,14 @@ import streamlit as st
 import torch
 
 from explorer import figures
-from explorer.datasets import CSV_MAX_BYTES, DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word, points_from_csv, toy_2d
-from explorer.training import TrainConfig
+from explorer.datasets import (CSV_MAX_BYTES, CSV_MAX_POINTS, CSV_MIN_POINTS, DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS,
+                               check_word, points_from_csv, toy_2d)
+from explorer.models import LOG_SNR_RANGE, MLPConfig
+from explorer.schedules import make_schedule
+from explorer.training import TrainConfig, sample_log_snr
 from explorer.ui import controls, layout, session, state
-from explorer.ui.trainjob import SNAPSHOT_EVERY, TrainJob
+from explorer.ui.settings import YOURS
+from explorer.ui.trainjob import SNAPSHOT_EVERY, SNAPSHOT_POINTS, SNAPSHOT_SCHEDULE, TrainJob
 
 SHOWN = 1500  # data points drawn behind the samples
 POLL_S = 0.8  # how often the page looks at a running job
@@ -20,9 +24,11 @@ HERE = Path(__file__).resolve().parent
 def training_points(name: str, word: str) -> np.ndarray:
     return toy_2d(name, TrainConfig.n_data, seed=0, word=word).numpy()
 
+
 layout.header(
     "Train your own",
-    "Fit the explorer's 2D ε network — Fourier features of x, a noise-level embedding, residual layers of 128 — "
+    "Fit the explorer's 2D ε network — Fourier features of x, a noise-level embedding, residual layers of "
+    f"{MLPConfig.hidden} — "
     "by denoising score matching: draw a data point x₀, a noise level ᾱ and noise ε, and teach the network to "
     "recover ε from √ᾱ x₀ + √(1−ᾱ) ε. Watch the loss fall and the samples take shape; stop whenever you like. "
     "The network is then offered as **your network** on the Reverse sampling and Score & Langevin pages.")
@@ -49,9 +55,9 @@ if source == "builtin":
     label = f"the word {word!r}" if name == "word" else controls.PRETTY.get(name, name)
 else:
     upload = st.sidebar.file_uploader("CSV file: two columns x, y (a header row is fine)", type=["csv", "txt"],
-                                      help=f"{20}–100,000 points, at most {CSV_MAX_BYTES // 1_000_000} MB. "
+                                      help=f"{CSV_MIN_POINTS}–{CSV_MAX_POINTS:,} points, at most {CSV_MAX_BYTES // 1_000_000} MB. "
                                            "They are shifted and scaled into the explorer's box.")
-    dataset, word, label = session.YOURS, "", ""
+    dataset, word, label = YOURS, "", ""
     if upload is None:
         st.info("Choose a CSV file of points in the sidebar — or switch to a built-in set or a word.",
                 icon=":material/upload_file:")
@@ -70,7 +76,7 @@ seed = state.slider("Seed", "tr_seed", 0, 99, 0, where=st.sidebar, help="Same se
 
 
 def start(job_points, job_label: str) -> None:
-    cfg = TrainConfig(dataset=dataset if dataset != session.YOURS else "two_moons", word=word, steps=int(steps),
+    cfg = TrainConfig(dataset=dataset if dataset != YOURS else "two_moons", word=word, steps=int(steps),
                       seed=int(seed))
     st.session_state["train_job"] = TrainJob(cfg, job_points, dataset, word, job_label).start()
 
@@ -80,7 +86,7 @@ def samples_figure(job: TrainJob | None, data_pts: np.ndarray):
     title = "Training data"
     if job is not None and job.snapshots:
         step, x = job.snapshots[-1]
-        layers.append((np.clip(x, -figures.LIM, figures.LIM), figures.STATE, "samples (DDPM, cosine T = 100)"))
+        layers.append((np.clip(x, -figures.LIM, figures.LIM), figures.STATE, f"samples (DDPM, {SNAPSHOT_SCHEDULE[0]} T = {SNAPSHOT_SCHEDULE[1]})"))
         title = f"Samples from the network after {step:,} steps"
     return figures.cloud_snapshot(layers, title, height=520)
 
@@ -108,7 +114,7 @@ def live() -> None:
             left, right = st.columns([3, 2], gap="large")
             left.plotly_chart(samples_figure(None, points.numpy()), width="stretch", key="tr_samples")
             right.markdown("**What you will see.** Press *Start training*: the loss curve appears here and, every "
-                           f"{SNAPSHOT_EVERY} steps, 1,000 samples drawn with the network so far replace the "
+                           f"{SNAPSHOT_EVERY} steps, {SNAPSHOT_POINTS:,} samples drawn with the network so far replace the "
                            "picture on the left — first a blurry cloud, then the shape of the data. "
                            "*Stop* ends training early and keeps the network as it is.")
         return
@@ -126,7 +132,7 @@ def live() -> None:
         how = "stopped early" if job.status == "stopped" else "finished"
         st.success(f"**Your network is ready** ({how} after {job.steps[-1] if job.steps else 0:,} steps, "
                    f"{job.elapsed:.1f} s). On the pages below pick **Score: your network**"
-                   + (" with the data set **your points**." if job.dataset == session.YOURS else
+                   + (" with the data set **your points**." if job.dataset == YOURS else
                       f" with the data set **{controls.PRETTY.get(job.dataset, job.dataset)}**"
                       + (f" and the word **{job.word}**." if job.dataset == "word" else ".")),
                    icon=":material/check_circle:")
@@ -138,9 +144,7 @@ def live() -> None:
         st.plotly_chart(samples_figure(job, job.points.numpy()), width="stretch", key="tr_samples")
     with right:
         if job.steps:
-            fig = figures.lines(np.array(job.steps), {"loss (smoothed)": (np.array(job.losses),
-                                                                          dict(color=figures.STATE, width=2.5))},
-                                "Training loss ‖ε − ε̂‖²", "optimiser step", "loss", height=360, log_y=True)
+            fig = figures.loss_curve(np.array(job.steps), np.array(job.losses))
             st.plotly_chart(fig, width="stretch", key="tr_loss")
             st.metric("Loss now", f"{job.losses[-1]:.4f}",
                       help="Per coordinate. It cannot reach 0: at high noise ε is genuinely unpredictable.")
@@ -152,25 +156,13 @@ live()
 
 @st.cache_data(show_spinner=False)
 def noise_level_figure():
-    """Where training puts its noise levels: a histogram of the log-SNR draws."""
-    import torch
-
-    from explorer.schedules import make_schedule
-    from explorer.training import sample_log_snr
-
+    """Where training puts its noise levels: 50,000 log-SNR draws of the training recipe."""
     draws = sample_log_snr(50_000, torch.Generator().manual_seed(0), make_schedule("linear", 1000).log_snr[1:])
-    counts, edges = np.histogram(draws.numpy(), bins=68, range=(-20, 14), density=True)
-    fig = figures.lines((edges[:-1] + edges[1:]) / 2, {"training draws": (counts, dict(color=figures.STATE,
-                                                                                     width=2.5, shape="hvh"))},
-                        "Noise levels the network is trained on", "log-SNR = log(ᾱ / (1 − ᾱ))", "density",
-                        height=300)
-    for x, text in ((-20, "pure noise"), (14, "almost clean")):
-        fig.add_annotation(x=x, y=0, text=text, showarrow=False, yshift=12, xanchor="left" if x < 0 else "right")
-    return fig
+    return figures.noise_level_histogram(draws.numpy(), *LOG_SNR_RANGE)
 
 
 how, chart = st.columns([3, 2], gap="large")
-how.markdown("**How it works.** Each step draws 512 data points, a log-SNR level per point (half uniform over "
+how.markdown(f"**How it works.** Each step draws {TrainConfig.batch} data points, a log-SNR level per point (half uniform over "
             "the explorer's whole range, half where a linear T = 1,000 schedule spends its steps) and fresh noise; "
             "AdamW with a cosine learning rate minimises ‖ε − ε̂‖². Samples come from the exponential moving "
             "average of the weights, as in DDPM. Because the network is conditioned on the noise level, not on a "

@@ -1,18 +1,18 @@
 """Data sets, metrics and device selection."""
 import math
 
+import numpy as np
 import pytest
 import torch
 from stats import mean_tol
+
+from explorer import rasters
+from explorer.diagram import chain_diagram_svg
 
 from explorer.datasets import BOX, DEFAULT_WORD, TOY_2D, digits, toy_2d
 from explorer.device import describe_device, pick_device
 from explorer.metrics import kl_to_standard_normal, mean_log_likelihood, mmd_rbf, sliced_wasserstein
 from explorer.datasets import eight_gaussians_mixture
-
-
-def test_toy_sets_listed():
-    assert {"two_moons", "swiss_roll", "eight_gaussians", "checkerboard", "rings", "spiral", "word"} <= set(TOY_2D)
 
 
 @pytest.mark.parametrize("name", list(TOY_2D))
@@ -97,11 +97,15 @@ def test_mean_log_likelihood_prefers_the_true_data():
     assert mean_log_likelihood(x, gm) > mean_log_likelihood(torch.randn(4000, 2), gm) + 1.0
 
 
-def test_pick_device():
-    d = pick_device()
-    assert d.type == ("cuda" if torch.cuda.is_available() else d.type)
-    assert d.type in ("cuda", "mps", "cpu")
-    assert describe_device(d).startswith(d.type)
+@pytest.mark.parametrize("cuda,mps,expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_pick_device_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert pick_device().type == expected
+
+
+def test_describe_device_names_the_cpu_threads():
+    assert describe_device(torch.device("cpu")) == f"cpu ({torch.get_num_threads()} threads)"
 
 
 def test_figures_build_from_arrays():
@@ -113,11 +117,23 @@ def test_figures_build_from_arrays():
     assert fig.data[0].name == "x_t" and len(fig.data[0].x) == 300
     anim = figures.animated_cloud(np.stack([x, 2 * x]), [0, 5], "demo")
     assert len(anim.frames) == 2 and np.allclose(anim.frames[1].data[0].x, 2 * x[:, 0])
-    svg = figures.chain_diagram_svg()
+    svg = chain_diagram_svg()
     assert svg.count("<circle") == 6 and svg.count("<line") == 2 * 5  # x_0 … x_T, arrows both ways
     assert "forward q(x_t | x_{t−1})" in svg and "reverse p(x_{t−1} | x_t)" in svg
-    png = figures.cloud_png(x, figures.DATA, "t = 3")
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cloud_png_draws_the_points_where_they_are():
+    """A point at the origin colours the centre of the picture; an empty corner stays white."""
+    import io
+    from PIL import Image
+    from explorer.palette import STATE, rgb
+    png = rasters.cloud_png(np.zeros((50, 2)), STATE, "one spot", size_px=480)
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    assert img.shape == (480, 480, 3)
+    # at 480 px the plot square starts at column 44 and row 34 and is 416 px wide: ±LIM = ±4.2 across it
+    centre = img[34 + 208, 44 + 208]
+    assert np.abs(centre - np.array(rgb(STATE))).max() < 60  # the marker colour (drawn with some transparency)
+    assert (img[110, 410] == 255).all()  # x ≈ (3.2, 2.7): between grid lines, nothing drawn there
 
 
 def test_csv_points_are_read_and_fitted_into_the_box():

@@ -118,10 +118,10 @@ def test_image_batches_and_dtype_device_follow_input():
 
 
 @pytest.mark.parametrize("call,words", [
-    (lambda s, x: q_sample(x, 11, s), "between 0 and T"),
-    (lambda s, x: q_sample(x, -1, s), "between 0 and T"),
-    (lambda s, x: q_step(x, 0, s), "between 1 and T"),
-    (lambda s, x: q_step(x, 1.5, s), "whole step"),
+    (lambda s, x: q_sample(x, 11, s), "from 0 to T = 10"),
+    (lambda s, x: q_sample(x, -1, s), "from 0 to T = 10"),
+    (lambda s, x: q_step(x, 0, s), "from 1 to T = 10"),
+    (lambda s, x: q_step(x, 1.5, s), "whole number"),
     (lambda s, x: q_sample(x, 2, s, noise=torch.zeros(3)), "shape"),
 ])
 def test_bad_arguments(call, words):

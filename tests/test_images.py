@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import images
+from explorer import images, rasters
 from explorer.samplers import ddpm_sample, inpaint_sample, run_to_end
 from explorer.schedules import make_schedule
 from explorer.scores import EmpiricalData
@@ -39,12 +39,12 @@ def test_grid_and_nearest_neighbour_upscaling():
 
 def test_png_and_gif_round_trip():
     frames = [images.picture(torch.full((1, 8, 8), v), 64) for v in (-1.0, 0.0, 1.0)]
-    gif = Image.open(io.BytesIO(images.gif_bytes(frames)))
+    gif = Image.open(io.BytesIO(rasters.gif_bytes(frames)))
     assert gif.format == "GIF" and gif.n_frames == 3 and gif.size == (64, 64)
-    png = Image.open(io.BytesIO(images.png_bytes(frames[2])))
+    png = Image.open(io.BytesIO(rasters.png_bytes(frames[2])))
     assert png.format == "PNG" and png.size == (64, 64)
     with pytest.raises(ValueError, match="at least one frame"):
-        images.gif_bytes([])
+        rasters.gif_bytes([])
 
 
 def test_picture_is_resized_to_128_and_keeps_colour():

@@ -30,6 +30,13 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+def chart(at: AppTest, key: str) -> dict:
+    """The plotly chart drawn with this key, as its JSON spec."""
+    found = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == key]
+    assert found, f"no chart {key!r}; have {[c.key for c in at.get('plotly_chart')]}"
+    return found[0]
+
+
 def values(v) -> np.ndarray:
     """A plotly data array from the JSON spec: a list, or {"dtype", "bdata"} base64 for numpy arrays."""
     if isinstance(v, dict) and "bdata" in v:
@@ -65,18 +72,18 @@ def test_forward_numbers_match_the_schedule():
     assert measured == pytest.approx(theory, abs=0.1)  # 2,000 points: SE of a variance ≈ 0.03
     chain_vs_jump = float(metric(at, "Sliced Wasserstein: chain vs jump"))
     assert chain_vs_jump < 4 * float(metric(at, "… between two independent jumps")) + 0.02
-    anim = charts(at)[0]
+    anim = chart(at, "forward_animation")
     assert "constant(beta=0.01), T=100" in anim["layout"]["title"]["text"]
     assert len(anim["frames"]) == 51 and len(anim["layout"]["sliders"][0]["steps"]) == 51
 
 
 def test_forward_t_slider_indexes_the_stored_trajectory():
     at = open_page("forward", T=300)
-    snap_before = charts(at)[2]["data"][0]["x"]
+    snap_before = chart(at, "forward_snapshot")["data"][0]["x"]
     at.slider(key="t").set_value(300).run()
     assert_clean(at)
-    assert charts(at)[2]["layout"]["title"]["text"].startswith("t = 300")
-    assert not np.array_equal(values(charts(at)[2]["data"][0]["x"]), values(snap_before))
+    assert chart(at, "forward_snapshot")["layout"]["title"]["text"].startswith("t = 300")
+    assert not np.array_equal(values(chart(at, "forward_snapshot")["data"][0]["x"]), values(snap_before))
     from explorer.schedules import make_schedule
     assert float(metric(at, "ᾱ_t")) == pytest.approx(make_schedule("linear", 300).alpha_bar_T, rel=1e-3)
 
@@ -134,11 +141,11 @@ def test_reverse_ab_mode_runs_both_from_the_same_noise():
     a, b = float(metric(at, "SW to data, A")), float(metric(at, "SW to data, B"))
     floor = float(metric(at, "SW between two data samples"))
     assert a < 3 * floor and b < 3 * floor
-    xa, xb = ([d for d in charts(at)[i]["data"] if d.get("name") == "x_t"][0] for i in (0, 1))
+    xa, xb = ([d for d in chart(at, key)["data"] if d.get("name") == "x_t"][0] for key in ("rev_xt_A", "rev_xt_B"))
     assert len(values(xa["x"])) == len(values(xb["x"])) == 1000  # drawn; the metrics use all 2,000
     assert np.isfinite(values(xa["x"])).all() and np.isfinite(values(xb["y"])).all()
     # the SW curves' log axis is labelled in full (0.1, 0.2, 0.5 …) around both runs and the floor
-    sw_chart = next(c for c in charts(at) if "Sliced Wasserstein" in c["layout"]["title"]["text"])
+    sw_chart = chart(at, "rev_sw")
     ticks = [float(v) for v in sw_chart["layout"]["yaxis"]["ticktext"]]
     assert sw_chart["layout"]["yaxis"]["tickvals"] == ticks
     assert min(ticks) <= min(a, b, floor) and max(ticks) >= max(values(d["y"]).max() for d in sw_chart["data"])
@@ -149,11 +156,11 @@ def test_reverse_step_buttons_scrub():
     assert at.slider(key="step").value == 100
     at.button(key="prev").click().run()
     assert at.slider(key="step").value == 99
-    assert "t = 1 " in charts(at)[0]["layout"]["title"]["text"]
-    assert charts(at)[1]["layout"]["title"]["text"] == "x̂₀: the guess of x_0 made on the step to t = 1"
+    assert "t = 1 " in chart(at, "rev_xt")["layout"]["title"]["text"]
+    assert chart(at, "rev_x0")["layout"]["title"]["text"] == "x̂₀: the guess of x_0 made on the step to t = 1"
     at.slider(key="step").set_value(0).run()
-    assert "t = 100 " in charts(at)[0]["layout"]["title"]["text"]
-    assert charts(at)[1]["layout"]["title"]["text"] == "x̂₀: no guess yet (x_T shown)"
+    assert "t = 100 " in chart(at, "rev_xt")["layout"]["title"]["text"]
+    assert chart(at, "rev_x0")["layout"]["title"]["text"] == "x̂₀: no guess yet (x_T shown)"
 
 
 def test_large_langevin_step_warns_and_names_the_step():
@@ -218,8 +225,7 @@ def test_a_new_range_keeps_the_slider_value():
 def test_langevin_journey_animation_on_request():
     at = open_page("score", journey=1, n_steps=100)
     assert_clean(at)
-    anims = [c for c in charts(at) if c.get("frames")]
-    assert len(anims) == 1 and anims[0]["frames"][-1]["layout"]["title"]["text"].endswith("Langevin step 100")
+    assert chart(at, "langevin_anim")["frames"][-1]["layout"]["title"]["text"].endswith("Langevin step 100")
 
 
 # --- learned scores, Train your own, images ---------------------------------------------------
@@ -228,7 +234,7 @@ def test_reverse_ab_compares_exact_with_the_pretrained_network():
     at = open_page("reverse", T=200, ab=1)
     assert_clean(at)
     assert at.radio(key="b_score").value == "pretrained"
-    assert "pretrained network" in charts(at)[1]["layout"]["title"]["text"]
+    assert "pretrained network" in chart(at, "rev_xt_B")["layout"]["title"]["text"]
     floor = float(metric(at, "SW between two data samples"))
     assert float(metric(at, "SW to data, B")) < 3 * floor
 
@@ -236,10 +242,9 @@ def test_reverse_ab_compares_exact_with_the_pretrained_network():
 def test_score_page_shows_learned_beside_exact_with_their_difference():
     at = open_page("score", score="pretrained", data="two_moons")
     assert_clean(at)
-    titles = [c["layout"]["title"]["text"] for c in charts(at)]
-    assert any(t.startswith("Learned s_t") for t in titles) and "Difference: learned − exact" in titles
-    diff = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Difference"))
-    assert diff["data"][0]["type"] == "heatmap"
+    assert chart(at, "score_learned")["layout"]["title"]["text"].startswith("Learned s_t")
+    diff = chart(at, "score_diff")
+    assert diff["layout"]["title"]["text"] == "Difference: learned − exact" and diff["data"][0]["type"] == "heatmap"
     assert float(metric(at, "Relative error of the learned score where the data are")) < 0.1
 
 
@@ -301,7 +306,7 @@ def test_train_on_uploaded_points_and_sample_them_elsewhere():
     at.run()
     assert_clean(at)
     assert at.selectbox(key="data").value == "yours"
-    target = [d for d in charts(at)[0]["data"] if d.get("name") == "data (target)"][0]
+    target = [d for d in chart(at, "rev_xt")["data"] if d.get("name") == "data (target)"][0]
     r = np.hypot(values(target["x"]), values(target["y"]))  # the circle, fitted into the box: radius 1.8
     assert np.allclose(r, 1.8, atol=0.01)
 

@@ -8,7 +8,7 @@ from explorer.datasets import eight_gaussians_mixture, toy_2d
 from stats import mean_tol
 
 from explorer.metrics import mean_log_likelihood, sliced_wasserstein
-from explorer.samplers import (collect, ddim_sample, ddpm_sample, langevin_sample, langevin_step_sizes,
+from explorer.samplers import (SAMPLERS, ddim_sample, ddpm_sample, langevin_sample, langevin_step_sizes, record,
                                run_to_end)
 from explorer.schedules import make_schedule
 from explorer.scores import EmpiricalData
@@ -74,13 +74,13 @@ def test_ddim_reproduces_mixture(target, eta, n_steps):
 def test_annealed_langevin_reproduces_mixture(target):
     x_T, g = start(3)
     s = make_schedule("linear", T=1000)
-    assert_reproduces(run_to_end(langevin_sample(target[0], s, x_T, "ncsn", scale=1e-4, generator=g)), target)
+    assert_reproduces(run_to_end(langevin_sample(target[0], s, x_T, "ncsn", epsilon=1e-4, generator=g)), target)
 
 
 def test_langevin_snr_rule_with_correctors(target):
     x_T, g = start(4)
     s = make_schedule("cosine", T=200)
-    assert_reproduces(run_to_end(langevin_sample(target[0], s, x_T, "snr", scale=0.3, n_corrector=5,
+    assert_reproduces(run_to_end(langevin_sample(target[0], s, x_T, "snr", r=0.3, n_corrector=5,
                                                 generator=g)), target)
 
 
@@ -138,7 +138,7 @@ def test_callable_and_constant_step_sizes_agree():
 
 def test_ncsn_rule_values():
     s = make_schedule("linear", T=100)
-    sizes = langevin_step_sizes(s, "ncsn", scale=1e-3)
+    sizes = langevin_step_sizes(s, "ncsn", epsilon=1e-3)
     one_minus = 1 - s.alphas_cumprod
     assert sizes[1] == pytest.approx(1e-3)
     assert sizes[100] == pytest.approx(1e-3 * float(one_minus[100] / one_minus[1]))
@@ -155,11 +155,59 @@ def test_empirical_score_memorises_training_points():
     assert float(fresh.median()) > 50 * float(dist.median()) + 0.05
 
 
-def test_collect_keeps_last_step():
+def test_record_keeps_what_is_asked_and_always_the_last_step():
     s = make_schedule("linear", T=25)
+    gm = eight_gaussians_mixture()
     x_T, g = start(13)
-    times, xs, x0s, last = collect(ddpm_sample(eight_gaussians_mixture(), s, x_T, generator=g), keep_every=10)
-    assert times == [24, 14, 4, 0] and xs.shape == (4, N, 2) and torch.equal(xs[-1], last.x)
+    every = record(ddpm_sample(gm, s, x_T, generator=g), start=(25, x_T), keep=10)
+    assert every.times == [25, 15, 5, 0] and every.xs.shape == (4, N, 2)  # steps 10 and 20, then the last
+    assert torch.equal(every.xs[0], x_T) and torch.equal(every.x0s[0], x_T)  # the start: no guess of x_0 yet
+    x_T, g = start(13)
+    full = record(ddpm_sample(gm, s, x_T, generator=g), start=(25, x_T))
+    assert full.times == list(range(25, -1, -1)) and torch.equal(full.xs[-1], full.last.x)
+    assert torch.equal(full.xs[[0, 10, 20, 25]], every.xs)  # the same run, thinned
+    x_T, g = start(13)
+    at = record(ddpm_sample(gm, s, x_T, generator=g), keep={20, 7, 3})
+    assert at.times == [20, 7, 3, 0] and torch.equal(at.xs[1], full.xs[25 - 7])
+    x_T, g = start(13)
+    seen = []
+    last_only = record(ddpm_sample(gm, s, x_T, generator=g), keep=0, progress=seen.append)
+    assert last_only.times == [0] and seen == list(range(1, 26)) and torch.equal(last_only.last.x, full.last.x)
+    with pytest.raises(ValueError, match="no steps"):
+        record(iter(()))
+
+
+def test_a_diverged_run_is_recorded_up_to_where_it_stopped():
+    s = make_schedule("linear", T=50)
+    x_T, g = start(3)
+    nan_below_t20 = lambda x, ab: x * float("nan") if ab > float(s.alphas_cumprod[20]) else torch.zeros_like(x)
+    run = record(ddpm_sample(nan_below_t20, s, x_T, generator=g), start=(50, x_T))
+    assert run.diverged and run.message.startswith("Diverged at step t = 19 → 18")
+    assert run.times == list(range(50, 17, -1)) and not torch.isfinite(run.xs[-1]).any()
+    assert torch.isfinite(run.xs[:-1]).all()
+
+
+@pytest.mark.parametrize("name", list(SAMPLERS))
+def test_every_registered_sampler_runs_with_its_options_and_counts_its_steps(name):
+    """The registry's step count is what the generator yields; evaluations count real network calls."""
+    entry = SAMPLERS[name]
+    options = {"ddpm": {"variance": "beta"}, "ddim": {"eta": 0.5, "n_steps": 7},
+               "langevin": {"step_size": "ncsn", "epsilon": 1e-4, "n_corrector": 2}}[name]
+    calls = []
+    gm = eight_gaussians_mixture()
+
+    def counted(x, ab):
+        calls.append(1)
+        return gm.eps(x, ab)
+    s = make_schedule("cosine", T=20)
+    x_T, g = start(5)
+    run = record(entry.function(counted, s, x_T, generator=g, **entry.kwargs(options)))
+    n = entry.steps(s.T, options)
+    assert len(run.times) == n and run.times[-1] == 0
+    assert entry.evaluations(n, options) == len(calls)
+    assert entry.describe(options)
+    with pytest.raises(ValueError, match="takes"):
+        entry.kwargs({"wiggle": 1})
 
 
 @pytest.mark.parametrize("call,words", [

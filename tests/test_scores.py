@@ -113,8 +113,16 @@ def test_empirical_data_images_and_large_sets_fit():
 
 
 def test_exact_model_per_dataset():
-    assert isinstance(exact_eps_model("eight_gaussians"), GaussianMixture)
-    assert isinstance(exact_eps_model("checkerboard", n_reference=100), EmpiricalData)
+    """The 8 Gaussians' exact ε is the mixture's formula; a set without one memorises its reference sample:
+    at a tiny noise level, x̂₀ of a point near a reference point is that reference point."""
+    gm, x = exact_eps_model("eight_gaussians"), torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(gm.eps(x, 0.3), eight_gaussians_mixture().eps(x, 0.3))
+    ed = exact_eps_model("checkerboard", n_reference=100)
+    ref = toy_2d("checkerboard", 100, seed=12345)
+    near = ref[:10] + 1e-4  # σ = 1e-3 at this level: the nearest reference point takes all the weight
+    ab = 1 - 1e-6
+    x0 = (near - math.sqrt(1 - ab) * ed.eps(near, ab)) / math.sqrt(ab)
+    assert torch.allclose(x0, ref[:10], atol=1e-4)
 
 
 @pytest.mark.parametrize("make,words", [

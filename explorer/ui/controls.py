@@ -1,13 +1,14 @@
-"""Shared sidebar controls. Each returns a small frozen settings object, already validated."""
+"""Shared sidebar controls: widgets → the frozen settings objects of explorer.ui.settings, validated."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import streamlit as st
 
 from explorer.datasets import DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word
-from explorer.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS, NoiseSchedule, make_schedule
+from explorer.samplers import CLIP_2D, SAMPLERS, SNR_DEFAULT
+from explorer.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS
 from explorer.ui import session, state
+from explorer.ui.settings import YOURS, DataChoice, DigitsChoice, ReverseChoice, ScheduleChoice
+from explorer.ui.sources import EXACT_REFERENCE_UI
 
 # β values offered by the sliders: a log grid with the source text's "middle value" 0.5 on it.
 BETA_GRID = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3,
@@ -28,40 +29,18 @@ def beta_label(b: float) -> str:
     return f"{b:g}"
 
 
-@dataclass(frozen=True)
-class ScheduleChoice:
-    kind: str
-    T: int
-    params: tuple  # ((name, value), ...) in a fixed order: hashable for the caches
-
-    def build(self) -> NoiseSchedule:
-        return make_schedule(self.kind, self.T, **dict(self.params))
-
-    def label(self) -> str:
-        ps = ", ".join(f"{k}={v:g}" for k, v in self.params)
-        return f"{self.kind}({ps}), T={self.T}" if ps else f"{self.kind}, T={self.T}"
-
-
-@dataclass(frozen=True)
-class DataChoice:
-    name: str
-    n: int
-    seed: int
-    word: str = DEFAULT_WORD
-
-
 def data_controls(where=st.sidebar, n_default: int = 2000, n_max: int = 5000, prefix: str = "",
                   default: str = "two_moons") -> DataChoice:
-    yours = [m for m in session.mine() if m.dataset == session.YOURS]
-    options = list(TOY_2D) + ([session.YOURS] if yours else [])
+    yours = [m for m in session.mine() if m.dataset == YOURS]
+    options = list(TOY_2D) + ([YOURS] if yours else [])
     name = state.choice("Data set", prefix + "data", options, default, where=where,
-                        format_func=lambda k: f"your points ({yours[0].label})" if k == session.YOURS
+                        format_func=lambda k: f"your points ({yours[0].label})" if k == YOURS
                         else PRETTY.get(k, k),
                         help="2D toy distributions, all in [−2, 2]²; your own points appear here once you "
                              "train on them (Train your own).")
-    word = DEFAULT_WORD
-    if name == session.YOURS:
-        word = yours[0].key  # the newest uploaded set
+    word, upload_key = DEFAULT_WORD, ""
+    if name == YOURS:
+        upload_key = yours[0].key  # the newest uploaded set
     elif name == "word":
         typed = state.text("Word", prefix + "word", DEFAULT_WORD, where=where, max_chars=WORD_MAX_CHARS,
                            help=f"Up to {WORD_MAX_CHARS} characters, drawn with matplotlib's bundled font.")
@@ -72,7 +51,7 @@ def data_controls(where=st.sidebar, n_default: int = 2000, n_max: int = 5000, pr
     n = state.slider("Number of points", prefix + "n", 100, n_max, n_default, step=100, where=where)
     seed = state.slider("Seed", prefix + "seed", 0, 99, 0, where=where,
                         help="Same seed, same data and noise: every view is reproducible.")
-    return DataChoice(name, int(n), int(seed), word)
+    return DataChoice(name, int(n), int(seed), word, upload_key)
 
 
 def schedule_controls(where=st.sidebar, prefix: str = "", default_kind: str = "linear", default_T: int = 1000,
@@ -98,50 +77,82 @@ def schedule_controls(where=st.sidebar, prefix: str = "", default_kind: str = "l
 ALPHA_GRID = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1,
               0.2, 0.5, 1.0)  # Langevin step sizes α, log-spaced
 SNR_GRID = (0.02, 0.05, 0.1, 0.16, 0.2, 0.3, 0.5, 0.75, 1.0)
-SAMPLER_NAMES = {"ddpm": "DDPM (ancestral)", "ddim": "DDIM", "langevin": "Annealed Langevin"}
 RULE_NAMES = {"ncsn": "NCSN: α_t = ε(1−ᾱ_t)/(1−ᾱ₁)", "snr": "signal-to-noise r (Song et al. 2021)",
               "constant": "constant α"}
+LANGEVIN_DEFAULT = 1e-4  # the α / ε sliders start here
 
 
-SCORE_HELP = ("**exact**: computed from the data distribution itself (a formula, or 1,000 stored points). "
-              "**pretrained network**: the ε network shipped in pretrained/, s = −ε̂/√(1−ᾱ_t), with x̂₀ clipped to "
-              "±2.5. **your network**: trained on the Train your own page in this session.")
+SCORE_HELP = (f"**exact**: computed from the data distribution itself (a formula, or {EXACT_REFERENCE_UI:,} stored "
+              f"points). **pretrained network**: the ε network shipped in pretrained/, s = −ε̂/√(1−ᾱ_t), with x̂₀ "
+              f"clipped to ±{CLIP_2D:g}. **your network**: trained on the Train your own page in this session.")
 
 
 def sampler_controls(T: int, where=st.sidebar, prefix: str = "", default: str = "ddpm",
-                     scores: dict[str, str] | None = None, default_score: str = "exact"):
-    """Sampler, its knobs and its score → cache.ReverseChoice (imported lazily: cache imports this module)."""
-    from dataclasses import replace
-
+                     scores: dict[str, str] | None = None, default_score: str = "exact") -> ReverseChoice:
+    """Score, sampler (any of SAMPLERS) and that sampler's knobs → a ReverseChoice."""
     scores = scores or {"exact": "exact"}
     score = state.choice("Score", prefix + "score", list(scores), default_score if default_score in scores
                          else "exact", where=where, widget="radio", horizontal=True, format_func=scores.get,
                          help=SCORE_HELP)
-    return replace(_sampler_knobs(T, where, prefix, default), score=score)
+    sampler = state.choice("Sampler", prefix + "sampler", list(SAMPLERS), default, where=where,
+                           widget="radio", format_func=lambda k: SAMPLERS[k].label)
+    return ReverseChoice.make(sampler, score, **KNOBS[sampler](T, where, prefix))
 
 
-def _sampler_knobs(T: int, where, prefix: str, default: str):
-    from explorer.ui.cache import ReverseChoice
+def _ddpm_knobs(T: int, where, prefix: str) -> dict:
+    var = state.choice("Reverse variance σ_t²", prefix + "variance", ["posterior", "beta"], "posterior",
+                       where=where, widget="radio", horizontal=True,
+                       format_func={"posterior": "β̃_t (posterior)", "beta": "β_t"}.get)
+    return {"variance": var}
 
-    sampler = state.choice("Sampler", prefix + "sampler", list(SAMPLER_NAMES), default, where=where,
-                           widget="radio", format_func=SAMPLER_NAMES.get)
-    if sampler == "ddpm":
-        var = state.choice("Reverse variance σ_t²", prefix + "variance", ["posterior", "beta"], "posterior",
-                           where=where, widget="radio", horizontal=True,
-                           format_func={"posterior": "β̃_t (posterior)", "beta": "β_t"}.get)
-        return ReverseChoice("ddpm", variance=var)
-    if sampler == "ddim":
-        eta = state.slider("η (0: deterministic, 1: DDPM-like)", prefix + "eta", 0.0, 1.0, 0.0, step=0.1,
-                           where=where)
-        n = state.slider("Sampling steps (≤ T)", prefix + "steps", 1, T, min(T, 50), where=where)
-        return ReverseChoice("ddim", eta=float(eta), n_steps=int(n))
+
+def _ddim_knobs(T: int, where, prefix: str) -> dict:
+    eta = state.slider("η (0: deterministic, 1: DDPM-like)", prefix + "eta", 0.0, 1.0, 0.0, step=0.1, where=where)
+    n = state.slider("Sampling steps (≤ T)", prefix + "steps", 1, T, min(T, 50), where=where)
+    return {"eta": float(eta), "n_steps": int(n)}
+
+
+def _langevin_knobs(T: int, where, prefix: str) -> dict:
     rule = state.choice("Step size α_t", prefix + "rule", list(RULE_NAMES), "ncsn", where=where,
                         format_func=RULE_NAMES.get)
     if rule == "snr":
-        alpha = state.choice("r", prefix + "alpha_snr", SNR_GRID, 0.16, where=where, widget="select_slider")
+        value = state.choice("r", prefix + "alpha_snr", SNR_GRID, SNR_DEFAULT, where=where, widget="select_slider")
     else:
         label = "α (log scale)" if rule == "constant" else "ε: α at the smallest noise level (log scale)"
-        alpha = state.choice(label, prefix + "alpha", ALPHA_GRID, 1e-4, where=where, widget="select_slider",
-                             format_func=beta_label)
+        value = state.choice(label, prefix + "alpha", ALPHA_GRID, LANGEVIN_DEFAULT, where=where,
+                             widget="select_slider", format_func=beta_label)
     k = state.slider("Langevin steps per noise level", prefix + "corrector", 1, 10, 1, where=where)
-    return ReverseChoice("langevin", step_rule=rule, alpha=float(alpha), n_corrector=int(k))
+    return {**step_size_options(rule, float(value)), "n_corrector": int(k)}
+
+
+def step_size_options(rule: str, value: float) -> dict:
+    """A step-size rule and its one number as langevin_sample's keywords: α itself, ε of ncsn, or r of snr."""
+    if rule == "constant":
+        return {"step_size": value}
+    return {"step_size": "ncsn", "epsilon": value} if rule == "ncsn" else {"step_size": "snr", "r": value}
+
+
+# The knobs of each sampler of explorer.samplers.SAMPLERS: (T, where, prefix) -> its keyword options.
+KNOBS = {"ddpm": _ddpm_knobs, "ddim": _ddim_knobs, "langevin": _langevin_knobs}
+
+
+def annealed_langevin_controls(score: str, columns) -> ReverseChoice:
+    """Annealed Langevin (ncsn or constant α) in three columns: rule, α or ε, steps per level."""
+    a1, a2, a3 = columns
+    rule = state.choice("Step-size rule", "ann_rule", ["ncsn", "constant"], "ncsn", where=a1,
+                        format_func=RULE_NAMES.get)
+    value = state.choice("ε (ncsn) or α (constant), log scale", "ann_alpha", ALPHA_GRID, LANGEVIN_DEFAULT, where=a2,
+                         widget="select_slider", format_func=beta_label)
+    k = state.slider("Steps per noise level", "ann_corrector", 1, 10, 1, where=a3)
+    return ReverseChoice.make("langevin", score, **step_size_options(rule, float(value)), n_corrector=int(k))
+
+
+DIGITS_IN_GRID = (16, 36, 64)
+
+
+def digits_controls(where=st.sidebar) -> DigitsChoice:
+    """How many digits the images page shows, and the seed that picks them."""
+    n = state.choice("Digits in the grid", "img_n", list(DIGITS_IN_GRID), DIGITS_IN_GRID[-1], where=where,
+                     widget="select_slider")
+    seed = state.slider("Seed", "img_seed", 0, 99, 0, where=where, help="Which digits, and which noise.")
+    return DigitsChoice(int(n), int(seed))

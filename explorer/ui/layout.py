@@ -5,6 +5,7 @@ import contextlib
 import functools
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -12,6 +13,46 @@ import streamlit as st
 from explorer.ui import state
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    file: str  # in PAGES_DIR
+    title: str
+    icon: str
+    summary: str  # what the overview says of it
+
+
+# The one page list: the sidebar's order (the first is the landing page) and the overview's map.
+PAGES = (
+    PageInfo("overview.py", "Overview", ":material/home:", "Diffusion in one screen."),
+    PageInfo("forward.py", "Forward noising", ":material/blur_on:",
+             "Animate x_t over t for any data set and schedule; the step-by-step chain against the closed-form "
+             "jump, with the numbers of each step."),
+    PageInfo("schedules.py", "Noise schedules", ":material/show_chart:",
+             "Compare the five β schedules, check whether x_T is really pure noise, and put the source text's "
+             "claims about β and T to the test."),
+    PageInfo("reverse.py", "Reverse sampling", ":material/replay:",
+             "DDPM, DDIM and annealed Langevin from the same noise: scrub through the steps, watch x̂₀ and the "
+             "distance to the data."),
+    PageInfo("score.py", "Score & Langevin", ":material/explore:",
+             "The score field at any noise level, and Langevin dynamics with your own step size α — including "
+             "what happens when it is too large."),
+    PageInfo("images.py", "Images", ":material/image:",
+             "Digits noised and sampled, memorisation made visible, inpainting, variations — and your own "
+             "picture dissolving into noise."),
+    PageInfo("train.py", "Train your own", ":material/model_training:",
+             "Train the 2D network live on any data set, a word you type or your own points, then sample with it "
+             "on the other pages."),
+)
+
+
+def log_timing(page: str, seconds: float, fragment: bool = False) -> None:
+    """With DIFFUSION_EXPLORER_TIMING=FILE set, append "<page>\t<seconds>[\tfragment]" (bench/pages.py reads it)."""
+    log = os.environ.get("DIFFUSION_EXPLORER_TIMING")
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{page}\t{seconds:.4f}" + ("\tfragment\n" if fragment else "\n"))
 
 
 @st.cache_resource
@@ -65,9 +106,5 @@ def live_fragment(func):
         try:
             return func(*args, **kwargs)
         finally:
-            log = os.environ.get("DIFFUSION_EXPLORER_TIMING")
-            if log:
-                page = Path(func.__code__.co_filename).stem
-                with open(log, "a") as f:
-                    f.write(f"{page}\t{time.perf_counter() - t0:.4f}\tfragment\n")
+            log_timing(Path(func.__code__.co_filename).stem, time.perf_counter() - t0, fragment=True)
     return st.fragment(timed)

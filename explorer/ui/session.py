@@ -1,8 +1,8 @@
 """Models trained on the Train-your-own page, shared with the other pages of the same session.
 
 The model and its training points live in a small process-wide registry under a random key;
-the session remembers its keys. A data set of your own (typed CSV points) is DataChoice
-name "yours" with the key in its `word` field, so every cached loader keys on it as usual.
+the session remembers its keys. A data set of your own (uploaded CSV points) is DataChoice
+name YOURS with that key as its `upload_key`, so every cached loader keys on it as usual.
 """
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
+from explorer.ui.settings import YOURS, DataChoice
+
 if TYPE_CHECKING:
     from explorer.models import EpsModel
 
 MAX_MODELS = 24  # process-wide: a 2D model is ~300 KB, its points at most 800 KB
-YOURS = "yours"
 
 
 @dataclass
@@ -67,8 +68,8 @@ def mine() -> list[TrainedModel]:
     return [m for m in found if m is not None]
 
 
-def for_data(name: str, word: str) -> list[TrainedModel]:
-    """This session's models trained on the data set (name, word)."""
-    if name == YOURS:
-        return [m for m in mine() if m.key == word]
-    return [m for m in mine() if m.dataset == name and (name != "word" or m.word == word)]
+def for_data(data: DataChoice) -> list[TrainedModel]:
+    """This session's models trained on the chosen data set."""
+    if data.name == YOURS:
+        return [m for m in mine() if m.key == data.upload_key]
+    return [m for m in mine() if m.dataset == data.name and (data.name != "word" or m.word == data.word)]

@@ -12,8 +12,7 @@ import time
 import numpy as np
 import torch
 
-from explorer.evaluation import CLIP_2D
-from explorer.samplers import ddpm_sample, run_to_end
+from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
 from explorer.schedules import make_schedule
 from explorer.training import TrainConfig, train
 

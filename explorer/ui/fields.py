@@ -1,0 +1,97 @@
+"""The score page's computations: the score field on a grid, a learned field beside the exact one,
+and Langevin dynamics at one noise level."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer.metrics import sliced_wasserstein
+from explorer.samplers import langevin_fixed, record
+from explorer.schedules import frame_times
+from explorer.scores import field_on_grid
+from explorer.streams import STREAMS
+from explorer.ui.runs import ANIMATION_FRAMES, SW_CURVE_PROJECTIONS, forward_run
+from explorer.ui.settings import DataChoice, ScheduleChoice
+from explorer.ui.sources import exact_model_for, score_model
+
+FIELD_EXTENT = 3.0  # the score page shows [−3, 3]²
+FIELD_ARROWS = 23  # arrows per side
+DENSITY_PIXELS = 90  # heat-map resolution per side
+LANGEVIN_PARTICLES = 1000
+
+
+def spread_subset(points: np.ndarray, k: int) -> np.ndarray:
+    """k points spread over the whole set (toy sets are generated part by part: the first k are not)."""
+    return points[frame_times(len(points) - 1, k)]
+
+
+def stability_limit(model, alpha_bar: float) -> float:
+    """2 × the narrowest variance of q_ᾱ: a Langevin step beyond it makes the iteration explode.
+
+    For a Gaussian of variance v, x ← x − (α/v)x + √(2α)ζ is stable only while α < 2v.
+    """
+    return 2 * model.narrowest_variance(alpha_bar)
+
+
+def _heat_grid() -> torch.Tensor:
+    """The DENSITY_PIXELS² points of the heat maps over [−FIELD_EXTENT, FIELD_EXTENT]², row by row."""
+    axis = torch.linspace(-FIELD_EXTENT, FIELD_EXTENT, DENSITY_PIXELS)
+    gx, gy = torch.meshgrid(axis, axis, indexing="xy")
+    return torch.stack([gx, gy], -1).reshape(-1, 2)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing the score field…")
+def score_field_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
+    """Exact score on a grid, log q_t on a finer grid, and samples of q_t, at step t ≥ 1."""
+    s = sched.build()
+    ab = float(s.alphas_cumprod[t])
+    model = exact_model_for(data)
+    grid, score = field_on_grid(model, ab, FIELD_EXTENT, FIELD_ARROWS)
+    logp = model.log_prob(_heat_grid(), ab).reshape(DENSITY_PIXELS, DENSITY_PIXELS)
+    run = forward_run(data, sched)
+    return {"grid": grid.numpy(), "score": score.numpy(), "logp": logp.numpy(), "alpha_bar": ab,
+            "samples": spread_subset(run["traj"][t], LANGEVIN_PARTICLES), "limit": stability_limit(model, ab)}
+
+
+@st.cache_data(max_entries=32, show_spinner="Evaluating the network on the grid…")
+def learned_field_at(data: DataChoice, sched: ScheduleChoice, t: int, score: str) -> dict:
+    """A learned score next to the exact one at step t: its field, the difference, and errors.
+
+    rel_error is E‖s_learned − s_exact‖² / E‖s_exact‖² over samples of q_t (where it matters);
+    diff_map is ‖s_learned − s_exact‖ on the heat-map grid.
+    """
+    s = sched.build()
+    ab = float(s.alphas_cumprod[t])
+    learned, exact = score_model(data, score), exact_model_for(data)
+    grid, field = field_on_grid(learned, ab, FIELD_EXTENT, FIELD_ARROWS)
+    exact_field = torch.from_numpy(score_field_at(data, sched, t)["score"])
+    fine = _heat_grid()
+    scale = 1.0 / max(1.0 - ab, 1e-12) ** 0.5
+    with torch.no_grad():
+        diff_map = ((learned(fine, ab) - exact(fine, ab)).float() * scale).norm(dim=1)
+        xt = torch.from_numpy(spread_subset(forward_run(data, sched)["traj"][t], LANGEVIN_PARTICLES))
+        s_l, s_e = -learned(xt, ab).double() * scale, -exact(xt, ab).double() * scale
+    rel = float(((s_l - s_e) ** 2).sum(1).mean() / (s_e ** 2).sum(1).mean().clamp_min(1e-30))
+    return {"score": field.numpy(), "diff": (field - exact_field).numpy(),
+            "diff_map": diff_map.reshape(DENSITY_PIXELS, DENSITY_PIXELS).numpy(), "rel_error": rel}
+
+
+@st.cache_data(max_entries=32, show_spinner="Running Langevin dynamics…")
+def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n_steps: int,
+                score: str = "exact") -> dict:
+    """Langevin at the fixed noise level ᾱ_t from N(0, I): frames, distance to q_t, divergence."""
+    s = sched.build()
+    ab = float(s.alphas_cumprod[t])
+    model = score_model(data, score)
+    g = STREAMS["langevin"].generator(data.seed)
+    x = torch.randn(LANGEVIN_PARTICLES, 2, generator=g)
+    target = torch.from_numpy(forward_run(data, sched)["traj"][t])
+    run = record(langevin_fixed(model, ab, x, alpha, n_steps, generator=g), start=(0, x),
+                 keep=max(1, n_steps // ANIMATION_FRAMES))
+    frames = run.xs.numpy()
+    finite = [i for i in range(len(frames)) if np.isfinite(frames[i]).all()]
+    sw = [sliced_wasserstein(run.xs[i], target, n_projections=SW_CURVE_PROJECTIONS) for i in finite]
+    return {"frames": frames, "frame_k": np.array(run.times), "sw": np.array(sw),
+            "sw_k": np.array([run.times[i] for i in finite]), "diverged": run.diverged, "message": run.message,
+            "steps_done": int(run.last.t), "limit": stability_limit(exact_model_for(data), ab)}

@@ -1,0 +1,150 @@
+"""Cached runs of the 2D pages: the forward chain, closed-form jumps, and reverse sampler runs.
+
+Reverse runs go through the sampler registry (explorer.samplers.SAMPLERS) and are recorded with
+samplers.record; reverse_run_shown draws the progress bar and explains a divergence. Scrubbing
+through time or revisiting a view reuses stored states: nothing recomputes on a rerun with the
+same settings.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer.forward import forward_trajectory, q_sample
+from explorer.metrics import sliced_wasserstein
+from explorer.samplers import CLIP_2D, SAMPLERS, record
+from explorer.schedules import frame_times
+from explorer.streams import STREAMS
+from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
+from explorer.ui.sources import data_points, score_model
+
+ANIMATION_FRAMES = 51  # frames in a client-side animation (t = 0 .. T, evenly spaced)
+ANIMATION_POINTS = 1500  # points drawn per animation frame (the first ones of the data set)
+SW_PROJECTIONS = 128
+SW_CURVE_PROJECTIONS = 64  # fewer directions for the curve over a run: 30 distances per run
+SW_CURVE_POINTS = 30  # steps at which the distance to the data is measured along a run
+PROGRESS_EVERY = 25  # steps between two updates of a run's progress bar
+
+
+@st.cache_data(max_entries=8, show_spinner="Running the forward chain…")
+def forward_run(data: DataChoice, sched: ScheduleChoice) -> dict:
+    """x_0 and the whole chain x_0 .. x_T (DDPM eq. 2), plus per-t variance, as numpy arrays."""
+    s = sched.build()
+    x0 = data_points(data, data.n, data.seed)
+    traj = forward_trajectory(x0, s, generator=STREAMS["forward_chain"].generator(data.seed))
+    return {
+        "traj": traj.numpy(),  # (T+1, N, 2)
+        "var": traj.var(dim=1).mean(dim=1).double().numpy(),  # measured Var(x_t) per coordinate
+        "sigma0_sq": float(x0.var(dim=0).mean()),  # data variance σ₀² per coordinate
+        "alpha_bar": s.alphas_cumprod.numpy(),
+        "beta": s.betas.numpy(),
+    }
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def closed_form_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
+    """x_t by the closed-form jump (DDPM eq. 4), its distance to the chain's x_t and a noise floor."""
+    s = sched.build()
+    run = forward_run(data, sched)
+    x0 = torch.from_numpy(run["traj"][0])
+    g = STREAMS["closed_form_jump"].generator(data.seed, t)
+    jump = q_sample(x0, t, s, generator=g)
+    other = q_sample(x0, t, s, generator=g)  # a second independent jump: the sampling-noise floor
+    chain = torch.from_numpy(run["traj"][t])
+    return {
+        "jump": jump.numpy(),
+        "sw_chain_vs_jump": sliced_wasserstein(chain, jump, n_projections=SW_PROJECTIONS),
+        "sw_floor": sliced_wasserstein(other, jump, n_projections=SW_PROJECTIONS),
+    }
+
+
+class BoundedCache:
+    """A process-wide LRU of read-only results, for work that reports progress while it runs.
+
+    st.cache_data replays every element a cached function touches, so a progress bar drawn
+    from inside one breaks on the next hit; this cache calls the function only on a miss and
+    leaves the drawing to the caller. Arrays are frozen (read-only) before they are shared.
+    """
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self._store: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key, compute):
+        with self._lock:
+            if key in self._store:
+                self._store.move_to_end(key)
+                return self._store[key]
+        value = compute()
+        for v in value.values():
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+        with self._lock:
+            self._store[key] = value
+            while len(self._store) > self.max_entries:
+                self._store.popitem(last=False)
+        return value
+
+
+_REVERSE_RUNS = BoundedCache(max_entries=6)  # a T = 5,000 run of 5,000 points holds ~400 MB
+
+
+def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, progress=None) -> dict:
+    """Cached: run a sampler from x_T ~ N(0, I) with the chosen score (see _reverse_run)."""
+    return _REVERSE_RUNS.get_or_compute((data, sched, rev), lambda: _reverse_run(data, sched, rev, progress))
+
+
+def reverse_run_shown(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, name: str = "") -> dict:
+    """reverse_run with a progress bar while it computes, and a warning if the run diverged."""
+    bar = st.empty()
+    prefix = f"{name}: " if name else ""
+    label = rev.label() if rev.sampler in SAMPLERS else rev.sampler
+    try:
+        total = rev.entry.steps(sched.T, dict(rev.options))
+
+        def progress(i: int) -> None:
+            if i % PROGRESS_EVERY == 0 or i == total:
+                bar.progress(min(i / total, 1.0), text=f"Sampling {prefix}{label} … {i / total:.0%}")
+        out = reverse_run(data, sched, rev, progress=progress)
+    except ValueError as err:
+        st.error(f"Cannot run {prefix}{label}: {err}")
+        st.stop()
+    bar.empty()
+    if out["diverged"]:
+        st.warning(f"**{prefix}{label} diverged.** {out['message']} The pictures show the run up to "
+                   "that step.", icon=":material/warning:")
+    return out
+
+
+def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, progress=None) -> dict:
+    """Run a sampler from x_T ~ N(0, I) with the chosen score; every step's x_t and x̂_0 as numpy.
+
+    x_T depends only on the seed and the number of points, so two settings compared side by
+    side start from the same noise. A network's x̂_0 is clipped to ±CLIP_2D by the samplers that
+    take clip_x0. progress(i) is called after step i.
+    """
+    s = sched.build()
+    model = score_model(data, rev.score)
+    options = rev.kwargs()
+    if rev.score != "exact" and "clip_x0" in rev.entry.options:
+        options["clip_x0"] = CLIP_2D
+    g = STREAMS["reverse_start"].generator(data.seed)
+    x_T = torch.randn(data.n, 2, generator=g)
+    run = record(rev.entry.function(model, s, x_T, generator=g, **options), start=(s.T, x_T), progress=progress)
+    xs, x0s = run.xs.numpy(), run.x0s.numpy()
+    target = data_points(data, data.n, STREAMS["target"].seed(data.seed))
+    idx = frame_times(len(run.times) - 1, SW_CURVE_POINTS)
+    finite = [i for i in idx if np.isfinite(xs[i]).all()]
+    sw = [sliced_wasserstein(torch.from_numpy(xs[i]), target, n_projections=SW_CURVE_PROJECTIONS) for i in finite]
+    floor = sliced_wasserstein(data_points(data, data.n, STREAMS["second_sample"].seed(data.seed)), target,
+                               n_projections=SW_CURVE_PROJECTIONS)
+    return {
+        "times": np.array(run.times), "xs": xs, "x0s": x0s,
+        "sw_index": np.array(finite, dtype=int), "sw": np.array(sw), "sw_floor": floor,
+        "target": target.numpy(), "diverged": run.diverged, "message": run.message,
+    }
