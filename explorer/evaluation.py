@@ -30,7 +30,7 @@ def toy_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed:
     bar = 2 * data_sw + 0.08
     sw = {}
     for kind, T in QUALITY_SCHEDULES:
-        g = torch.Generator().manual_seed(seed)
+        g = STREAMS["quality_start"].generator(seed)
         x_T = torch.randn(n, 2, generator=g)
         x = run_to_end(ddpm_sample(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_2D)).x
         sw[f"{kind} T={T}"] = sliced_wasserstein(x, fresh)
@@ -79,7 +79,7 @@ def digit_verdicts(samples: torch.Tensor) -> dict:
 
 def digits_quality(model, n: int = 500, seed: int = 0) -> dict:
     """Classifier verdicts and copy check for n DDPM samples (cosine T = 250, x̂_0 clipped to [−1, 1])."""
-    g = torch.Generator().manual_seed(seed)
+    g = STREAMS["quality_start"].generator(seed)
     x_T = torch.randn(n, 1, 8, 8, generator=g)
     kind, T = DIGITS_SCHEDULE
     x = run_to_end(ddpm_sample(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_DIGITS)).x

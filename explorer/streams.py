@@ -4,11 +4,11 @@ Why streams must differ: two computations that drew from the same seed would sha
 The "independent" second data sample would then equal the target and show a distance of 0, the
 reverse run's x_T would repeat the forward chain's first noise, and a second closed-form jump
 would be the first one again. Each stream has its own base; the user's seed (times `per_seed`)
-and an optional step are added to it, so every view is reproducible. The bases of the streams a
-page draws from lie at least 400 apart, more than the seeds 0–99 move them, so they never meet;
-the closed-form jumps stride 7919 (a prime above T_MAX_UI = 5,000) per seed, so every (seed, t)
-gets a seed of its own. The first three are seeds of toy data sets (toy_2d), the rest of torch
-generators.
+and an optional step are added to it, so every view is reproducible. Streams that are drawn for
+one comparison never meet for the seeds 0–99 the app offers (tests/test_streams.py): the data
+seeds (target, second sample, reference set) lie 400 or more apart, and the closed-form jumps
+stride 7919, a prime above T_MAX_UI = 5,000, per seed, so every (seed, t) gets a seed of its own.
+Streams for toy data sets seed toy_2d; the others seed torch generators.
 """
 from __future__ import annotations
 
@@ -46,6 +46,11 @@ STREAMS: dict[str, Stream] = {s_name: s for s_name, s in (
     ("inpainting", Stream(10_000, 1, "x_T and the noise of an inpainting run")),
     ("variations", Stream(11_000, 1, "the noising to t₀ and the denoising of variations")),
     ("picture", Stream(12_000, 1, "the one noise image that dissolves your picture")),
+    ("digit_pick", Stream(0, 1, "which digits the images page shows")),
+    ("inpainting_pick", Stream(1, 1, "which digits are inpainted")),
+    ("training_levels", Stream(0, 0, "the noise levels drawn for the Train page's histogram")),
+    ("training_snapshot", Stream(0, 0, "x_T and the noise of the samples drawn while a network trains")),
+    ("quality_start", Stream(0, 1, "x_T and the noise of the samples a trained model is judged by")),
     ("quality_fresh", Stream(10_000, 1, "fresh data that a trained model's samples are measured against")),
     ("quality_other", Stream(20_000, 1, "a second fresh data set: the quality bar")),
 )}

@@ -19,6 +19,7 @@ from typing import Callable
 
 import torch
 
+from .checks import whole_number
 from .datasets import DEFAULT_WORD, TOY_2D, digits, toy_2d
 from .models import LOG_SNR_RANGE, EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig
 from .schedules import make_schedule
@@ -62,8 +63,7 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
             raise ValueError("data must be a finite (N, 2) tensor of points with N ≥ 2.")
     elif config.dataset != "digits" and config.dataset not in TOY_2D:
         raise ValueError(f"Unknown data set {config.dataset!r}; choose digits or one of {', '.join(TOY_2D)}.")
-    if not (isinstance(config.steps, int) and config.steps >= 1):
-        raise ValueError(f"steps must be a whole number ≥ 1; got {config.steps!r}.")
+    whole_number(config.steps, "steps", 1)
     torch.manual_seed(config.seed)
     g = torch.Generator().manual_seed(config.seed)
     if data is not None:

@@ -10,6 +10,7 @@ from explorer.datasets import (CSV_MAX_BYTES, CSV_MAX_POINTS, CSV_MIN_POINTS, DE
                                check_word, points_from_csv, toy_2d)
 from explorer.models import LOG_SNR_RANGE, MLPConfig
 from explorer.schedules import make_schedule
+from explorer.streams import STREAMS
 from explorer.training import TrainConfig, sample_log_snr
 from explorer.ui import controls, layout, session, state
 from explorer.ui.settings import YOURS
@@ -75,9 +76,7 @@ steps = state.slider("Optimiser steps", "tr_steps", 200, 10_000, 3000, step=100,
 seed = state.slider("Seed", "tr_seed", 0, 99, 0, where=st.sidebar, help="Same seed, same network.")
 
 
-def start(job_points, job_label: str) -> None:
-    cfg = TrainConfig(dataset=dataset if dataset != YOURS else "two_moons", word=word, steps=int(steps),
-                      seed=int(seed))
+def start(cfg: TrainConfig, job_points, dataset: str, word: str, job_label: str) -> None:
     st.session_state["train_job"] = TrainJob(cfg, job_points, dataset, word, job_label).start()
 
 
@@ -86,7 +85,8 @@ def samples_figure(job: TrainJob | None, data_pts: np.ndarray):
     title = "Training data"
     if job is not None and job.snapshots:
         step, x = job.snapshots[-1]
-        layers.append((np.clip(x, -figures.LIM, figures.LIM), figures.STATE, f"samples (DDPM, {SNAPSHOT_SCHEDULE[0]} T = {SNAPSHOT_SCHEDULE[1]})"))
+        kind, T = SNAPSHOT_SCHEDULE
+        layers.append((np.clip(x, -figures.LIM, figures.LIM), figures.STATE, f"samples (DDPM, {kind} T = {T})"))
         title = f"Samples from the network after {step:,} steps"
     return figures.cloud_snapshot(layers, title, height=520)
 
@@ -97,8 +97,11 @@ running = job is not None and job.running
 c_start, c_note = st.columns([1, 3], vertical_alignment="center")
 with c_start:
     label_now = label or "your points"
+    # uploaded points train the network from scratch; the config's data set only names the recipe
+    config = TrainConfig(dataset=dataset if dataset != YOURS else "two_moons", word=word, steps=int(steps),
+                         seed=int(seed))
     st.button("▶ Start training", type="primary", disabled=running or points is None, width="stretch",
-              on_click=start, args=(points, f"{label_now}, {steps:,} steps"), key="tr_start")
+              on_click=start, args=(config, points, dataset, word, f"{label_now}, {steps:,} steps"), key="tr_start")
 with c_note:
     if points is not None and not running:
         st.caption(f"Trains on {len(points):,} points of {label_now} for {steps:,} steps; samples are drawn every "
@@ -106,8 +109,8 @@ with c_note:
 
 
 @st.fragment(run_every=POLL_S if running else None)
-def live() -> None:
-    """Progress, loss and samples of the current job; polls while it runs."""
+def live(points) -> None:
+    """Progress, loss and samples of the current job (or the points it would train on); polls while it runs."""
     job: TrainJob | None = st.session_state.get("train_job")
     if job is None:
         if points is not None:
@@ -152,12 +155,12 @@ def live() -> None:
             st.caption("The loss curve appears after the first 50 steps.")
 
 
-live()
+live(points)
 
 @st.cache_data(show_spinner=False)
 def noise_level_figure():
     """Where training puts its noise levels: 50,000 log-SNR draws of the training recipe."""
-    draws = sample_log_snr(50_000, torch.Generator().manual_seed(0), make_schedule("linear", 1000).log_snr[1:])
+    draws = sample_log_snr(50_000, STREAMS["training_levels"].generator(), make_schedule("linear", 1000).log_snr[1:])
     return figures.noise_level_histogram(draws.numpy(), *LOG_SNR_RANGE)
 
 

@@ -28,9 +28,10 @@ MASKS = {"left": "left half hidden", "right": "right half hidden", "top": "top h
 UNKNOWN_SHADE = 0.0  # unknown pixels are shown mid-grey (0 on the −1 … 1 scale)
 
 
-def pick_digits(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def pick_digits(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """n training digits drawn without replacement, and their labels."""
     x, y = digits(return_labels=True)
-    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
+    idx = torch.randperm(len(x), generator=generator)[:n]
     return x[idx], y[idx]
 
 
@@ -48,7 +49,7 @@ def grid_gif(xs: np.ndarray, order, ncol: int, width: int = images.GRID_WIDTH) -
 def forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
     """The chain x_0..x_T for n digits (T+1, n, 1, 8, 8), pixel statistics per t, and a GIF."""
     s = sched.build()
-    x0, _ = pick_digits(pick.n, pick.seed)
+    x0, _ = pick_digits(pick.n, STREAMS["digit_pick"].generator(pick.seed))
     traj = forward_trajectory(x0, s, generator=STREAMS["digits_forward"].generator(pick.seed))
     flat = traj.flatten(1)
     ncol = columns_for(pick.n)
@@ -96,7 +97,7 @@ def _classify(x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
 @st.cache_data(max_entries=8, show_spinner="Inpainting…")
 def inpaint_digits(sched: ScheduleChoice, pick: DigitsChoice, mask: str) -> dict:
     s = sched.build()
-    x0, y = pick_digits(pick.n, pick.seed + 1)
+    x0, y = pick_digits(pick.n, STREAMS["inpainting_pick"].generator(pick.seed))
     known = mask_for(mask)
     g = STREAMS["inpainting"].generator(pick.seed)
     x_T = torch.randn(x0.shape, generator=g)

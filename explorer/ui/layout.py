@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -23,28 +24,9 @@ class PageInfo:
     summary: str  # what the overview says of it
 
 
-# The one page list: the sidebar's order (the first is the landing page) and the overview's map.
-PAGES = (
-    PageInfo("overview.py", "Overview", ":material/home:", "Diffusion in one screen."),
-    PageInfo("forward.py", "Forward noising", ":material/blur_on:",
-             "Animate x_t over t for any data set and schedule; the step-by-step chain against the closed-form "
-             "jump, with the numbers of each step."),
-    PageInfo("schedules.py", "Noise schedules", ":material/show_chart:",
-             "Compare the five β schedules, check whether x_T is really pure noise, and put the source text's "
-             "claims about β and T to the test."),
-    PageInfo("reverse.py", "Reverse sampling", ":material/replay:",
-             "DDPM, DDIM and annealed Langevin from the same noise: scrub through the steps, watch x̂₀ and the "
-             "distance to the data."),
-    PageInfo("score.py", "Score & Langevin", ":material/explore:",
-             "The score field at any noise level, and Langevin dynamics with your own step size α — including "
-             "what happens when it is too large."),
-    PageInfo("images.py", "Images", ":material/image:",
-             "Digits noised and sampled, memorisation made visible, inpainting, variations — and your own "
-             "picture dissolving into noise."),
-    PageInfo("train.py", "Train your own", ":material/model_training:",
-             "Train the 2D network live on any data set, a word you type or your own points, then sample with it "
-             "on the other pages."),
-)
+# The one page list (pages/index.json): the sidebar's order, the first being the landing page, and the
+# overview's map of pages.
+PAGES = tuple(PageInfo(**page) for page in json.loads((PAGES_DIR / "index.json").read_text(encoding="utf-8")))
 
 
 def log_timing(page: str, seconds: float, fragment: bool = False) -> None:

@@ -11,6 +11,8 @@ from typing import Any, Callable, Sequence
 
 import streamlit as st
 
+from explorer.checks import whole_number
+
 _WARN_KEY = "_url_warnings"
 
 
@@ -39,10 +41,8 @@ def _number_in(lo, hi, cast):
         v = float(raw)
         if math.isnan(v):
             raise ValueError("NaN")
-        if cast is int:
-            if not v.is_integer():
-                raise ValueError("not a whole number")  # "2.5" for T is refused, not truncated
-            v = int(v)
+        if cast is int:  # "2.5" for T is refused, not truncated
+            return whole_number(int(v) if v.is_integer() else v, "the value", lo, hi)
         if not lo <= v <= hi:
             raise ValueError("out of range")
         return v

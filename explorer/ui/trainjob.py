@@ -14,6 +14,7 @@ import torch
 
 from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
 from explorer.schedules import make_schedule
+from explorer.streams import STREAMS
 from explorer.training import TrainConfig, train
 
 SNAPSHOT_EVERY = 250  # optimiser steps between sample pictures
@@ -64,7 +65,7 @@ class TrainJob:
 
     def _snapshot(self, step: int, model) -> None:
         kind, T = SNAPSHOT_SCHEDULE
-        g = torch.Generator().manual_seed(0)
+        g = STREAMS["training_snapshot"].generator()
         x_T = torch.randn(SNAPSHOT_POINTS, 2, generator=g)
         x = run_to_end(ddpm_sample(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_2D)).x
         self.snapshots.append((step, x.numpy()))
