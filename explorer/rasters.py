@@ -19,6 +19,13 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def jpeg_bytes(image: np.ndarray, quality: int = 92) -> bytes:
+    """An (H, W, 3) uint8 RGB image as JPEG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
 def gif_bytes(frames: list[np.ndarray], ms_per_frame: int = 80, hold_last_ms: int = 1200) -> bytes:
     """An animated GIF (looping) of RGB frames; the last frame is held a little longer."""
     if not frames:

@@ -354,7 +354,7 @@ class SamplerEntry:
 
 
 def _describe_langevin(o: Mapping) -> str:
-    size = o.get("step_size", NCSN_EPSILON)
+    size = o.get("step_size", "ncsn")
     if size == "ncsn":
         rule = f"ncsn rule, {o.get('epsilon', NCSN_EPSILON):g}"
     elif size == "snr":

@@ -3,8 +3,9 @@
 Why streams must differ: two computations that drew from the same seed would share their noise.
 The "independent" second data sample would then equal the target and show a distance of 0, the
 reverse run's x_T would repeat the forward chain's first noise, and a second closed-form jump
-would be the first one again. Each stream has its own base; the user's seed (times `per_seed`)
-and an optional step are added to it, so every view is reproducible. Streams that are drawn for
+would be the first one again. A stream is a base plus the user's seed (times `per_seed`) plus an
+optional step, so every view is reproducible. Some bases repeat where streams never meet in one
+computation (they keep the seeds the explorer has always used, so views look as they did). Streams drawn for
 one comparison never meet for the seeds 0–99 the app offers (tests/test_streams.py): the data
 seeds (target, second sample, reference set) lie 400 or more apart, and the closed-form jumps
 stride 7919, a prime above T_MAX_UI = 5,000, per seed, so every (seed, t) gets a seed of its own.
@@ -31,6 +32,8 @@ class Stream:
 
 
 STREAMS: dict[str, Stream] = {s_name: s for s_name, s in (
+    ("data", Stream(0, 1, "the data set's own points: toy_2d with the user's seed, or a sample of your points")),
+    ("exact_reference", Stream(12_345, 0, "the reference points behind the exact score of a set without a formula")),
     ("target", Stream(500, 1, "the data sample a run's samples are compared with (a toy-set seed)")),
     ("second_sample", Stream(900, 1, "a second data sample: the distance two data samples are apart")),
     ("reference_set", Stream(77, 1, "the reference points behind the exact score of the reversal exhibit")),

@@ -1,4 +1,6 @@
 """Small images: digits noised and sampled, memorisation, inpainting, variations, and your own picture."""
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 
@@ -7,7 +9,7 @@ from explorer.datasets import N_DIGITS
 from explorer.evaluation import CONFIDENT
 from explorer.schedules import frame_times
 from explorer.ui import controls, image_runs as ir, layout, sources, state
-from explorer.ui.settings import DigitsChoice, ScheduleChoice
+from explorer.ui.settings import ScheduleChoice
 
 SECTIONS = {"forward": "Forward noising", "reverse": "Reverse sampling", "inpaint": "Inpainting",
             "variations": "Variations", "picture": "Your picture"}
@@ -142,7 +144,7 @@ elif section == "inpaint":
     mask = state.choice("Mask", "img_mask", list(ir.MASKS), "left", widget="radio", horizontal=True,
                         format_func=ir.MASKS.get)
     with layout.friendly_errors("inpaint"):
-        inp = ir.inpaint_digits(sched, DigitsChoice(min(pick.n, SMALL_GRID), pick.seed), mask)
+        inp = ir.inpaint_digits(sched, replace(pick, n=min(pick.n, SMALL_GRID)), mask)
     st.markdown("At every step the sampler proposes x_{t−1} for all pixels; the **known** pixels are then "
                 "replaced by a fresh draw of q(x_{t−1} | x_0) of the original — noised to exactly the current "
                 "level — so the unknown pixels are filled in to fit them.")
@@ -215,7 +217,7 @@ else:
         C, H, W = pic["x"].shape
         s = sched.build()
         t = state.slider("t", "pic_t", 0, s.T, min(s.T, max(1, s.T // 5)))
-        x_t = ir.picture_at(pic, sched, t)
+        x_t = ir.picture_at(pic, s, t)
         left, right = st.columns([3, 2], gap="large")
         with left:
             show(x_t, f"{name} at t = {t}: {W} × {H} pixels, {'colour' if C == 3 else 'grey'}", 3 * W)

@@ -4,6 +4,7 @@ import streamlit as st
 from explorer.diagram import chain_diagram_svg
 from explorer.ui import layout, state
 
+TEASER_POINTS = 1000
 
 layout.header(
     "Diffusion Explorer",
@@ -26,12 +27,13 @@ for i, page in enumerate(layout.PAGES[1:]):
 
 with teaser:
     loading = st.empty()
-    loading.caption(":material/hourglass_top: Preparing the live demo: forward noising and DDPM sampling of 1,000 points…")
+    loading.caption(":material/hourglass_top: Preparing the live demo: forward noising and DDPM sampling of "
+                    f"{TEASER_POINTS:,} points…")
     from explorer import palette, rasters
     from explorer.ui import runs
     from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
 
-    TEASER_DATA = DataChoice("eight_gaussians", 1000, 0)
+    TEASER_DATA = DataChoice("eight_gaussians", TEASER_POINTS, 0)
     TEASER_SCHEDULE = ScheduleChoice("cosine", 100)
     TEASER_SAMPLER = ReverseChoice.make("ddpm")  # with the exact mixture score
 
@@ -43,7 +45,8 @@ with teaser:
                 rasters.cloud_png(rev["xs"][TEASER_SCHEDULE.T - t], palette.STATE,
                                   f"Reverse: DDPM from noise, now at t = {t}"))
 
-    t = state.slider("Noise level: step t of T = 100 (cosine schedule)", "teaser_t", 0, 100, 15)
+    t = state.slider(f"Noise level: step t of T = {TEASER_SCHEDULE.T} ({TEASER_SCHEDULE.kind} schedule)", "teaser_t",
+                     0, TEASER_SCHEDULE.T, 15)
     fwd = runs.forward_run(TEASER_DATA, TEASER_SCHEDULE)
     left, right = st.columns(2, gap="large")
     forward_png, reverse_png = teaser_pictures(int(t))

@@ -6,13 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from explorer import figures
-from explorer.metrics import kl_to_standard_normal
 from explorer.schedules import SCHEDULE_KINDS
-from explorer.ui import controls, exhibits, layout, sources, state
+from explorer.ui import controls, exhibits, layout, state
 from explorer.ui.settings import ScheduleChoice
 
-PURE_NOISE_KL = 0.01  # nats per point: below this, x_T is indistinguishable from N(0, I) in practice
-NEARLY_KL = 0.05
 
 layout.header(
     "Noise schedules",
@@ -42,34 +39,17 @@ if not kinds:
     st.stop()
 
 Ts = [T] + ([T2] if T2 != "none" and T2 != T else [])
-x0 = sources.toy_points(data)
-curves, rows = {}, []
-for kind in kinds:
-    for TT in Ts:
-        choice = ScheduleChoice(kind, TT, PARAMS[kind])
-        with layout.friendly_errors(f"build the {kind} schedule"):
-            s = choice.build()
-        ab = s.alphas_cumprod.numpy()
-        label = kind if len(Ts) == 1 else f"{kind}, T={TT}"
-        curves[label] = {"u": np.arange(1, TT + 1) / TT, "beta": s.betas.numpy()[1:], "alpha_bar": ab[1:],
-                         "signal": np.sqrt(ab[1:]), "noise": np.sqrt(1 - ab[1:]), "log_snr": s.log_snr.numpy()[1:],
-                         "color": figures.KIND_COLORS[kind] if TT == T else None}
-        kl = kl_to_standard_normal(s.alpha_bar_T, x0)
-        verdict = ("yes: pure noise" if kl < PURE_NOISE_KL else "nearly" if kl < NEARLY_KL
-                   else "no: data still visible")
-        rows.append({"schedule": choice.label(), "ᾱ_T": s.alpha_bar_T, "signal left √ᾱ_T": math.sqrt(s.alpha_bar_T),
-                     "KL(q(x_T|x_0) ‖ N(0,I)) [nats]": kl, "is x_T pure noise?": verdict})
-for label, c in curves.items():
-    if c["color"] is None:
-        c.pop("color")
+choices = tuple(ScheduleChoice(kind, TT, PARAMS[kind]) for kind in kinds for TT in Ts)
+with layout.friendly_errors("build these schedules"):
+    curves, rows = exhibits.schedule_comparison(choices, data)
 
 st.plotly_chart(figures.schedule_panels(curves), width="stretch", key="schedule_panels")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
              column_config={"ᾱ_T": st.column_config.NumberColumn(format="%.3e"),
                             "signal left √ᾱ_T": st.column_config.NumberColumn(format="%.4f"),
                             "KL(q(x_T|x_0) ‖ N(0,I)) [nats]": st.column_config.NumberColumn(format="%.4f")})
-st.caption(f"KL of q(x_T | x_0) = N(√ᾱ_T x_0, (1−ᾱ_T) I) to N(0, I), averaged over {len(x0)} points of the "
-           f"chosen data. Below {PURE_NOISE_KL} nats, sampling from N(0, I) starts where the forward process ends.")
+st.caption(f"KL of q(x_T | x_0) = N(√ᾱ_T x_0, (1−ᾱ_T) I) to N(0, I), averaged over {data.n} points of the "
+           f"chosen data. Below {exhibits.PURE_NOISE_KL} nats, sampling from N(0, I) starts where the forward process ends.")
 
 st.header("The source text's claims, measured")
 tab_a, tab_b, tab_c = st.tabs(["(a) “geometric keeps Var(x_t) constant”", "(b) “β = 0.5 is the middle value”",

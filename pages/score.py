@@ -99,7 +99,7 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
                   help="E‖s_learned − s_exact‖² / E‖s_exact‖² over samples of q_t.")
         st.caption("The red map is ‖s_learned − s_exact‖ (log scale): the network is accurate where q_t has mass "
                    "and only guesses far from it, where no training sample ever landed. At small t, sets without "
-                   "a formula have an exact score from 1,000 points that points at those very points; the network "
+                   f"a formula have an exact score from {sources.EXACT_REFERENCE_UI:,} points that points at those very points; the network "
                    "smooths between them, which is what lets it make new samples.")
 
     # --- 2. Langevin at a fixed noise level ----------------------------------------------------

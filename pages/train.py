@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def training_points(name: str, word: str) -> np.ndarray:
-    return toy_2d(name, TrainConfig.n_data, seed=0, word=word).numpy()
+    return toy_2d(name, TrainConfig.n_data, seed=STREAMS["data"].seed(0), word=word).numpy()
 
 
 layout.header(

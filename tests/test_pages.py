@@ -9,7 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "explorer" / "app.py")
-PAGES = ["overview", "forward", "schedules", "reverse", "score", "train", "images"]
+from explorer.ui.layout import PAGES as PAGE_LIST
+
+PAGES = [p.file.removesuffix(".py") for p in PAGE_LIST]
 TIMEOUT = 300
 
 

@@ -1,6 +1,9 @@
 """The schedules page's exhibits: the source text's claims (a), (b) and (c), each measured."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import streamlit as st
 import torch
 
@@ -11,10 +14,37 @@ from explorer.samplers import SAMPLERS, run_to_end
 from explorer.schedules import make_schedule
 from explorer.scores import EmpiricalData
 from explorer.streams import STREAMS
-from explorer.ui.sources import EXACT_REFERENCE_UI
+from explorer.palette import KIND_COLORS
+from explorer.ui.settings import DataChoice, ScheduleChoice
+from explorer.ui.sources import EXACT_REFERENCE_UI, toy_points
 
 EXHIBIT_DATA = "two_moons"  # the data set the exhibits noise and recover
 HALF_BETA = 0.5  # the source text's "middle value"
+PURE_NOISE_KL = 0.01  # nats per point: below this, x_T is indistinguishable from N(0, I) in practice
+NEARLY_KL = 0.05
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def schedule_comparison(choices: tuple[ScheduleChoice, ...], data: DataChoice) -> tuple[dict, list[dict]]:
+    """Curves against t/T for schedule_panels, and a table row per schedule: ᾱ_T, √ᾱ_T, the KL of
+    q(x_T | x_0) to N(0, I) over the data's points and a verdict. The first T given is drawn in the
+    kinds' own colours; labels name T only when there are several."""
+    x0 = toy_points(data)
+    several_T = len({c.T for c in choices}) > 1
+    curves, rows = {}, []
+    for choice in choices:
+        s = choice.build()
+        ab = s.alphas_cumprod.numpy()
+        label = f"{choice.kind}, T={choice.T}" if several_T else choice.kind
+        curves[label] = {"u": np.arange(1, s.T + 1) / s.T, "beta": s.betas.numpy()[1:], "alpha_bar": ab[1:],
+                         "signal": np.sqrt(ab[1:]), "noise": np.sqrt(1 - ab[1:]), "log_snr": s.log_snr.numpy()[1:]}
+        if choice.T == choices[0].T:
+            curves[label]["color"] = KIND_COLORS[choice.kind]
+        kl = kl_to_standard_normal(s.alpha_bar_T, x0)
+        verdict = "yes: pure noise" if kl < PURE_NOISE_KL else "nearly" if kl < NEARLY_KL else "no: data still visible"
+        rows.append({"schedule": choice.label(), "ᾱ_T": s.alpha_bar_T, "signal left √ᾱ_T": math.sqrt(s.alpha_bar_T),
+                     "KL(q(x_T|x_0) ‖ N(0,I)) [nats]": kl, "is x_T pure noise?": verdict})
+    return curves, rows
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring Var(x_t) along the chain…")

@@ -5,8 +5,6 @@ step slider only picks stored frames out of a finished run.
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import streamlit as st
 import torch
@@ -16,7 +14,7 @@ from explorer.datasets import digits
 from explorer.evaluation import digit_classifier, digit_verdicts, typical_digit_spacing
 from explorer.forward import forward_trajectory, q_sample
 from explorer.samplers import CLIP_DIGITS, SAMPLERS, inpaint_sample, record, run_to_end
-from explorer.schedules import frame_times
+from explorer.schedules import NoiseSchedule, frame_times
 from explorer.streams import STREAMS
 from explorer.ui.settings import DigitsChoice, ScheduleChoice
 from explorer.ui.sources import digit_score_model, digits_model
@@ -139,12 +137,9 @@ def load_picture(raw: bytes) -> tuple[np.ndarray, list[str]]:
 @st.cache_data(max_entries=1, show_spinner=False)
 def sample_picture() -> bytes:
     """scikit-learn's bundled photograph (china.jpg), as JPEG bytes: the picture before you upload one."""
-    from PIL import Image
     from sklearn.datasets import load_sample_image
 
-    buf = io.BytesIO()
-    Image.fromarray(load_sample_image("china.jpg")).save(buf, format="JPEG", quality=92)
-    return buf.getvalue()
+    return rasters.jpeg_bytes(load_sample_image("china.jpg"))
 
 
 @st.cache_data(max_entries=6, show_spinner="Noising your picture…")
@@ -158,6 +153,6 @@ def forward_picture(raw: bytes, sched: ScheduleChoice, seed: int) -> dict:
     return {"x": x.numpy(), "noise": noise.numpy(), "notes": notes, "gif": rasters.gif_bytes(frames)}
 
 
-def picture_at(pic: dict, sched: ScheduleChoice, t: int) -> np.ndarray:
+def picture_at(pic: dict, s: NoiseSchedule, t: int) -> np.ndarray:
     """Your picture at step t with the stored noise: q_sample(x_0, t, ε) (DDPM eq. 4)."""
-    return q_sample(torch.from_numpy(pic["x"]), t, sched.build(), noise=torch.from_numpy(pic["noise"])).numpy()
+    return q_sample(torch.from_numpy(pic["x"]), t, s, noise=torch.from_numpy(pic["noise"])).numpy()

@@ -16,7 +16,7 @@ import torch
 
 from explorer.forward import forward_trajectory, q_sample
 from explorer.metrics import sliced_wasserstein
-from explorer.samplers import CLIP_2D, SAMPLERS, record
+from explorer.samplers import CLIP_2D, record
 from explorer.schedules import frame_times
 from explorer.streams import STREAMS
 from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
@@ -34,7 +34,7 @@ PROGRESS_EVERY = 25  # steps between two updates of a run's progress bar
 def forward_run(data: DataChoice, sched: ScheduleChoice) -> dict:
     """x_0 and the whole chain x_0 .. x_T (DDPM eq. 2), plus per-t variance, as numpy arrays."""
     s = sched.build()
-    x0 = data_points(data, data.n, data.seed)
+    x0 = data_points(data, data.n, STREAMS["data"].seed(data.seed))
     traj = forward_trajectory(x0, s, generator=STREAMS["forward_chain"].generator(data.seed))
     return {
         "traj": traj.numpy(),  # (T+1, N, 2)
@@ -103,7 +103,7 @@ def reverse_run_shown(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoic
     """reverse_run with a progress bar while it computes, and a warning if the run diverged."""
     bar = st.empty()
     prefix = f"{name}: " if name else ""
-    label = rev.label() if rev.sampler in SAMPLERS else rev.sampler
+    label = rev.label()
     try:
         total = rev.entry.steps(sched.T, dict(rev.options))
 

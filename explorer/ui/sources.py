@@ -12,6 +12,7 @@ import torch
 from explorer.checkpoints import PRETRAINED_DIR, CheckpointError, load_pretrained
 from explorer.datasets import DEFAULT_WORD, N_DIGITS, TOY_2D, digits, exact_eps_model, toy_2d
 from explorer.scores import EmpiricalData
+from explorer.streams import STREAMS
 from explorer.ui import session
 from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice
 
@@ -35,16 +36,17 @@ def data_points(data: DataChoice, n: int, seed: int) -> torch.Tensor:
 @st.cache_data(max_entries=16, show_spinner=False)
 def toy_points(data: DataChoice) -> np.ndarray:
     """The data set's own n points (its seed), as numpy."""
-    return data_points(data, data.n, data.seed).numpy()
+    return data_points(data, data.n, STREAMS["data"].seed(data.seed)).numpy()
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def exact_model(name: str, word: str, upload_key: str = ""):
     """The exact ε model of a data set (the mixture's, or EmpiricalData of a 1,000-point sample)."""
     if name == YOURS:
-        reference = DataChoice(name, EXACT_REFERENCE_UI, 0, word, upload_key)
-        return EmpiricalData(data_points(reference, EXACT_REFERENCE_UI, 0))
-    return exact_eps_model(name, n_reference=EXACT_REFERENCE_UI, word=word)
+        seed = STREAMS["data"].seed(0)  # your points themselves, as drawn with seed 0
+        reference = DataChoice(name, EXACT_REFERENCE_UI, seed, word, upload_key)
+        return EmpiricalData(data_points(reference, EXACT_REFERENCE_UI, seed))
+    return exact_eps_model(name, n_reference=EXACT_REFERENCE_UI, seed=STREAMS["exact_reference"].seed(), word=word)
 
 
 def exact_model_for(data: DataChoice):
@@ -110,10 +112,7 @@ def exact_digits_model():
 def digit_score_model(score: str):
     """The ε model behind a digits score choice (DIGIT_SCORES); ValueError for anything else."""
     if score == "pretrained":
-        try:
-            return digits_model()
-        except CheckpointError as err:
-            raise ValueError(f"The digits network could not be loaded: {err}") from err
+        return digits_model()  # a CheckpointError is a ValueError that names the file
     if score == "exact":
         return exact_digits_model()
     raise ValueError(f"Unknown score {score!r}; choose one of {', '.join(DIGIT_SCORES)}.")

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import torch
 
-from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
+from explorer.samplers import CLIP_2D, SAMPLERS, run_to_end
 from explorer.schedules import make_schedule
 from explorer.streams import STREAMS
 from explorer.training import TrainConfig, train
@@ -67,7 +67,7 @@ class TrainJob:
         kind, T = SNAPSHOT_SCHEDULE
         g = STREAMS["training_snapshot"].generator()
         x_T = torch.randn(SNAPSHOT_POINTS, 2, generator=g)
-        x = run_to_end(ddpm_sample(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_2D)).x
+        x = run_to_end(SAMPLERS["ddpm"].function(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_2D)).x
         self.snapshots.append((step, x.numpy()))
 
     def _run(self) -> None:
