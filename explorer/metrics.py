@@ -78,3 +78,15 @@ def kl_to_standard_normal(alpha_bar: float, x0: torch.Tensor) -> float:
     d = X.shape[1]
     return float(0.5 * ((1 - alpha_bar) * d + alpha_bar * (X ** 2).sum(1) - d
                         - d * math.log1p(-alpha_bar)).mean())
+
+
+def eps_loss(eps_model, x0: torch.Tensor, alpha_bar: float, generator: torch.Generator | None = None) -> float:
+    """E‖ε − ε̂(x_t, ᾱ)‖² per coordinate at one noise level, x_t = √ᾱ x_0 + √(1−ᾱ) ε (DDPM eq. 14).
+
+    With the exact ε of the data this is the lowest loss any network can reach at that level.
+    """
+    x0 = x0.double()
+    eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
+    x_t = math.sqrt(alpha_bar) * x0 + math.sqrt(1.0 - alpha_bar) * eps
+    with torch.no_grad():
+        return float(((eps - eps_model(x_t, alpha_bar).double()) ** 2).mean())

@@ -106,8 +106,14 @@ with tab_b:
     st.dataframe(df.rename(columns={"alpha_bar_T": "ᾱ_T", "signal_theory": "√ᾱ_T theory",
                                     "signal_measured": "√ᾱ_T measured", "kl": "KL to N(0,I) [nats]"}),
                  hide_index=True, width="stretch")
-    st.caption("Neither reading makes 0.5 a middle value: constant β = 0.5 wipes the data out in a handful of "
-               "steps, while the geometric schedule with β = 0.5 leaves ᾱ_T ≈ 0.29 whatever T is.")
+    geo = dict(zip(df[df.kind == "geometric"]["T"], df[df.kind == "geometric"].alpha_bar_T))
+    const = dict(zip(df[df.kind == "constant"]["T"], df[df.kind == "constant"].alpha_bar_T))
+    st.caption(f"Neither reading makes 0.5 a middle value: constant β = 0.5 leaves ᾱ_T = 0.5^T ({const[10]:.1e} at "
+               f"T = 10), while the geometric schedule with β = 0.5 leaves ᾱ_T = {geo[1]:.3g} at T = 1, {geo[2]:.3g} "
+               f"at T = 2, {geo[5]:.3g} at T = 5 and {geo[10]:.3f} from T = 10 on (the product Π(1 − 0.5^k) has "
+               "converged). Read literally, the text is right about one thing: in the geometric schedule the last "
+               "step always has β_T = β = 0.5, so the final *step* adds 50 % noise — but noise makes up "
+               f"1 − ᾱ_T = {1 - geo[1000]:.0%} of the variance of x_T for unit-variance data, not 50 %.")
 
 with tab_c:
     st.markdown("The text reverses the chain by subtracting the noise η_t. That works only with the *very same* "

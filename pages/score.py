@@ -86,7 +86,8 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
     st.plotly_chart(field_figure(data, sched, t), width="stretch", key="score_field")
     st.caption(f"Arrows are scaled to fit the grid (their true length |s_t| ranges from {norms.min():.2g} to "
                f"{norms.max():.2g}); the blue shading is log q_t, the red dots are samples of x_t from the forward "
-               "chain. Near the data and at small t the arrows are long: the score grows like 1/(1−ᾱ_t).")
+               "chain. The arrows point toward where q_t has mass and vanish at its peaks; as t grows and q_t "
+               "spreads out, the field weakens toward that of N(0, I), s = −x.")
     if score != "exact":
         with layout.friendly_errors("evaluate the learned score"):
             learned = fields.learned_field_at(data, sched, t, score)

@@ -150,7 +150,10 @@ def live(points) -> None:
             fig = figures.loss_curve(np.array(job.steps), np.array(job.losses))
             st.plotly_chart(fig, width="stretch", key="tr_loss")
             st.metric("Loss now", f"{job.losses[-1]:.4f}",
-                      help="Per coordinate. It cannot reach 0: at high noise ε is genuinely unpredictable.")
+                      help="Per coordinate, averaged over the training noise levels. It cannot reach 0: at low "
+                           "noise x_t hardly differs from x_0, so the small ε in it cannot be told apart from where "
+                           "x_0 lies, and even the exact score misses almost all of it. At high noise x_t ≈ ε, "
+                           "and ε is easy to predict.")
         else:
             st.caption("The loss curve appears after the first 50 steps.")
 

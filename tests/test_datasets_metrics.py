@@ -178,3 +178,15 @@ def test_log_axes_get_plain_1_2_5_labels():
     fig = figures.lines(np.arange(3), {"SW": (np.array([0.3, 0.12, 0.09]), {})}, "t", "x", "SW", log_y=True)
     assert list(fig.layout.yaxis.ticktext) == ["0.05", "0.1", "0.2", "0.5"]
     assert fig.layout.yaxis.type == "log"
+
+
+def test_the_irreducible_eps_loss_comes_from_low_noise():
+    """The Train page's claim: with the exact score of the 8 Gaussians, the ε-loss is ≈ 0 at high noise
+    (log-SNR −10) and ≈ 1 per coordinate at low noise (log-SNR +10), rising in between."""
+    from explorer.metrics import eps_loss
+    gm = eight_gaussians_mixture()
+    x0 = gm.sample(20_000, torch.Generator().manual_seed(0))
+    losses = [eps_loss(gm, x0, 1 / (1 + math.exp(-lam)), torch.Generator().manual_seed(1)) for lam in (-10, -5, 0, 5, 10)]
+    se = 2 / math.sqrt(20_000 * 2)  # a mean of 40,000 values of a χ²-like quantity below 2 in spread
+    assert losses[0] < 0.001 and losses[-1] > 0.97 - 3 * se
+    assert all(a < b for a, b in zip(losses, losses[1:]))

@@ -147,3 +147,13 @@ def test_schedule_properties(kind, T, b1, b2):
     assert bool((ab[1:] <= ab[:-1]).all())
     assert bool((ab >= 0).all()) and float(ab[0]) == 1.0
     assert torch.allclose(s.log_alphas_cumprod.exp(), ab)
+
+
+def test_geometric_half_beta_alpha_bar_T_converges_and_its_last_step_is_half():
+    """The schedules page's claim (b): geometric β = 0.5 leaves ᾱ_T = 0.5, 0.375, ≈0.298 at T = 1, 2, 5 and
+    Π_k (1 − 0.5^k) ≈ 0.2888 from T = 10 on, while its last β is 0.5 at every T."""
+    limit = math.prod(1 - 0.5 ** k for k in range(1, 200))
+    ab = {T: make_schedule("geometric", T, beta=0.5).alpha_bar_T for T in (1, 2, 5, 10, 100, 1000)}
+    assert ab[1] == pytest.approx(0.5) and ab[2] == pytest.approx(0.375) and ab[5] == pytest.approx(0.298, abs=5e-4)
+    assert all(abs(ab[T] - limit) < 1e-3 for T in (10, 100, 1000)) and limit == pytest.approx(0.2888, abs=1e-4)
+    assert all(float(make_schedule("geometric", T, beta=0.5).betas[-1]) == 0.5 for T in (1, 2, 5, 10, 1000))

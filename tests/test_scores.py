@@ -137,3 +137,22 @@ def test_exact_model_per_dataset():
 def test_bad_arguments(make, words):
     with pytest.raises(ValueError, match=words):
         make()
+
+
+@pytest.mark.parametrize("name", ["eight_gaussians", "two_moons", "checkerboard"])
+def test_the_score_field_vanishes_at_peaks_and_weakens_toward_minus_x(name):
+    """The score page's caption, on its grid ([−3, 3]², 23 arrows a side) under linear T = 1000."""
+    from explorer.schedules import make_schedule
+    from explorer.scores import field_on_grid
+    s = make_schedule("linear", 1000)
+    model = exact_eps_model(name, n_reference=1000)
+    longest = []
+    for t in (1, 10, 100, 300, 500, 1000):
+        ab = float(s.alphas_cumprod[t])
+        grid, field = field_on_grid(model, ab, 3.0, 23)
+        longest.append(float(field.norm(dim=-1).max()))
+        if name == "eight_gaussians" and t <= 100:  # separate bumps: the peaks of q_t sit at √ᾱ μ_k, score ≈ 0
+            peaks = (math.sqrt(ab) * model.means).float()
+            assert float(model.score(peaks, ab).norm(dim=-1).max()) < 0.01 * longest[-1]
+    assert all(b <= a * 1.001 for a, b in zip(longest, longest[1:])), longest
+    assert torch.allclose(field, -grid, rtol=0, atol=1e-3 * 4.25)  # t = T: N(0, I)'s score, −x
