@@ -55,11 +55,19 @@ def nearest_training_distance(samples: torch.Tensor) -> tuple[torch.Tensor, torc
 
 @lru_cache(maxsize=1)
 def typical_digit_spacing() -> float:
-    """Median distance from a training digit to its nearest other training digit."""
+    """Median distance from a training digit to its nearest other training digit (the copy check's yardstick)."""
     train = digits().flatten(1)
     d = torch.cdist(train, train)
     d.fill_diagonal_(float("inf"))
     return float(d.min(dim=1).values.median())
+
+
+@lru_cache(maxsize=1)
+def typical_digit_distance() -> float:
+    """Median distance between two different training digits (over all pairs)."""
+    train = digits().flatten(1)
+    d = torch.cdist(train, train)
+    return float(d[torch.triu(torch.ones_like(d, dtype=torch.bool), diagonal=1)].median())
 
 
 def digit_verdicts(samples: torch.Tensor) -> dict:

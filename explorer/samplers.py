@@ -212,6 +212,12 @@ def langevin_step_sizes(s: NoiseSchedule, step_size, epsilon: float = NCSN_EPSIL
     return [0.0] + [_check_step(a, f" at t = {t}") for t, a in enumerate(sizes[1:], start=1)]
 
 
+def ncsn_stable_epsilon(s: NoiseSchedule) -> float:
+    """2(1 − ᾱ_1): below it, the NCSN rule's α_t = ε(1−ᾱ_t)/(1−ᾱ_1) stays under 2(1 − ᾱ_t) at every level t,
+    and every bump of q_t has a variance of at least 1 − ᾱ_t, so no level exceeds the one-Gaussian limit 2v."""
+    return 2.0 * float(1.0 - s.alphas_cumprod[1])
+
+
 def _check_step(a, where: str = "") -> float:
     """a as a float if it is a usable Langevin step size α > 0; ValueError otherwise."""
     if isinstance(a, bool) or not isinstance(a, Real) or math.isnan(a) or not 0 < a < math.inf:

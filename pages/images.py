@@ -110,8 +110,8 @@ elif section == "reverse":
                       help=f"Share of final samples a classifier fit on the digits labels with confidence ≥ {CONFIDENT:g}.")
             st.metric("Classes present", f"{rev['classes']} of 10")
             st.metric("Copies of training images", f"{rev['copies']:.0%}",
-                      help="Samples closer to a training digit than a quarter of the typical distance between "
-                           "two training digits.")
+                      help=f"Samples closer to a training digit than a quarter of {rev['spacing']:.2f}, the median "
+                           "distance from a training digit to its nearest other training digit.")
             st.download_button("PNG of this grid", grid_png(rev["xs"][k], rev["ncol"]), f"samples_step{k}.png",
                                "image/png", key="dl_rev_png", icon=":material/download:")
 
@@ -127,13 +127,18 @@ elif section == "reverse":
     with c2:
         ratio = np.median(rev["nearest_dist"]) / rev["spacing"]
         st.metric("Median distance to the nearest training digit", f"{np.median(rev['nearest_dist']):.2f}",
-                  help=f"In pixel units; two different training digits are typically {rev['spacing']:.2f} apart.")
-        st.markdown(
-            f"That is **{ratio:.2f}×** the typical gap between two training digits. "
-            + ("The exact score of the training set leads every sample onto a training image: it **memorises**."
-               if score == "exact" else
-               "The network's samples are new digits, not copies: it **generalises**. Switch the score to "
-               "*exact* to see memorisation."))
+                  help=f"In pixel units. A training digit's nearest other training digit is typically (median) "
+                       f"{rev['spacing']:.2f} away; two training digits picked at random are typically "
+                       f"{rev['pair_distance']:.2f} apart.")
+        copies, who = rev["copies"], "the exact score" if score == "exact" else "the network"
+        verdict = (f"{copies:.0%} of the samples are copies of a training image: {who} **memorises**."
+                   if copies >= 0.5 else
+                   f"Only {copies:.0%} of the samples are copies of a training image: {who} **generalises**, "
+                   "making new digits.")
+        hint = (" The exact score of a finite training set can only lead back to its images." if score == "exact"
+                else " Switch the score to *exact* to see memorisation.")
+        st.markdown(f"That is **{ratio:.2f}×** the median distance from a training digit to its nearest other "
+                    f"training digit. {verdict}{hint}")
         st.download_button("GIF of the reverse run", rev["gif"], "digits_reverse.gif", "image/gif",
                            key="dl_rev_gif", icon=":material/download:")
     with st.expander("The reverse run as an animation"):
@@ -191,7 +196,8 @@ elif section == "variations":
     m1, m2, m3 = st.columns(3)
     m1.metric("Still the same digit", f"{same:.0%}", help="By the digits classifier.")
     m2.metric("Median distance to the original", f"{np.median(var['dist']):.2f}",
-              help=f"Two different training digits are typically {var['spacing']:.2f} apart.")
+              help=f"A training digit's nearest other training digit is typically (median) {var['spacing']:.2f} "
+                   f"away; two training digits picked at random are typically {var['pair_distance']:.2f} apart.")
     m3.metric("Signal kept √ᾱ_t₀", f"{np.sqrt(var['alpha_bar']):.3f}")
     st.caption("Predicted classes: " + ", ".join(f"{p} ({c:.0%})" for p, c in zip(var["pred"], var["confidence"])))
 

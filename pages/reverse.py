@@ -28,7 +28,7 @@ st.sidebar.header("Schedule")
 sched = controls.schedule_controls(default_kind="linear", default_T=1000)
 scores = sources.score_options(data)
 st.sidebar.header("Sampler A")
-rev_a = controls.sampler_controls(sched.T, scores=scores)
+rev_a = controls.sampler_controls(sched, scores=scores)
 ab_mode = state.toggle("A/B: compare with a second sampler", "ab", False, where=st.sidebar,
                        help="Two samplers — or the same sampler with the exact and a learned score — "
                             "side by side from the same x_T.")
@@ -36,7 +36,7 @@ choices = {"A": rev_a}
 if ab_mode:
     st.sidebar.header("Sampler B")
     learned = next((k for k in scores if k != "exact"), "exact")
-    choices["B"] = controls.sampler_controls(sched.T, prefix="b_", scores=scores, default_score=learned)
+    choices["B"] = controls.sampler_controls(sched, prefix="b_", scores=scores, default_score=learned)
 
 results = {name: runs.reverse_run_shown(data, sched, rev, name) for name, rev in choices.items()}
 

@@ -113,10 +113,14 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
         lv = fields.langevin_at(data, sched, t, float(alpha), int(n_steps), score)
     if lv["diverged"]:
         st.warning(f"**α = {alpha:g} is too large: Langevin diverged.** {lv['message']} "
-                   f"For this q_t, steps beyond about 2 × its narrowest variance ≈ {lv['limit']:.3g} are unstable. "
-                   "The pictures show the particles up to that step.", icon=":material/warning:")
+                   f"On a single Gaussian bump of variance v, Langevin is stable only while α < 2v; the narrowest "
+                   f"bump of this q_t gives 2v ≈ {lv['limit']:.3g}. The pictures show the particles up to that step.",
+                   icon=":material/warning:")
     elif alpha > lv["limit"]:
-        st.info(f"α = {alpha:g} is above the stability limit ≈ {lv['limit']:.3g} — keep going and it will blow up.")
+        st.info(f"α = {alpha:g} is {alpha / lv['limit']:.2f} × the stability limit {lv['limit']:.3g} of q_t's "
+                f"narrowest bump, yet the particles stayed finite for all {lv['steps_done']} steps: the limit is "
+                "exact for a single Gaussian, while in a mixture particles thrown out of one bump can be caught by "
+                "the others. A larger α or more steps can still make it diverge.")
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.plotly_chart(field_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
@@ -124,13 +128,16 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
     with right:
         m1, m2 = st.columns(2)
         m1.metric("Steps run", f"{lv['steps_done']}", help="Stops early if the particles diverge.")
-        m2.metric("Stability limit for α", f"{lv['limit']:.3g}", help="About 2 × the narrowest variance of q_t.")
+        m2.metric("Stability limit for α", f"{lv['limit']:.3g}",
+                  help="2 × the variance of the narrowest bump of q_t: a noised component of the 8 Gaussians, or, "
+                       f"for a set scored from its {sources.EXACT_REFERENCE_UI:,}-point sample, one of the bumps of "
+                       "variance 1 − ᾱ_t around those points. Exact for a single Gaussian.")
         fig = figures.lines(lv["sw_k"], {"SW(particles, q_t samples)": (lv["sw"], dict(color=figures.STATE, width=2.5))},
                             "Distance to q_t over Langevin steps", "Langevin step", "sliced Wasserstein", height=330,
                             log_y=True)
         st.plotly_chart(fig, width="stretch", key="langevin_sw")
         st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
-                   "above the limit the iteration explodes.")
+                   "well above the limit the iteration can explode.")
     if state.toggle("▶ Show the particles' journey as an animation", "journey", False):
         st.plotly_chart(langevin_animation(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_anim")
@@ -153,7 +160,10 @@ with p1:
 with p2:
     st.metric("SW to data", f"{res['sw'][-1]:.4f}" if len(res["sw"]) else "—")
     st.metric("SW between two data samples", f"{res['sw_floor']:.4f}")
-    st.caption("With the NCSN rule α_t = ε(1−ᾱ_t)/(1−ᾱ₁), the step shrinks with the noise variance, so every "
-               "level gets a step that is stable for it.")
+    if rev.kwargs()["step_size"] == "ncsn":
+        st.caption("With the NCSN rule α_t = ε(1−ᾱ_t)/(1−ᾱ₁) the step shrinks with the noise variance 1 − ᾱ_t, "
+                   "which every bump of q_t has at least. " + controls.ncsn_bound_note(sched))
+    else:
+        st.caption("A constant α takes the same step at every noise level, however narrow q_t is there.")
 
 layout.footer()

@@ -95,3 +95,16 @@ def test_digit_samples_are_recognised_and_new():
     assert q["recognised"] >= 0.6, q
     assert q["classes"] >= 9, q
     assert q["copies"] <= 0.05, q
+
+
+def test_the_two_digit_distances_the_images_page_names():
+    """2.02 is the median distance to the *nearest* other digit; two random digits are ≈ 6.1 apart."""
+    import itertools
+    from explorer.datasets import digits
+    from explorer.evaluation import typical_digit_distance, typical_digit_spacing
+    x = digits().flatten(1).double()
+    nearest = [min(float((x[i] - x[j]).norm()) for j in range(len(x)) if j != i) for i in range(0, len(x), 60)]
+    assert typical_digit_spacing() == pytest.approx(float(torch.tensor(nearest).median()), rel=0.1)
+    pairs = [float((x[i] - x[j]).norm()) for i, j in itertools.islice(itertools.combinations(range(0, len(x), 7), 2), 20000)]
+    assert typical_digit_distance() == pytest.approx(float(torch.tensor(pairs).median()), rel=0.05)
+    assert typical_digit_distance() > 2.5 * typical_digit_spacing()

@@ -11,7 +11,7 @@ from explorer.metrics import mean_log_likelihood, sliced_wasserstein
 from explorer.samplers import (SAMPLERS, ddim_sample, ddpm_sample, langevin_sample, langevin_step_sizes, record,
                                run_to_end)
 from explorer.schedules import make_schedule
-from explorer.scores import EmpiricalData
+from explorer.scores import EmpiricalData, GaussianMixture
 
 N = 2000
 LOGLIK_SLACK = 0.1  # nats: discretisation bias allowed for a finite number of steps
@@ -316,3 +316,43 @@ def test_ddim_clip_x0_bounds_the_estimate_and_keeps_eq12_consistent():
     assert float(steps[-1].x.abs().max()) <= 1.5 + 1e-5  # η = 0: x_0 is the clipped x̂₀
     with pytest.raises(ValueError, match="clip_x0"):
         list(ddim_sample(wild, s, x_T, clip_x0=0))
+
+
+def test_langevin_above_the_single_gaussian_limit_is_not_always_unstable_in_a_mixture():
+    """The score page's stability limit 2·min v is exact for one Gaussian; the 8 Gaussians catch particles a
+    little beyond it (t = 148 under linear T = 1000, α = 0.5 ≈ 1.15 × the limit, the page's defaults of 300
+    steps) but not at 1.5 × the limit (t = 100, 2,000 steps)."""
+    from explorer.samplers import langevin_fixed
+    gm, s = eight_gaussians_mixture(), make_schedule("linear", 1000)
+    for t, factor, steps, diverges in ((148, None, 300, False), (100, 1.5, 2000, True)):
+        ab = float(s.alphas_cumprod[t])
+        limit = 2 * gm.narrowest_variance(ab)
+        alpha = 0.5 if factor is None else factor * limit
+        if factor is None:
+            assert 1.1 < alpha / limit < 1.2
+        x, g = start(21)
+        last = run_to_end(langevin_fixed(gm, ab, x[:1000], alpha, steps, generator=g))
+        assert last.diverged == diverges, (t, alpha / limit, last.message)
+    # and on one Gaussian bump the limit is sharp: 1.05 × it diverges
+    one = GaussianMixture([1.0], [[0.0, 0.0]], [0.01])
+    ab = 0.999
+    limit = 2 * one.narrowest_variance(ab)
+    x, g = start(22)
+    assert run_to_end(langevin_fixed(one, ab, x[:1000], 1.05 * limit, 2000, generator=g)).diverged
+    x, g = start(22)
+    assert not run_to_end(langevin_fixed(one, ab, x[:1000], 0.95 * limit, 2000, generator=g)).diverged
+
+
+def test_the_ncsn_rule_is_stable_below_its_bound_and_can_diverge_above():
+    """The bound shown beside the ε slider: 2(1 − ᾱ_1) = 2β_1 = 2·10⁻⁴ for linear T = 1000. On the 8 Gaussians
+    ε just below it samples the data; ε = 3·10⁻⁴ diverges, at the highest noise levels first."""
+    from explorer.samplers import ncsn_stable_epsilon
+    s = make_schedule("linear", 1000)
+    assert ncsn_stable_epsilon(s) == pytest.approx(2e-4)
+    gm = eight_gaussians_mixture()
+    x_T, g = start(4)
+    below = run_to_end(langevin_sample(gm, s, x_T, "ncsn", epsilon=1.9e-4, generator=g))
+    assert not below.diverged
+    x_T, g = start(4)
+    above = run_to_end(langevin_sample(gm, s, x_T, "ncsn", epsilon=3e-4, generator=g))
+    assert above.diverged and above.t > 900, above.message

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.datasets import DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word
-from explorer.samplers import CLIP_2D, SAMPLERS, SNR_DEFAULT
+from explorer.samplers import CLIP_2D, SAMPLERS, SNR_DEFAULT, ncsn_stable_epsilon
 from explorer.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS
 from explorer.ui import session, state
 from explorer.ui.settings import YOURS, DataChoice, DigitsChoice, ReverseChoice, ScheduleChoice
@@ -87,7 +87,7 @@ SCORE_HELP = (f"**exact**: computed from the data distribution itself (a formula
               f"clipped to ±{CLIP_2D:g}. **your network**: trained on the Train your own page in this session.")
 
 
-def sampler_controls(T: int, where=st.sidebar, prefix: str = "", default: str = "ddpm",
+def sampler_controls(sched: ScheduleChoice, where=st.sidebar, prefix: str = "", default: str = "ddpm",
                      scores: dict[str, str] | None = None, default_score: str = "exact") -> ReverseChoice:
     """Score, sampler (any of SAMPLERS) and that sampler's knobs → a ReverseChoice."""
     scores = scores or {"exact": "exact"}
@@ -96,23 +96,30 @@ def sampler_controls(T: int, where=st.sidebar, prefix: str = "", default: str = 
                          help=SCORE_HELP)
     sampler = state.choice("Sampler", prefix + "sampler", list(SAMPLERS), default, where=where,
                            widget="radio", format_func=lambda k: SAMPLERS[k].label)
-    return ReverseChoice.make(sampler, score, **KNOBS[sampler](T, where, prefix))
+    return ReverseChoice.make(sampler, score, **KNOBS[sampler](sched, where, prefix))
 
 
-def _ddpm_knobs(T: int, where, prefix: str) -> dict:
+def _ddpm_knobs(sched: ScheduleChoice, where, prefix: str) -> dict:
     var = state.choice("Reverse variance σ_t²", prefix + "variance", ["posterior", "beta"], "posterior",
                        where=where, widget="radio", horizontal=True,
                        format_func={"posterior": "β̃_t (posterior)", "beta": "β_t"}.get)
     return {"variance": var}
 
 
-def _ddim_knobs(T: int, where, prefix: str) -> dict:
+def _ddim_knobs(sched: ScheduleChoice, where, prefix: str) -> dict:
     eta = state.slider("η (0: deterministic, 1: DDPM-like)", prefix + "eta", 0.0, 1.0, 0.0, step=0.1, where=where)
-    n = state.slider("Sampling steps (≤ T)", prefix + "steps", 1, T, min(T, 50), where=where)
+    n = state.slider("Sampling steps (≤ T)", prefix + "steps", 1, sched.T, min(sched.T, 50), where=where)
     return {"eta": float(eta), "n_steps": int(n)}
 
 
-def _langevin_knobs(T: int, where, prefix: str) -> dict:
+def ncsn_bound_note(sched: ScheduleChoice) -> str:
+    """What the NCSN rule's ε must stay under for this schedule, as a sentence."""
+    bound = ncsn_stable_epsilon(sched.build())
+    return (f"Every level stays under the one-Gaussian stability limit when ε < 2(1 − ᾱ₁) = {bound:.2g}; "
+            "a larger ε can diverge at the high noise levels first.")
+
+
+def _langevin_knobs(sched: ScheduleChoice, where, prefix: str) -> dict:
     rule = state.choice("Step size α_t", prefix + "rule", list(RULE_NAMES), "ncsn", where=where,
                         format_func=RULE_NAMES.get)
     if rule == "snr":
@@ -121,6 +128,8 @@ def _langevin_knobs(T: int, where, prefix: str) -> dict:
         label = "α (log scale)" if rule == "constant" else "ε: α at the smallest noise level (log scale)"
         value = state.choice(label, prefix + "alpha", ALPHA_GRID, LANGEVIN_DEFAULT, where=where,
                              widget="select_slider", format_func=beta_label)
+        if rule == "ncsn":
+            where.caption(ncsn_bound_note(sched))
     k = state.slider("Langevin steps per noise level", prefix + "corrector", 1, 10, 1, where=where)
     return {**step_size_options(rule, float(value)), "n_corrector": int(k)}
 
@@ -132,7 +141,7 @@ def step_size_options(rule: str, value: float) -> dict:
     return {"step_size": "ncsn", "epsilon": value} if rule == "ncsn" else {"step_size": "snr", "r": value}
 
 
-# The knobs of each sampler of explorer.samplers.SAMPLERS: (T, where, prefix) -> its keyword options.
+# The knobs of each sampler of explorer.samplers.SAMPLERS: (schedule, where, prefix) -> its keyword options.
 KNOBS = {"ddpm": _ddpm_knobs, "ddim": _ddim_knobs, "langevin": _langevin_knobs}
 
 

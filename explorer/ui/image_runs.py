@@ -11,7 +11,7 @@ import torch
 
 from explorer import images, rasters
 from explorer.datasets import digits
-from explorer.evaluation import digit_classifier, digit_verdicts, typical_digit_spacing
+from explorer.evaluation import digit_classifier, digit_verdicts, typical_digit_distance, typical_digit_spacing
 from explorer.forward import forward_trajectory, q_sample
 from explorer.samplers import CLIP_DIGITS, SAMPLERS, inpaint_sample, record, run_to_end
 from explorer.schedules import NoiseSchedule, frame_times
@@ -71,7 +71,7 @@ def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dic
     return {"xs": xs, "x0s": x0s, "times": np.array(run.times), "ncol": ncol,
             "gif": grid_gif(xs, frame_times(len(run.times) - 1, GIF_FRAMES), ncol),
             "nearest": digits()[v["nearest_index"]].numpy(), "nearest_dist": v["nearest_dist"].numpy(),
-            "spacing": v["spacing"], "recognised": v["recognised"], "classes": v["classes"], "copies": v["copies"],
+            "spacing": v["spacing"], "pair_distance": typical_digit_distance(), "recognised": v["recognised"], "classes": v["classes"], "copies": v["copies"],
             "diverged": run.diverged, "message": run.message}
 
 
@@ -124,7 +124,7 @@ def variations(sched: ScheduleChoice, index: int, t0: int, seed: int) -> dict:
     pred, confidence = _classify(out)
     return {"original": original.numpy(), "label": int(y[index]), "noised": noised.numpy(), "out": out.numpy(),
             "pred": pred, "confidence": confidence,
-            "dist": (out - original).flatten(1).norm(dim=1).numpy(), "spacing": typical_digit_spacing(),
+            "dist": (out - original).flatten(1).norm(dim=1).numpy(), "spacing": typical_digit_spacing(), "pair_distance": typical_digit_distance(),
             "alpha_bar": float(s.alphas_cumprod[t0])}
 
 
