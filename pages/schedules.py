@@ -56,9 +56,11 @@ tab_a, tab_b, tab_c = st.tabs(["(a) “geometric keeps Var(x_t) constant”", "(
                                "(c) “reverse by subtracting the noise”"])
 
 with tab_a:
-    st.markdown("The text says its geometric schedule β_t = β(1−β)^(T−t) keeps the variance of x_t constant. "
-                "In fact **Var(x_t) = 1 + (σ₀² − 1) ᾱ_t for every schedule**: constant only if the data "
-                "already have variance σ₀² = 1. And since Σβ_t = 1 − (1−β)^T < 1, ᾱ_T stays far from 0.")
+    st.markdown("The text says its geometric schedule β_t = β(1−β)^(T−1−t) (for t = 0 … T−1; here t runs 1 … T, "
+                "so β_t = β(1−β)^(T−t)) keeps the variance of x_t constant. In fact **Var(x_t) = 1 + (σ₀² − 1) ᾱ_t "
+                "for every schedule**: constant only if the data already have variance σ₀² = 1. And since "
+                "Σβ_t = 1 − (1−β)^T < 1 exactly, for small β ᾱ_T = Π(1 − β_t) stays close to e^(−Σβ_t) ≈ e⁻¹ ≈ 0.37: "
+                "x_T is far from pure noise. Only β near 1 changes that (β = 0.99 leaves ᾱ_T ≈ 0.01).")
     c1, c2, c3 = st.columns(3)
     sigma0 = state.slider("Data standard deviation σ₀", "a_sigma0", 0.1, 3.0, 2.0, step=0.1, where=c1)
     a_beta = state.choice("β", "a_beta", controls.BETA_GRID, 0.02, where=c2, widget="select_slider",
@@ -76,7 +78,8 @@ with tab_a:
     m1.metric("Var(x_0)", f"{ex['var'][0]:.3f}")
     m2.metric("Var(x_T)", f"{ex['var'][-1]:.3f}", delta=f"{ex['var'][-1] - ex['var'][0]:+.3f}", delta_color="off")
     m3.metric("ᾱ_T left by this schedule", f"{ex['alpha_bar'][-1]:.3f}",
-              help="1 − (1−β)^T bounds Σβ_t, so ᾱ_T ≥ about e^{-1} for small β.")
+              help=f"Σβ_t = 1 − (1−β)^T < 1 exactly, and log(1 − β_t) ≥ −β_t/(1 − β), so ᾱ_T > e^(−1/(1−β)) = "
+                   f"{math.exp(-1 / (1 - a_beta)):.3g} for every T.")
     if abs(sigma0 - 1.0) < 1e-9:
         st.success("With σ₀ = 1 the variance is constant — for this schedule and for every other one.")
     else:

@@ -157,3 +157,22 @@ def test_geometric_half_beta_alpha_bar_T_converges_and_its_last_step_is_half():
     assert ab[1] == pytest.approx(0.5) and ab[2] == pytest.approx(0.375) and ab[5] == pytest.approx(0.298, abs=5e-4)
     assert all(abs(ab[T] - limit) < 1e-3 for T in (10, 100, 1000)) and limit == pytest.approx(0.2888, abs=1e-4)
     assert all(float(make_schedule("geometric", T, beta=0.5).betas[-1]) == 0.5 for T in (1, 2, 5, 10, 1000))
+
+
+@pytest.mark.parametrize("beta", [1e-4, 0.02, 0.5, 0.9, 0.99])
+@pytest.mark.parametrize("T", [1, 10, 1000])
+def test_geometric_sum_of_betas_and_the_bound_on_alpha_bar_T(beta, T):
+    """Claim (a)'s numbers: Σβ_t = 1 − (1−β)^T exactly; ᾱ_T > e^(−1/(1−β)); for small β ᾱ_T ≈ e^(−Σβ_t)."""
+    s = make_schedule("geometric", T, beta=beta)
+    total = float(s.betas.sum())
+    assert total == pytest.approx(1 - (1 - beta) ** T, rel=1e-12)
+    assert s.alpha_bar_T > math.exp(-1 / (1 - beta))
+    if beta <= 0.02:
+        assert s.alpha_bar_T == pytest.approx(math.exp(-total), abs=0.01)
+
+
+def test_geometric_with_beta_near_one_is_close_to_pure_noise():
+    s = make_schedule("geometric", 1000, beta=0.99)
+    assert s.alpha_bar_T == pytest.approx(0.0099, abs=1e-4)
+    small = make_schedule("geometric", 1000, beta=0.02).alpha_bar_T
+    assert small == pytest.approx(0.366, abs=1e-3) and small < math.exp(-1)
