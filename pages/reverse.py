@@ -108,7 +108,8 @@ def scrub(choices: dict[str, ReverseChoice], results: dict[str, dict]) -> None:
             final = res["sw"][-1] if len(res["sw"]) else float("nan")
             st.metric(f"SW to data, {name}", f"{final:.4f}", help="At the end of the run (or where it stopped).")
         st.metric("SW between two data samples", f"{res_a['sw_floor']:.4f}",
-                  help="The best any sampler can show with this many points.")
+                  help="The distance between two independent samples of the data of this size: the level that "
+                       "sampling noise alone gives. It is not a lower bound: a run can land below it by chance.")
 
 
 scrub(choices, results)

@@ -22,9 +22,9 @@ st.sidebar.header("Score")
 score_opts = sources.score_options(data)
 score = state.choice("Score s_t used below", "score", list(score_opts), "exact", where=st.sidebar, widget="radio",
                      format_func=score_opts.get,
-                     help="**exact**: computed from the data distribution itself. **pretrained network**: the ε "
-                          "network shipped with the explorer, s = −ε̂/√(1−ᾱ_t). **your network**: one you trained "
-                          "on the Train your own page in this session.")
+                     help=f"{controls.EXACT_HELP} **pretrained network**: the ε network shipped with the explorer, "
+                          "s = −ε̂/√(1−ᾱ_t). **your network**: one you trained on the Train your own page in this "
+                          "session.")
 
 with layout.friendly_errors("build this schedule"):
     sched.build()

@@ -82,9 +82,10 @@ RULE_NAMES = {"ncsn": "NCSN: α_t = ε(1−ᾱ_t)/(1−ᾱ₁)", "snr": "signal-
 LANGEVIN_DEFAULT = 1e-4  # the α / ε sliders start here
 
 
-SCORE_HELP = (f"**exact**: computed from the data distribution itself (a formula, or {EXACT_REFERENCE_UI:,} stored "
-              f"points). **pretrained network**: the ε network shipped in pretrained/, s = −ε̂/√(1−ᾱ_t), with x̂₀ "
-              f"clipped to ±{CLIP_2D:g}. **your network**: trained on the Train your own page in this session.")
+EXACT_HELP = ("**exact**: for the 8 Gaussians, the mixture's own score (a formula); for every other set, the exact score "
+              f"of a {EXACT_REFERENCE_UI:,}-point sample of it, which leads back to those very points.")
+SCORE_HELP = (f"{EXACT_HELP} **pretrained network**: the ε network shipped in pretrained/, s = −ε̂/√(1−ᾱ_t), with "
+              f"x̂₀ clipped to ±{CLIP_2D:g}. **your network**: trained on the Train your own page in this session.")
 
 
 def sampler_controls(sched: ScheduleChoice, where=st.sidebar, prefix: str = "", default: str = "ddpm",
