@@ -108,3 +108,18 @@ def invert_chain(x_T: torch.Tensor, s: NoiseSchedule, noises: torch.Tensor) -> t
     for t in range(s.T, 0, -1):
         x = (x - add[t] * noises[t - 1]) / keep[t]
     return x
+
+
+def text_reverse_chain(x_T: torch.Tensor, s: NoiseSchedule, noises: torch.Tensor) -> torch.Tensor:
+    """The source text's reverse step ε_t = √(1−β_t) ε_{t+1} − √β_t η_t, read with the forward step's indices:
+    x_{t−1} = √(1−β_t) x_t − √β_t η_t for t = T..1 (noises[t−1] holds η_t, as from chain_noises).
+
+    It multiplies by √(1−β_t) where undoing DDPM eq. 2 divides by it, so even the recorded noise does not
+    bring x_0 back (compare invert_chain).
+    """
+    x = x_T
+    keep = s.alphas.sqrt().tolist()
+    add = s.betas.sqrt().tolist()
+    for t in range(s.T, 0, -1):
+        x = keep[t] * x - add[t] * noises[t - 1]
+    return x

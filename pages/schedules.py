@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer import figures
 from explorer.schedules import SCHEDULE_KINDS
-from explorer.ui import controls, exhibits, layout, state
+from explorer.ui import controls, exhibits, layout, sources, state
 from explorer.ui.settings import ScheduleChoice
 
 
@@ -119,23 +119,32 @@ with tab_b:
                f"1 − ᾱ_T = {1 - geo[1000]:.0%} of the variance of x_T for unit-variance data, not 50 %.")
 
 with tab_c:
-    st.markdown("The text reverses the chain by subtracting the noise η_t. That works only with the *very same* "
-                "noise that was added — which a sampler never has. With fresh noise the result is garbage; "
-                "with the score (here the exact one, through DDPM) the reverse process works.")
+    st.markdown("The text reverses the chain by subtracting the noise η_t: ε_t = √(1−β_t) ε_{t+1} − √β_t η_t. "
+                "Taken literally that formula does not undo the forward step even with the very noise that was "
+                "added: it multiplies by √(1−β_t) where the inverse x_{t−1} = (x_t − √β_t η_t)/√(1−β_t) divides. "
+                "The exact inverse works only with the *very same* noise — which a sampler never has. With fresh "
+                "noise the result is garbage; with the score (here the exact score of a "
+                f"{sources.EXACT_REFERENCE_UI:,}-point sample of the data, through DDPM) the reverse process works.")
     c_T = state.slider("T (cosine schedule)", "c_T", 10, 1000, 100, where=st)
     rx = exhibits.reversal_exhibit(int(c_T), data.seed)
-    cols = st.columns(3)
-    panels = [("recorded", "with the recorded noise", figures.CLOSED),
-              ("fresh", "with fresh noise", figures.STATE), ("scored", "with the score (DDPM)", figures.ESTIMATE)]
+    cols = st.columns(4)
+    panels = [("recorded", "exact inverse, recorded noise", figures.CLOSED),
+              ("text", "the text's formula, recorded noise", figures.DATA),
+              ("fresh", "exact inverse, fresh noise", figures.STATE), ("scored", "with the score (DDPM)", figures.ESTIMATE)]
     for col, (key, title, color) in zip(cols, panels):
         with col:
             pts = np.clip(rx[key], -figures.LIM, figures.LIM)
-            st.plotly_chart(figures.cloud_snapshot([(pts, color, "x_0 recovered")], title, height=420),
+            st.plotly_chart(figures.cloud_snapshot([(pts, color, "x_0 recovered")], title, height=380),
                             width="stretch", key=f"claim_c_{key}")
             st.metric("Sliced Wasserstein to data", f"{rx['sw'][key]:.3f}",
                       help=f"Two independent data samples are {rx['sw_floor']:.3f} apart.")
-    st.caption(f"Recorded noise recovers x_0 to within {rx['err_recorded']:.1e} (rounding). Fresh noise is "
-               f"amplified by 1/√ᾱ_T; points beyond ±{figures.LIM} are pinned to the border. "
-               f"Two independent data samples are {rx['sw_floor']:.3f} apart.")
+    st.caption(f"The exact inverse with the recorded noise recovers x_0 to within {rx['err_recorded']:.1e} (rounding); "
+               f"the text's formula misses by up to {rx['err_text']:.2f}. With fresh noise the result scatters "
+               f"around x_0 with a spread of √(2(1/ᾱ_T − 1)) = {rx['fresh_spread_theory']:.3g} per coordinate "
+               f"(measured {rx['fresh_spread']:.3g}); points beyond ±{figures.LIM} are pinned to the border. The "
+               f"score's samples lie a median {rx['scored_to_reference']:.3f} from the nearest of the "
+               f"{sources.EXACT_REFERENCE_UI:,} points its score was built from (neighbouring points of that sample "
+               f"are {rx['reference_spacing']:.3f} apart). Two independent data samples are {rx['sw_floor']:.3f} "
+               "apart.")
 
 layout.footer()

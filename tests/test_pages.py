@@ -127,8 +127,8 @@ def test_schedules_verdict_and_claims():
     assert float(metric(at, "ᾱ_T left by this schedule")) == pytest.approx(0.366, abs=1e-3)
     assert any("Not constant" in w.value for w in at.warning)
     sw = [float(m.value) for m in at.metric if m.label == "Sliced Wasserstein to data"]
-    recorded, fresh, scored = sw
-    assert recorded < 0.2 and scored < 0.3 and fresh > 10 * scored
+    recorded, text, fresh, scored = sw
+    assert recorded < 0.2 and scored < 0.3 and fresh > 10 * scored and text > 5 * recorded
 
 
 def test_schedules_sigma_one_is_constant():

@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from explorer.datasets import toy_2d
-from explorer.forward import chain_noises, forward_trajectory, invert_chain
+from explorer.forward import chain_noises, forward_trajectory, invert_chain, text_reverse_chain
 from explorer.metrics import kl_to_standard_normal, sliced_wasserstein
 from explorer.samplers import SAMPLERS, run_to_end
 from explorer.schedules import make_schedule
@@ -73,23 +73,37 @@ def half_beta_exhibit(Ts: tuple, seed: int, n: int = 4000) -> list[dict]:
     return rows
 
 
-@st.cache_data(max_entries=8, show_spinner="Reversing the chain three ways…")
+def nearest_neighbour_spacing(points: torch.Tensor) -> float:
+    """Median distance from a point to its nearest other point of the set."""
+    d = torch.cdist(points, points)
+    d.fill_diagonal_(float("inf"))
+    return float(d.min(dim=1).values.median())
+
+
+@st.cache_data(max_entries=8, show_spinner="Reversing the chain four ways…")
 def reversal_exhibit(T: int, seed: int, n: int = 1000) -> dict:
     """Claim (c): undo the chain with the recorded noise, with fresh noise, and with the score."""
     s = make_schedule("cosine", T)
     x0 = toy_2d(EXHIBIT_DATA, n, seed=seed).double()
     g = STREAMS["reversal_exhibit"].generator(seed)
     traj = forward_trajectory(x0, s, generator=g)
-    recorded = invert_chain(traj[-1], s, chain_noises(traj, s))
+    noises = chain_noises(traj, s)
+    recorded = invert_chain(traj[-1], s, noises)
+    text = text_reverse_chain(traj[-1], s, noises)
     fresh = invert_chain(traj[-1], s, torch.randn(traj[1:].shape, generator=g, dtype=torch.float64))
-    model = EmpiricalData(toy_2d(EXHIBIT_DATA, EXACT_REFERENCE_UI, seed=STREAMS["reference_set"].seed(seed)).double())
+    reference = toy_2d(EXHIBIT_DATA, EXACT_REFERENCE_UI, seed=STREAMS["reference_set"].seed(seed)).double()
+    model = EmpiricalData(reference)
     scored = run_to_end(SAMPLERS["ddpm"].function(model, s, traj[-1], generator=g)).x
     target = toy_2d(EXHIBIT_DATA, n, seed=STREAMS["target"].seed(seed))
+    _, to_reference = model.nearest(scored)
     return {
-        "x0": x0.float().numpy(), "xT": traj[-1].float().numpy(),
+        "x0": x0.float().numpy(), "xT": traj[-1].float().numpy(), "text": text.float().numpy(),
         "recorded": recorded.float().numpy(), "fresh": fresh.float().numpy(), "scored": scored.float().numpy(),
-        "err_recorded": float((recorded - x0).abs().max()),
+        "err_recorded": float((recorded - x0).abs().max()), "err_text": float((text - x0).abs().max()),
+        "fresh_spread": float((fresh - x0).std(dim=0).mean()),  # measured, per coordinate
+        "fresh_spread_theory": math.sqrt(2 * (1 / s.alpha_bar_T - 1)),  # √(2 Σ β_t/ᾱ_t), the sum telescoping
+        "scored_to_reference": float(to_reference.median()), "reference_spacing": nearest_neighbour_spacing(reference),
         "sw": {k: sliced_wasserstein(v, target) for k, v in
-               (("recorded", recorded), ("fresh", fresh), ("scored", scored))},
+               (("recorded", recorded), ("text", text), ("fresh", fresh), ("scored", scored))},
         "sw_floor": sliced_wasserstein(toy_2d(EXHIBIT_DATA, n, seed=STREAMS["second_sample"].seed(seed)), target),
     }
