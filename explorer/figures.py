@@ -147,7 +147,7 @@ def schedule_panels(curves: dict[str, dict[str, np.ndarray]], height: int = 640)
     """
     cols, rows = ([0.0, 0.45], [0.55, 1.0]), ([0.6, 1.0], [0.0, 0.36])
     titles = ("β_t (log scale)", "ᾱ_t", "signal √ᾱ_t (solid) and noise √(1−ᾱ_t) (dashed)",
-              "log-SNR = log ᾱ_t/(1−ᾱ_t)")
+              "log-SNR = log(ᾱ_t/(1−ᾱ_t))")
     layout = dict(height=height, font=FONT, margin=dict(l=50, r=20, t=40, b=50), plot_bgcolor="white",
                   legend=dict(orientation="h", y=-0.14), annotations=[])
     for k in range(4):

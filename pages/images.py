@@ -72,7 +72,7 @@ if section == "forward":
                       help=f"Theory √ᾱ_t · mean(x_0) = {np.sqrt(ab) * fwd['mu0']:.3f}")
             st.metric("pixel std, measured", f"{fwd['std'][t]:.3f}",
                       help=f"Theory √(1 + (σ₀² − 1)ᾱ_t) = {np.sqrt(1 + (fwd['var0'] - 1) * ab):.3f} (σ₀² = "
-                           f"{fwd['var0']:.3f}, ignoring the mean)")
+                           f"{fwd['var0']:.3f}, the variance of all pixels of x_0 about their mean)")
             st.download_button("PNG of this grid", grid_png(fwd["xs"][t], fwd["ncol"]), f"digits_t{t}.png",
                                "image/png", key="dl_fwd_png", icon=":material/download:")
 
@@ -237,8 +237,9 @@ else:
 
     picture_view(pic, sched, name)
     animation_block(pic["gif"], "x_t from t = 0 to T",
-                    "Each channel of each pixel is noised on its own, so colour survives longer in smooth areas "
-                    "and fine detail goes first. The animation draws every frame with one noise image ε, "
+                    "Each channel of each pixel gets noise of its own. That noise is white — as strong at fine "
+                    "scales as at coarse ones — while most of a picture's power sits in its broad shapes and smooth "
+                    "colour areas, so fine detail drowns first and the broad shapes last. The animation draws every frame with one noise image ε, "
                     "x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, so the picture dissolves smoothly; each frame has exactly the "
                     "distribution q(x_t | x_0).", "picture_forward.gif", "dl_pic_gif", widths=(3, 2))
 

@@ -21,7 +21,7 @@ st.sidebar.header("Schedules to compare")
 kinds = state.multi("Kinds", "kinds", list(SCHEDULE_KINDS), list(SCHEDULE_KINDS), where=st.sidebar)
 T = state.slider("Number of steps T", "T", 1, controls.T_MAX_UI, 1000, where=st.sidebar)
 T2 = state.choice("…and again at T =", "T2", ["none", 10, 50, 100, 250, 2000], "none", where=st.sidebar,
-                  help="Overlay the same kinds at a second T (dashed in the table as a second row).")
+                  help="Overlay the same kinds at a second T (in other colours, and as extra rows of the table).")
 beta = state.choice("β (constant, geometric)", "beta", controls.BETA_GRID, 0.02, where=st.sidebar,
                     widget="select_slider", format_func=controls.beta_label)
 b_lo = state.choice("β_start (linear, sigmoid)", "beta_start", controls.BETA_GRID, 1e-4, where=st.sidebar,

@@ -356,3 +356,16 @@ def test_your_picture_checks_uploads(name, raw, shown, kind):
     messages = [m.value for m in (at.error if kind == "error" else at.info)]
     assert any(shown in m for m in messages), messages
     assert len(at.get("image")) >= 2  # the page keeps working (the sample photograph on error)
+
+
+def test_overview_panels_show_the_same_q_t_up_to_sampling_noise():
+    """The overview's claim: forward and DDPM-reverse clouds at the same t are as close as two forward samples."""
+    from explorer.ui.runs import forward_reverse_distance
+    from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
+    data, sched, rev = DataChoice("eight_gaussians", 1000, 0), ScheduleChoice("cosine", 100), ReverseChoice.make("ddpm")
+    for t in (0, 15, 50, 100):
+        between, two_samples = forward_reverse_distance(data, sched, rev, t)
+        assert between < 2 * two_samples, (t, between, two_samples)
+    at = open_page("overview", teaser_t=15)
+    assert_clean(at)
+    assert any("independent forward samples" in c.value for c in at.caption)

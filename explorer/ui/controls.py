@@ -18,7 +18,8 @@ KIND_HELP = {
     "linear": "β_t rises linearly from β_start to β_end (DDPM).",
     "cosine": "ᾱ_t follows a squared cosine (Nichol & Dhariwal 2021); no β knob.",
     "constant": "the same β at every step.",
-    "geometric": "the source text's β_t = β(1−β)^(T−t): grows geometrically up to β at t = T.",
+    "geometric": "the source text's β_t = β(1−β)^(T−1−t) for t = 0 … T−1, here β(1−β)^(T−t) for t = 1 … T: "
+                 "grows geometrically up to β at t = T.",
     "sigmoid": "β_t follows a sigmoid from β_start to β_end.",
 }
 PRETTY = {"two_moons": "two moons", "swiss_roll": "swiss roll", "eight_gaussians": "8 Gaussians",

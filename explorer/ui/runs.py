@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -60,6 +61,17 @@ def closed_form_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
         "sw_chain_vs_jump": sliced_wasserstein(chain, jump, n_projections=SW_PROJECTIONS),
         "sw_floor": sliced_wasserstein(other, jump, n_projections=SW_PROJECTIONS),
     }
+
+
+def forward_reverse_distance(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, t: int) -> tuple[float, float]:
+    """SW between the forward chain's x_t and a reverse run's x_t, and between two independent forward
+    chains' x_t (the second drawn with the next seed): how close "the same q_t" from both ends is."""
+    fwd, other = forward_run(data, sched), forward_run(replace(data, seed=data.seed + 1), sched)
+    rev_run = reverse_run(data, sched, rev)
+    i = int(np.flatnonzero(rev_run["times"] == t)[0])
+    a = torch.tensor(fwd["traj"][t])  # copies: the cached arrays are read-only
+    return (sliced_wasserstein(a, torch.tensor(rev_run["xs"][i]), n_projections=SW_PROJECTIONS),
+            sliced_wasserstein(a, torch.tensor(other["traj"][t]), n_projections=SW_PROJECTIONS))
 
 
 class BoundedCache:
