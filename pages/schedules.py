@@ -127,14 +127,15 @@ with tab_c:
                 f"{sources.EXACT_REFERENCE_UI:,}-point sample of the data, through DDPM) the reverse process works.")
     c_T = state.slider("T (cosine schedule)", "c_T", 10, 1000, 100, where=st)
     rx = exhibits.reversal_exhibit(int(c_T), data.seed)
-    cols = st.columns(4)
-    panels = [("recorded", "exact inverse, recorded noise", figures.CLOSED),
-              ("text", "the text's formula, recorded noise", figures.DATA),
-              ("fresh", "exact inverse, fresh noise", figures.STATE), ("scored", "with the score (DDPM)", figures.ESTIMATE)]
+    cols = [*st.columns(2, gap="large"), *st.columns(2, gap="large")]  # two rows of two
+    panels = [("recorded", "the exact inverse with the recorded noise", figures.CLOSED),
+              ("text", "the text's formula with the recorded noise", figures.DATA),
+              ("fresh", "the exact inverse with fresh noise", figures.STATE),
+              ("scored", "with the score (DDPM)", figures.ESTIMATE)]
     for col, (key, title, color) in zip(cols, panels):
         with col:
             pts = np.clip(rx[key], -figures.LIM, figures.LIM)
-            st.plotly_chart(figures.cloud_snapshot([(pts, color, "x_0 recovered")], title, height=380),
+            st.plotly_chart(figures.cloud_snapshot([(pts, color, "x_0 recovered")], title, height=440),
                             width="stretch", key=f"claim_c_{key}")
             st.metric("Sliced Wasserstein to data", f"{rx['sw'][key]:.3f}",
                       help=f"Two independent data samples are {rx['sw_floor']:.3f} apart.")
