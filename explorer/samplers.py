@@ -46,9 +46,14 @@ class Step:
     message: str = ""
 
 
+MORE_STEPS = "Try more steps (a smaller β per step)."
+SMALLER_ALPHA = "Try a smaller step size α; more steps at the same α do not help."
+
+
 def _run(step_fn: Callable, pairs: list[tuple[int, int]], x_T: torch.Tensor, factor: float,
-         name_step: Callable[[int, int], str] = lambda t, t_next: f"step t = {t} → {t_next}") -> Iterator[Step]:
-    """Drive step_fn(x, t, t_next) -> (x_next, pred_x0) over (t, t_next) pairs."""
+         name_step: Callable[[int, int], str] = lambda t, t_next: f"step t = {t} → {t_next}",
+         advice: str = MORE_STEPS) -> Iterator[Step]:
+    """Drive step_fn(x, t, t_next) -> (x_next, pred_x0) over (t, t_next) pairs; advice ends a divergence message."""
     x = x_T
     limit = factor * (1.0 + float(x_T.abs().max()))
     for t, t_next in pairs:
@@ -59,7 +64,7 @@ def _run(step_fn: Callable, pairs: list[tuple[int, int]], x_T: torch.Tensor, fac
                 f"|x| reached {peak:.3g}, beyond {limit:g}"
             yield Step(t_next, x, pred_x0, diverged=True,
                        message=f"Diverged at {name_step(t, t_next)}: {why}. "
-                               f"Try a smaller step size or more steps.")
+                               f"{advice}")
             return
         yield Step(t_next, x, pred_x0)
 
@@ -257,7 +262,7 @@ def langevin_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, st
             x = x + a * score + math.sqrt(2 * a) * z
         return x, tweedie_x0(x, eps_model(x, ab[t]), ab[t])  # x̂_0 from the state reached
 
-    yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, divergence_factor)
+    yield from _run(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, divergence_factor, advice=SMALLER_ALPHA)
 
 
 def langevin_fixed(eps_model: Callable, alpha_bar: float, x_init: torch.Tensor, step_size: float,
@@ -282,7 +287,7 @@ def langevin_fixed(eps_model: Callable, alpha_bar: float, x_init: torch.Tensor, 
         return x_new, tweedie_x0(x, eps, alpha_bar)
 
     yield from _run(step, [(k, k + 1) for k in range(n_steps)], x_init, divergence_factor,
-                    name_step=lambda k, k_next: f"Langevin step {k_next} of {n_steps}")
+                    name_step=lambda k, k_next: f"Langevin step {k_next} of {n_steps}", advice=SMALLER_ALPHA)
 
 
 @dataclass(frozen=True)

@@ -89,9 +89,10 @@ def inspect_step(data: DataChoice, sched: ScheduleChoice, run: dict) -> None:
         c1.metric("Sliced Wasserstein: chain vs jump", f"{jump['sw_chain_vs_jump']:.4f}",
                   help="Distance between the two point clouds at this t.")
         c2.metric("… between two independent jumps", f"{jump['sw_floor']:.4f}",
-                  help="What sampling noise alone gives with this many points: the chain should be no further.")
-        st.caption("The step-by-step chain and the one-jump closed form are the same distribution: "
-                   "their distance stays at the level of two independent draws.")
+                  help="The distance sampling noise alone gives with this many points. It is a level, not a bound: "
+                       "the chain's distance scatters around it, a little above or below.")
+        st.caption("The step-by-step chain and the one-jump closed form are the same distribution: their distance "
+                   "is of the size of that between two independent jumps (either can be the larger).")
 
 
 inspect_step(data, sched, run)

@@ -147,7 +147,8 @@ one_noise_level(data, sched, score)
 # --- 3. annealed Langevin down the whole schedule --------------------------------------------
 st.subheader("Annealed Langevin: from t = T down to 0")
 st.markdown("One fixed noise level cannot take noise to data: the score is reliable only where q_t has mass. "
-            "Annealing runs Langevin at every level from T down to 1, with α_t shrinking with the noise.")
+            "Annealing runs Langevin at every noise level from T down to 1; the NCSN rule shrinks α_t with the noise, "
+            "a constant α does not.")
 rev = controls.annealed_langevin_controls(score, st.columns(3))
 res = runs.reverse_run_shown(data, sched, rev)
 p1, p2 = st.columns([3, 2], gap="large")

@@ -157,3 +157,19 @@ def test_forward_runs_on_cuda():
     x0 = toy_2d("two_moons", 1000).cuda()
     traj = forward_trajectory(x0, s, generator=torch.Generator("cuda").manual_seed(0))
     assert traj.device.type == "cuda" and traj.shape == (101, 1000, 2)
+
+
+def test_chain_and_jump_are_as_far_apart_as_two_jumps():
+    """The forward page's caption: SW(chain x_t, jump x_t) is of the size of SW(jump, second jump), either being
+    the larger at some t (the same distribution; the two-jump distance is a level, not a bound)."""
+    from explorer.metrics import sliced_wasserstein
+    s = make_schedule("linear", T=300)
+    x0 = toy_2d("two_moons", 2000, seed=0)
+    traj = forward_trajectory(x0, s, generator=gen(20))
+    ratios = []
+    for t in range(10, 301, 10):
+        jump, other = q_sample(x0, t, s, generator=gen(1000 + t)), q_sample(x0, t, s, generator=gen(5000 + t))
+        ratios.append(sliced_wasserstein(traj[t], jump, n_projections=128) / sliced_wasserstein(other, jump, n_projections=128))
+    ratios = torch.tensor(ratios)
+    assert 0.75 < float(ratios.mean()) < 1.33 and float(ratios.max()) < 3
+    assert 0.15 < float((ratios > 1).float().mean()) < 0.85  # neither is always the larger

@@ -114,7 +114,7 @@ def test_langevin_too_large_step_diverges_and_says_where():
     steps = list(langevin_sample(eight_gaussians_mixture(), s, x_T, 0.05, generator=g))
     last = steps[-1]
     assert last.diverged and "Diverged at step t =" in last.message
-    assert str(last.t + 1) in last.message
+    assert str(last.t + 1) in last.message and "smaller step size α" in last.message  # not "more steps"
     assert not any(st.diverged for st in steps[:-1]) and len(steps) < 1000
     assert all(torch.isfinite(st.x).all() for st in steps[:-1])
 

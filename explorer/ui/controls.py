@@ -37,7 +37,7 @@ def data_controls(where=st.sidebar, n_default: int = 2000, n_max: int = 5000, pr
     name = state.choice("Data set", prefix + "data", options, default, where=where,
                         format_func=lambda k: f"your points ({yours[0].label})" if k == YOURS
                         else PRETTY.get(k, k),
-                        help="2D toy distributions, all in [−2, 2]²; your own points appear here once you "
+                        help="2D toy distributions, (almost) all of their points inside [−2, 2]²; your own points appear here once you "
                              "train on them (Train your own).")
     word, upload_key = DEFAULT_WORD, ""
     if name == YOURS:
