@@ -91,13 +91,17 @@ def _ddpm_step(eps_model: Callable, s: NoiseSchedule, generator, variance: str, 
     ab = s.alphas_cumprod.tolist()
     coef1, coef2 = s.posterior_mean_coef1.tolist(), s.posterior_mean_coef2.tolist()
     sigma = (s.posterior_variance if variance == "posterior" else s.betas).sqrt().tolist()
+    # β_t/√(1−ᾱ_t) from the schedule's 1 − ᾱ_t, computed without cancellation: 1.0 − ᾱ_t in floats is 0
+    # where β_t is below 1e-16 (e.g. the geometric schedule's first steps), and β_t/0 would fail
+    eps_coef = torch.where(s.betas > 0, s.betas / s.sqrt_one_minus_alphas_cumprod.clamp_min(1e-300),
+                           torch.zeros_like(s.betas)).tolist()
 
     def step(x, t, _):
         eps = eps_model(x, ab[t])
         x0 = tweedie_x0(x, eps, ab[t])
         if clip_x0 is None:
             # 1. mean of p(x_{t−1} | x_t): (x_t − β_t/√(1−ᾱ_t) ε̂) / √α_t (DDPM eq. 11)
-            mean = (x - (betas[t] / math.sqrt(1.0 - ab[t])) * eps) * (1.0 / math.sqrt(1.0 - betas[t]))
+            mean = (x - eps_coef[t] * eps) * (1.0 / math.sqrt(1.0 - betas[t]))
         else:
             # 1'. the same mean through the clipped x̂_0: coef1 x̂_0 + coef2 x_t (DDPM eq. 7)
             x0 = x0.clamp(-clip_x0, clip_x0)
@@ -208,7 +212,7 @@ def langevin_step_sizes(s: NoiseSchedule, step_size, epsilon: float = NCSN_EPSIL
         if step_size == "snr":
             return "snr"
         eps = _check_positive(epsilon, "The NCSN rule's ε")
-        one_minus = (1.0 - s.alphas_cumprod).tolist()
+        one_minus = (s.sqrt_one_minus_alphas_cumprod ** 2).tolist()  # 1 − ᾱ_t without cancellation
         return [0.0] + [eps * one_minus[t] / one_minus[1] for t in range(1, s.T + 1)]
     if callable(step_size):
         sizes = [0.0] + [step_size(t) for t in range(1, s.T + 1)]
@@ -220,7 +224,7 @@ def langevin_step_sizes(s: NoiseSchedule, step_size, epsilon: float = NCSN_EPSIL
 def ncsn_stable_epsilon(s: NoiseSchedule) -> float:
     """2(1 − ᾱ_1): below it, the NCSN rule's α_t = ε(1−ᾱ_t)/(1−ᾱ_1) stays under 2(1 − ᾱ_t) at every level t,
     and every bump of q_t has a variance of at least 1 − ᾱ_t, so no level exceeds the one-Gaussian limit 2v."""
-    return 2.0 * float(1.0 - s.alphas_cumprod[1])
+    return 2.0 * float(s.sqrt_one_minus_alphas_cumprod[1]) ** 2
 
 
 def _check_step(a, where: str = "") -> float:

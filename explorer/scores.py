@@ -259,6 +259,8 @@ def field_on_grid(model, alpha_bar: float, extent: float, n: int, dtype=torch.fl
     gx, gy = torch.meshgrid(axis, axis, indexing="xy")
     grid = torch.stack([gx, gy], -1).reshape(-1, 2)
     with torch.no_grad():
-        eps = model(grid, alpha_bar)
-    score = -eps / math.sqrt(max(1.0 - alpha_bar, MIN_NOISE_VAR))
+        if hasattr(model, "score"):  # exact models: the score itself, finite even where 1 − ᾱ rounds to 0
+            score = model.score(grid, alpha_bar)
+        else:
+            score = -model(grid, alpha_bar) / math.sqrt(max(1.0 - alpha_bar, MIN_NOISE_VAR))
     return grid.reshape(n, n, 2), score.reshape(n, n, 2)

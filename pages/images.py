@@ -131,10 +131,15 @@ elif section == "reverse":
                        f"{rev['spacing']:.2f} away; two training digits picked at random are typically "
                        f"{rev['pair_distance']:.2f} apart.")
         copies, who = rev["copies"], "the exact score" if score == "exact" else "the network"
-        verdict = (f"{copies:.0%} of the samples are copies of a training image: {who} **memorises**."
-                   if copies >= 0.5 else
-                   f"Only {copies:.0%} of the samples are copies of a training image: {who} **generalises**, "
-                   "making new digits.")
+        if copies >= 0.5:
+            verdict = f"{copies:.0%} of the samples are copies of a training image: {who} **memorises**."
+        elif rev["recognised"] >= 0.5:
+            verdict = (f"Only {copies:.0%} of the samples are copies of a training image and {rev['recognised']:.0%} "
+                       f"are recognised as digits: {who} **generalises**, making new digits.")
+        else:
+            verdict = (f"Only {copies:.0%} of the samples are copies, but only {rev['recognised']:.0%} are recognised "
+                       "as digits: these are not new digits either. Check ᾱ_T of this schedule on the Forward "
+                       "noising view: sampling from N(0, I) works only when x_T really is noise.")
         hint = (" The exact score of a finite training set can only lead back to its images." if score == "exact"
                 else " Switch the score to *exact* to see memorisation.")
         st.markdown(f"That is **{ratio:.2f}×** the median distance from a training digit to its nearest other "

@@ -356,3 +356,20 @@ def test_the_ncsn_rule_is_stable_below_its_bound_and_can_diverge_above():
     x_T, g = start(4)
     above = run_to_end(langevin_sample(gm, s, x_T, "ncsn", epsilon=3e-4, generator=g))
     assert above.diverged and above.t > 900, above.message
+
+
+@pytest.mark.parametrize("name", list(SAMPLERS))
+def test_samplers_survive_steps_where_one_minus_alpha_bar_rounds_to_zero(name):
+    """Geometric β = 0.5, T = 100: β_1 ≈ 1e-30, so 1.0 − ᾱ_1 is 0 in floats (the reverse page once crashed here)."""
+    s = make_schedule("geometric", 100, beta=0.5)
+    assert float(s.alphas_cumprod[1]) == 1.0
+    options = {"ddpm": {}, "ddim": {"n_steps": 100}, "langevin": {"step_size": "ncsn", "epsilon": 1e-30}}[name]
+    x_T, g = start(6)
+    last = run_to_end(SAMPLERS[name].function(eight_gaussians_mixture(), s, x_T, generator=g, **options))
+    assert torch.isfinite(last.x).all()
+
+
+def test_the_exact_score_field_is_finite_and_nonzero_where_one_minus_alpha_bar_rounds_to_zero():
+    from explorer.scores import field_on_grid
+    grid, field = field_on_grid(eight_gaussians_mixture(), 1.0, 3.0, 23)
+    assert torch.isfinite(field).all() and float(field.norm(dim=-1).max()) > 100  # the data's own score, not 0
