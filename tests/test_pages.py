@@ -369,3 +369,15 @@ def test_overview_panels_show_the_same_q_t_up_to_sampling_noise():
     at = open_page("overview", teaser_t=15)
     assert_clean(at)
     assert any("independent forward samples" in c.value for c in at.caption)
+
+
+def test_a_schedule_whose_first_steps_round_to_no_noise_runs_and_is_judged_honestly():
+    """Geometric β = 0.5, T = 100: 1 − ᾱ_1 rounds to 0 (the reverse page once crashed), and x_T keeps ᾱ_T = 0.29
+    of the data, so the digits sampled from N(0, I) are neither copies nor digits: no "generalises"."""
+    at = open_page("reverse", kind="geometric", beta=0.5, T=100)
+    assert_clean(at)
+    at = open_page("images", view="reverse", kind="geometric", beta=0.5, T=100)
+    assert_clean(at)
+    recognised = float(metric(at, "Recognised as digits").rstrip("%")) / 100
+    verdict = " ".join(m.value for m in at.markdown if "copies" in m.value)
+    assert recognised < 0.5 and "generalises" not in verdict and "not new digits" in verdict
