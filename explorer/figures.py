@@ -219,10 +219,14 @@ def pixel_histogram(values: np.ndarray, title: str, height: int = 330) -> go.Fig
     return fig.update_layout(bargap=0.02)
 
 
-def loss_curve(steps: np.ndarray, losses: np.ndarray, height: int = 360) -> go.Figure:
-    """The smoothed training loss ‖ε − ε̂‖² against the optimiser step, on a log axis."""
-    return lines(steps, {"loss (smoothed)": (losses, dict(color=STATE, width=2.5))}, "Training loss ‖ε − ε̂‖²",
-                 "optimiser step", "loss", height=height, log_y=True)
+def loss_curve(steps: np.ndarray, losses: np.ndarray, floor: float | None = None, height: int = 360) -> go.Figure:
+    """The smoothed training loss ‖ε − ε̂‖² against the optimiser step, on a log axis; floor, if given, is
+    drawn as a dotted line: the lowest loss any network can reach."""
+    series = {"loss (smoothed)": (losses, dict(color=STATE, width=2.5))}
+    if floor is not None:
+        series["lowest possible (exact score of the training points)"] = (np.full(len(steps), floor),
+                                                                          dict(color=REF, dash="dot", width=2))
+    return lines(steps, series, "Training loss ‖ε − ε̂‖²", "optimiser step", "loss", height=height, log_y=True)
 
 
 def noise_level_histogram(draws: np.ndarray, lo: float, hi: float, height: int = 300) -> go.Figure:

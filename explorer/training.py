@@ -47,6 +47,21 @@ def sample_log_snr(n: int, g: torch.Generator, linear_log_snr: torch.Tensor) -> 
     return torch.where(pick, uniform, linear_log_snr[t].float().clamp(lo, hi))
 
 
+def loss_floor(points: torch.Tensor, n: int = 8192, seed: int = 0) -> float:
+    """The lowest training loss any network can reach on `points`: E‖ε − ε*(x_t, ᾱ)‖² per coordinate at the
+    training recipe's noise levels (sample_log_snr), ε* the exact ε of the points themselves (EmpiricalData)."""
+    from .scores import EmpiricalData
+
+    g = torch.Generator().manual_seed(seed)
+    points = points.double()
+    x0 = points[torch.randint(0, len(points), (n,), generator=g)]
+    ab = torch.sigmoid(sample_log_snr(n, g, make_schedule("linear", 1000).log_snr[1:]).double())
+    eps = torch.randn(x0.shape, generator=g, dtype=torch.float64)
+    view = (-1,) + (1,) * (x0.ndim - 1)
+    x_t = ab.sqrt().view(view) * x0 + (1 - ab).sqrt().view(view) * eps
+    return float(((eps - EmpiricalData(points).eps(x_t, ab)) ** 2).mean())
+
+
 def train(config: TrainConfig, progress: Callable[[int, float], None] | None = None,
           should_stop: Callable[[], bool] | None = None, data: torch.Tensor | None = None,
           snapshot: Callable[[int, EpsModel], None] | None = None,

@@ -147,13 +147,18 @@ def live(points) -> None:
         st.plotly_chart(samples_figure(job, job.points.numpy()), width="stretch", key="tr_samples")
     with right:
         if job.steps:
-            fig = figures.loss_curve(np.array(job.steps), np.array(job.losses))
+            fig = figures.loss_curve(np.array(job.steps), np.array(job.losses), floor=job.floor)
             st.plotly_chart(fig, width="stretch", key="tr_loss")
-            st.metric("Loss now", f"{job.losses[-1]:.4f}",
+            m1, m2 = st.columns(2)
+            m1.metric("Loss now", f"{job.losses[-1]:.4f}",
                       help="Per coordinate, averaged over the training noise levels. It cannot reach 0: at low "
                            "noise x_t hardly differs from x_0, so the small ε in it cannot be told apart from where "
-                           "x_0 lies, and even the exact score misses almost all of it. At high noise x_t ≈ ε, "
-                           "and ε is easy to predict.")
+                           "x_0 lies — unless a network memorised every training point. At high noise x_t ≈ ε, and "
+                           "ε is easy to predict.")
+            if job.floor is not None:
+                m2.metric("Lowest possible", f"{job.floor:.4f}",
+                          help="The loss of the exact score of these very training points at the same noise "
+                               "levels: no network can go below it (the dotted line).")
         else:
             st.caption("The loss curve appears after the first 50 steps.")
 

@@ -276,6 +276,8 @@ def test_train_a_word_stop_it_and_use_it_on_the_other_pages():
     job = at.session_state["train_job"]
     assert job.status == "stopped" and job.steps[-1] < 10000
     assert any("Your network is ready" in s.value and "stopped early" in s.value for s in at.success)
+    assert 0.1 < float(metric(at, "Lowest possible")) < float(metric(at, "Loss now"))  # stopped early: above it
+    assert any(d["name"].startswith("lowest possible") for d in chart(at, "tr_loss")["data"])
     key = at.session_state["trained_keys"][-1]
     # the other pages now offer it, for the word it was trained on
     at.switch_page("../pages/reverse.py")

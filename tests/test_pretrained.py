@@ -108,3 +108,17 @@ def test_the_two_digit_distances_the_images_page_names():
     pairs = [float((x[i] - x[j]).norm()) for i, j in itertools.islice(itertools.combinations(range(0, len(x), 7), 2), 20000)]
     assert typical_digit_distance() == pytest.approx(float(torch.tensor(pairs).median()), rel=0.05)
     assert typical_digit_distance() > 2.5 * typical_digit_spacing()
+
+
+@pytest.mark.parametrize("name", ["eight_gaussians", "two_moons"])
+def test_the_loss_floor_lies_below_what_training_reached(name):
+    """The Train page's dotted line: the exact score of the training points at the training noise levels.
+    A trained network's final loss sits just above it (never below); the floor is far from 0 (low noise)."""
+    import json
+    from explorer.checkpoints import PRETRAINED_DIR
+    from explorer.datasets import toy_2d
+    from explorer.training import TrainConfig, loss_floor
+    floor = loss_floor(toy_2d(name, TrainConfig.n_data, seed=0))
+    final = json.loads((PRETRAINED_DIR / f"{name}.json").read_text())["metrics"]["final_loss"]
+    se = 0.01  # Monte Carlo error of the floor (8,192 draws) plus batch noise of the smoothed loss, generous
+    assert 0.2 < floor < final + se and final < floor + 0.1

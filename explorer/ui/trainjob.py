@@ -15,7 +15,7 @@ import torch
 from explorer.samplers import CLIP_2D, SAMPLERS, run_to_end
 from explorer.schedules import make_schedule
 from explorer.streams import STREAMS
-from explorer.training import TrainConfig, train
+from explorer.training import TrainConfig, loss_floor, train
 
 SNAPSHOT_EVERY = 250  # optimiser steps between sample pictures
 SNAPSHOT_POINTS = 1000
@@ -34,6 +34,7 @@ class TrainJob:
         self.status = "waiting"  # → running → done | stopped | failed
         self.error = ""
         self.model = None
+        self.floor: float | None = None  # the lowest loss any network can reach on these points
         self.history: dict = {}
         self.started = time.time()
         self.registered_key: str | None = None
@@ -72,6 +73,7 @@ class TrainJob:
 
     def _run(self) -> None:
         try:
+            self.floor = loss_floor(self.points)
             model, hist = train(self.config, progress=self._progress, should_stop=self._stop.is_set,
                                 data=self.points, snapshot=self._snapshot, snapshot_every=SNAPSHOT_EVERY)
             self.model, self.history = model, hist
