@@ -25,8 +25,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(log_path: Path | None = None, env: dict | None = None):
-    """Start the app; yield (base_url, seconds until healthy); stop it afterwards."""
+def serve_app(log_path: Path | None = None, env: dict | None = None, with_process: bool = False):
+    """Start the app; yield (base_url, seconds until healthy[, the server's Popen]); stop it afterwards."""
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     t0 = time.perf_counter()
@@ -44,7 +44,7 @@ def serve_app(log_path: Path | None = None, env: dict | None = None):
                 time.sleep(0.25)
         else:
             raise RuntimeError("the explorer never became healthy")
-        yield url, time.perf_counter() - t0
+        yield (url, time.perf_counter() - t0, proc) if with_process else (url, time.perf_counter() - t0)
     finally:
         proc.terminate()
         try:

@@ -1,0 +1,187 @@
+"""A class at once, measured without a browser: sessions that speak Streamlit's own websocket protocol.
+
+Each simulated student opens `/_stcore/stream` (subprotocol "streamlit") as the browser does, sends
+`BackMsg.rerun_script` with the page and the URL's query string (and, on reruns, the page hash from
+the navigation message and the hashes of the cacheable messages it already holds), and reads
+ForwardMsgs up to `script_finished`. A run counts its bytes, its exception elements and its error
+alerts (a script that raised still reports success). Loopback only; every loop is bounded in count
+and in time.
+
+    python -m bench.load [--n 1 5 10] [--page reverse] [--query "T=1000"] [--url http://127.0.0.1:PORT]
+
+Without --url it starts the explorer itself (the README's run command) and reports its memory.
+Cases, for each N: N fresh tabs open the same, already computed view together ("open"); the same
+tabs rerun it back to back ("rerun"); N fresh tabs open the same new link at the same moment ("new
+view": T changed, computed once for all of them); N fresh tabs open N links that differ in the seed
+("seeds"). p50 / p95 / max seconds, kB per run, server RSS after each case. Not emulated yet: moving
+a slider inside N open tabs (that needs every widget's state sent back, as the browser does); a
+fresh tab opening the new link is the closest case measured here.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
+
+RUN_TIMEOUT_S = 300  # one script run may take at most this long
+MAX_MESSAGES = 20_000  # ForwardMsgs read for one run at most
+ERROR_ALERT = 1  # Alert.Format.ERROR
+
+
+@dataclass
+class Run:
+    seconds: float
+    bytes: int
+    exceptions: int
+    errors: int
+    status: int  # ScriptFinishedStatus; 0: finished successfully
+
+
+@dataclass
+class Session:
+    """One browser tab, as far as the server can tell."""
+
+    url: str
+    page: str
+    cached: set = field(default_factory=set)  # hashes of cacheable messages this tab holds
+    page_hash: str = ""
+
+    def __post_init__(self):
+        ws_url = self.url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self._connection = connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30)
+        self.ws = self._connection.__enter__()
+
+    def run(self, query: str) -> Run:
+        msg = BackMsg()
+        msg.rerun_script.query_string = query
+        msg.rerun_script.page_name = self.page
+        msg.rerun_script.page_script_hash = self.page_hash
+        msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
+        t0 = time.perf_counter()
+        self.ws.send(msg.SerializeToString())
+        nbytes = exceptions = errors = 0
+        for _ in range(MAX_MESSAGES):
+            left = RUN_TIMEOUT_S - (time.perf_counter() - t0)
+            if left <= 0:
+                break
+            raw = self.ws.recv(timeout=left)
+            nbytes += len(raw)
+            fm = ForwardMsg()
+            fm.ParseFromString(raw)
+            if fm.metadata.cacheable and fm.hash:
+                self.cached.add(fm.hash)
+            kind = fm.WhichOneof("type")
+            if kind == "navigation":
+                self.page_hash = fm.navigation.page_script_hash
+            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                element = fm.delta.new_element
+                exceptions += element.WhichOneof("type") == "exception"
+                errors += element.WhichOneof("type") == "alert" and element.alert.format == ERROR_ALERT
+            elif kind == "script_finished":
+                return Run(time.perf_counter() - t0, nbytes, exceptions, errors, fm.script_finished)
+        raise TimeoutError(f"no script_finished within {RUN_TIMEOUT_S} s or {MAX_MESSAGES} messages")
+
+    def close(self) -> None:
+        self._connection.__exit__(None, None, None)
+
+
+def together(sessions: list[Session], queries: list[str]) -> list[Run]:
+    """Every session runs its query at the same moment (a barrier, then all at once)."""
+    out: list[Run | None] = [None] * len(sessions)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(sessions))
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            out[i] = sessions[i].run(queries[i])
+        except BaseException as err:  # noqa: BLE001 — reported after the join
+            errors.append(err)
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(sessions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(RUN_TIMEOUT_S + 60)
+    if errors or any(r is None for r in out):
+        raise RuntimeError(f"{len(errors)} sessions failed: {errors[:1]!r}")
+    return out
+
+
+def summary(case: str, n: int, runs: list[Run]) -> dict:
+    secs = sorted(r.seconds for r in runs)
+    p95 = secs[min(len(secs) - 1, max(0, round(0.95 * len(secs)) - 1))]
+    return {"case": case, "n": n, "p50": statistics.median(secs), "p95": p95, "max": secs[-1],
+            "kB": statistics.mean(r.bytes for r in runs) / 1000, "exceptions": sum(r.exceptions for r in runs),
+            "errors": sum(r.errors for r in runs), "failed": sum(r.status != 0 for r in runs)}
+
+
+def rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | None = None) -> list[dict]:
+    """The four cases for n sessions; each row also carries the server's RSS right after its case."""
+    opened: list[Session] = []
+
+    def fresh() -> list[Session]:
+        tabs = [Session(url, page) for _ in range(n)]
+        opened.extend(tabs)
+        return tabs
+    rows = []
+    try:
+        warm = Session(url, page)
+        opened.append(warm)
+        warm.run(query)  # the view is computed once before the class arrives
+        tabs = fresh()
+        cases = [("open", tabs, [query] * n), ("rerun", tabs, [query] * n), ("new view", fresh(), [new_query] * n),
+                 ("seeds", fresh(), [f"{query}&seed={50 + i}" for i in range(n)])]
+        for case, sessions, queries in cases:
+            rows.append(summary(case, n, together(sessions, queries)))
+            rows[-1]["rss_mb"] = rss_mb(pid)
+    finally:
+        for s in opened:
+            s.close()
+    return rows
+
+
+def print_rows(rows: list[dict]) -> None:
+    print(f"{'case':<10}{'N':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}{'kB/run':>9}{'exc':>5}{'err':>5}{'RSS MB':>9}")
+    for r in rows:
+        rss = f"{r['rss_mb']:.0f}" if r.get("rss_mb") is not None else "—"
+        print(f"{r['case']:<10}{r['n']:>4}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['max']:>9.2f}{r['kB']:>9.0f}"
+              f"{r['exceptions']:>5}{r['errors']:>5}{rss:>9}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, nargs="+", default=[1, 5, 10])
+    ap.add_argument("--page", default="reverse")
+    ap.add_argument("--query", default="T=1000")
+    ap.add_argument("--new-query", default="T=200")
+    ap.add_argument("--url", help="an explorer already running (loopback); default: start one")
+    args = ap.parse_args()
+    if args.url:
+        for n in args.n:
+            print_rows(measure(args.url, n, args.page, args.query, args.new_query))
+        return
+    from bench.live import serve_app
+
+    for n in args.n:  # a fresh server per N: nothing cached from the last N but the one first run
+        with serve_app(with_process=True) as (url, _, proc):
+            print_rows(measure(url, n, args.page, args.query, args.new_query, pid=proc.pid))
+
+
+if __name__ == "__main__":
+    main()
