@@ -7,8 +7,6 @@ same settings.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +18,7 @@ from explorer.metrics import sliced_wasserstein
 from explorer.samplers import CLIP_2D, record
 from explorer.schedules import frame_times
 from explorer.streams import STREAMS
+from explorer.ui.bounded_cache import BoundedCache
 from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
 from explorer.ui.sources import data_points, score_model
 
@@ -72,35 +71,6 @@ def forward_reverse_distance(data: DataChoice, sched: ScheduleChoice, rev: Rever
     a = torch.tensor(fwd["traj"][t])  # copies: the cached arrays are read-only
     return (sliced_wasserstein(a, torch.tensor(rev_run["xs"][i]), n_projections=SW_PROJECTIONS),
             sliced_wasserstein(a, torch.tensor(other["traj"][t]), n_projections=SW_PROJECTIONS))
-
-
-class BoundedCache:
-    """A process-wide LRU of read-only results, for work that reports progress while it runs.
-
-    st.cache_data replays every element a cached function touches, so a progress bar drawn
-    from inside one breaks on the next hit; this cache calls the function only on a miss and
-    leaves the drawing to the caller. Arrays are frozen (read-only) before they are shared.
-    """
-
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
-        self._store: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_compute(self, key, compute):
-        with self._lock:
-            if key in self._store:
-                self._store.move_to_end(key)
-                return self._store[key]
-        value = compute()
-        for v in value.values():
-            if isinstance(v, np.ndarray):
-                v.flags.writeable = False
-        with self._lock:
-            self._store[key] = value
-            while len(self._store) > self.max_entries:
-                self._store.popitem(last=False)
-        return value
 
 
 _REVERSE_RUNS = BoundedCache(max_entries=6)  # a T = 5,000 run of 5,000 points holds ~400 MB
