@@ -21,3 +21,24 @@ def test_the_load_generator_runs_every_case_and_sees_errors():
             assert run.status == 0 and run.errors >= 1 and run.exceptions == 0
         finally:
             tab.close()
+
+
+@pytest.mark.slow
+def test_sigterm_in_the_middle_of_a_sampling_run_stops_the_server_cleanly(tmp_path):
+    """A replica stopped mid-computation (T = 5,000, 5,000 points) exits within seconds, without an abort."""
+    import signal
+    import threading
+    import time
+
+    log = tmp_path / "server.log"
+    with serve_app(log_path=log, with_process=True) as (url, _, proc):
+        tab = Session(url, "reverse")
+        running = threading.Thread(target=lambda: pytest.raises(Exception, tab.run, "T=5000&n=5000"), daemon=True)
+        running.start()
+        time.sleep(3)  # well inside the run, which takes far longer
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        running.join(15)
+    text = log.read_text()
+    assert "Stopping" in text and "terminate called" not in text and "Aborted" not in text
