@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import figures
+from explorer import arrows, figures
 from explorer.ui import controls, fields, layout, runs, sources, state
 from explorer.ui.settings import DataChoice, ScheduleChoice, score_name
 
@@ -44,7 +44,7 @@ def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int |
         particles = np.clip(lv["frames"][-1], -fields.FIELD_EXTENT, fields.FIELD_EXTENT)
         title, height = f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})", 560
     vectors = field["score"] if score == "exact" else fields.learned_field_at(data, sched, t, score)["score"]
-    return figures.score_field(field["grid"], vectors, field["logp"], fields.FIELD_EXTENT, title,
+    return arrows.score_field(field["grid"], vectors, field["logp"], fields.FIELD_EXTENT, title,
                                particles=particles, height=height)
 
 
@@ -53,9 +53,9 @@ def comparison_figures(data, sched, t: int, score: str):
     """The learned field over log q_t, and the field of differences over ‖s_learned − s_exact‖."""
     field, learned = fields.score_field_at(data, sched, t), fields.learned_field_at(data, sched, t, score)
     name = score_name(score)
-    left = figures.score_field(field["grid"], learned["score"], field["logp"], fields.FIELD_EXTENT,
+    left = arrows.score_field(field["grid"], learned["score"], field["logp"], fields.FIELD_EXTENT,
                                f"Learned s_t(x) ({name}) at t = {t}", height=520, arrows_name="learned score")
-    right = figures.score_field(field["grid"], learned["diff"], np.log10(learned["diff_map"] + 1e-3),
+    right = arrows.score_field(field["grid"], learned["diff"], np.log10(learned["diff_map"] + 1e-3),
                                 fields.FIELD_EXTENT, "Difference: learned − exact", height=520,
                                 heat_title="log₁₀ ‖Δs‖", arrows_name="s_learned − s_exact")
     return left, right
