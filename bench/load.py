@@ -131,8 +131,12 @@ def rss_mb(pid: int | None) -> float | None:
     return None
 
 
-def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | None = None) -> list[dict]:
-    """The four cases for n sessions; each row also carries the server's RSS right after its case."""
+CASES = ("open", "rerun", "new view", "seeds")
+
+
+def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | None = None,
+            only: tuple[str, ...] = CASES) -> list[dict]:
+    """The cases for n sessions (all four, or those in `only`); each row also carries the server's RSS."""
     opened: list[Session] = []
 
     def fresh() -> list[Session]:
@@ -148,6 +152,8 @@ def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | 
         cases = [("open", tabs, [query] * n), ("rerun", tabs, [query] * n), ("new view", fresh(), [new_query] * n),
                  ("seeds", fresh(), [f"{query}&seed={50 + i}" for i in range(n)])]
         for case, sessions, queries in cases:
+            if case not in only:
+                continue
             rows.append(summary(case, n, together(sessions, queries)))
             rows[-1]["rss_mb"] = rss_mb(pid)
     finally:
@@ -170,17 +176,18 @@ def main() -> None:
     ap.add_argument("--page", default="reverse")
     ap.add_argument("--query", default="T=1000")
     ap.add_argument("--new-query", default="T=200")
+    ap.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     ap.add_argument("--url", help="an explorer already running (loopback); default: start one")
     args = ap.parse_args()
     if args.url:
         for n in args.n:
-            print_rows(measure(args.url, n, args.page, args.query, args.new_query))
+            print_rows(measure(args.url, n, args.page, args.query, args.new_query, only=tuple(args.cases)))
         return
     from bench.live import serve_app
 
     for n in args.n:  # a fresh server per N: nothing cached from the last N but the one first run
         with serve_app(with_process=True) as (url, _, proc):
-            print_rows(measure(url, n, args.page, args.query, args.new_query, pid=proc.pid))
+            print_rows(measure(url, n, args.page, args.query, args.new_query, pid=proc.pid, only=tuple(args.cases)))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from .scores import GaussianMixture
@@ -11,6 +12,14 @@ from .scores import GaussianMixture
 def _flat64(a: torch.Tensor) -> torch.Tensor:
     a = torch.as_tensor(a)
     return a.reshape(a.shape[0], -1).to(torch.float64)
+
+
+def _sorted_projections(X: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """(N, P): each column of X @ theta sorted. numpy sorts contiguous rows several times faster
+    than torch sorts along dim 0 (about 0.4 ms against 3 ms for 2,000 points × 64 directions)."""
+    rows = np.ascontiguousarray((X @ theta).numpy().T)
+    rows.sort(axis=1)
+    return torch.from_numpy(rows.T)
 
 
 def _quantiles(sorted_proj: torch.Tensor, m: int) -> torch.Tensor:
@@ -36,14 +45,37 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, n_projections: int = 25
         raise ValueError(f"Samples have {A.shape[1]} and {B.shape[1]} coordinates; they must match.")
     if not (torch.isfinite(A).all() and torch.isfinite(B).all()):
         return math.inf
+    theta = _directions(A.shape[1], n_projections, seed)
+    return _sw_sorted(_sorted_projections(A, theta), _sorted_projections(B, theta))
+
+
+class SortedSample:
+    """A reference sample projected on n_projections directions and sorted once, for many
+    sliced_wasserstein(x, reference) distances against it (the same value, without re-sorting it)."""
+
+    def __init__(self, reference: torch.Tensor, n_projections: int = 256, seed: int = 0):
+        B = _flat64(reference).cpu()
+        self.theta = _directions(B.shape[1], n_projections, seed)
+        self.sorted = _sorted_projections(B, self.theta)
+
+    def distance(self, a: torch.Tensor) -> float:
+        A = _flat64(a).cpu()
+        if A.shape[1] != self.theta.shape[0]:
+            raise ValueError(f"Samples have {A.shape[1]} and {self.theta.shape[0]} coordinates; they must match.")
+        if not torch.isfinite(A).all():
+            return math.inf
+        return _sw_sorted(_sorted_projections(A, self.theta), self.sorted)
+
+
+def _directions(d: int, n_projections: int, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
-    theta = torch.randn(A.shape[1], n_projections, generator=g, dtype=torch.float64)
-    theta /= theta.norm(dim=0, keepdim=True)
-    pa, _ = (A @ theta).sort(dim=0)
-    pb, _ = (B @ theta).sort(dim=0)
+    theta = torch.randn(d, n_projections, generator=g, dtype=torch.float64)
+    return theta / theta.norm(dim=0, keepdim=True)
+
+
+def _sw_sorted(pa: torch.Tensor, pb: torch.Tensor) -> float:
     m = max(len(pa), len(pb))
-    d2 = ((_quantiles(pa, m) - _quantiles(pb, m)) ** 2).mean()
-    return float(d2.sqrt())
+    return float(((_quantiles(pa, m) - _quantiles(pb, m)) ** 2).mean().sqrt())
 
 
 def mmd_rbf(a: torch.Tensor, b: torch.Tensor, bandwidth: float | None = None) -> float:

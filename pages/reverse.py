@@ -9,7 +9,7 @@ from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
 
 N_PATHS = 20  # highlighted particles whose trajectories are drawn
 PATH_POINTS = 60  # states per drawn trajectory: enough for the shape, light enough to read
-DRAWN = 1000  # points of x_t and x̂₀ drawn per cloud (metrics use all of them): keeps the browser quick
+DRAWN = runs.SHOWN  # points of x_t and x̂₀ drawn per cloud (metrics use all of them): keeps the browser quick
 RUN_COLORS = {"A": figures.STATE, "B": figures.ESTIMATE}
 
 layout.header(

@@ -160,7 +160,7 @@ rev = controls.annealed_langevin_controls(score, st.columns(3))
 res = runs.reverse_run_shown(data, sched, rev)
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
-    final = np.clip(res["xs"][-1], -figures.LIM, figures.LIM)
+    final = np.clip(res["last"], -figures.LIM, figures.LIM)
     st.plotly_chart(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data"),
                                             (final, figures.STATE, "annealed Langevin samples")],
                                            f"{rev.label()}: final samples", height=520),

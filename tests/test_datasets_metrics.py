@@ -11,7 +11,7 @@ from explorer.diagram import chain_diagram_svg
 
 from explorer.datasets import BOX, DEFAULT_WORD, TOY_2D, digits, toy_2d
 from explorer.device import describe_device, pick_device
-from explorer.metrics import kl_to_standard_normal, mean_log_likelihood, mmd_rbf, sliced_wasserstein
+from explorer.metrics import SortedSample, kl_to_standard_normal, mean_log_likelihood, mmd_rbf, sliced_wasserstein
 from explorer.datasets import eight_gaussians_mixture
 
 
@@ -76,6 +76,20 @@ def test_sliced_wasserstein_of_a_shift():
     assert sw == pytest.approx(3 / math.sqrt(2), rel=5 * math.sqrt(1 / 8 / 2000) / 0.5 / 2)
     assert sliced_wasserstein(a, a) == 0.0
     assert sliced_wasserstein(a[:5000], a[:7000]) < 0.1  # unequal sizes are fine
+
+
+def test_a_presorted_reference_gives_the_same_distance():
+    """SortedSample sorts the reference once for many distances: the value is sliced_wasserstein's, to the bit,
+    for equal and unequal sizes; non-finite samples are infinitely far, as there."""
+    g = torch.Generator().manual_seed(7)
+    ref = torch.randn(1500, 2, generator=g) * torch.tensor([1.0, 3.0])
+    sorted_ref = SortedSample(ref, n_projections=64, seed=3)
+    for a in (torch.randn(1500, 2, generator=g), torch.randn(700, 2, generator=g) + 1.0, ref):
+        assert sorted_ref.distance(a) == sliced_wasserstein(a, ref, n_projections=64, seed=3)
+    assert sorted_ref.distance(ref) == 0.0
+    assert sorted_ref.distance(torch.full((10, 2), math.nan)) == math.inf
+    with pytest.raises(ValueError, match="coordinates"):
+        sorted_ref.distance(torch.zeros(10, 3))
 
 
 def test_mmd_separates():
