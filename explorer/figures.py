@@ -22,6 +22,26 @@ DENSITY_RANGE = 12.0  # nats of log-density shown by score-field heat maps
 TARGET_SHOWN = 500  # data points drawn as the target behind a cloud of samples: context, kept light for the browser
 
 
+class Frozen(go.Figure):
+    """A figure made once and shown to many sessions, never changed again.
+
+    Showing a figure asks for its to_dict(), which deep-copies the whole figure and base64-encodes
+    every array again on each call: for the reverse page's animation that is ~15 ms a session and a
+    rerun. A Frozen figure makes that dict once and hands the same one out; a page keeps Frozen
+    figures in st.cache_resource, so thirty sessions showing one view share one figure.
+    """
+
+    def __init__(self, fig: go.Figure):
+        super().__init__()  # an empty figure: the content lives in the frozen dict only
+        self._frozen = fig.to_dict()
+
+    def to_dict(self) -> dict:
+        return self._frozen
+
+    def to_plotly_json(self) -> dict:
+        return self._frozen
+
+
 def _hist(v: np.ndarray) -> np.ndarray:
     counts, _ = np.histogram(np.clip(v, -LIM, LIM), bins=HIST_BINS)
     return counts / max(len(v), 1) / (HIST_BINS[1] - HIST_BINS[0])  # a density

@@ -57,11 +57,35 @@ def paths(res: dict, i: int) -> np.ndarray:
     return np.transpose(np.clip(res["xs"][idx, :N_PATHS], -figures.LIM, figures.LIM), (1, 0, 2))
 
 
-def cloud(res: dict, i: int, title: str, key: str) -> None:
+# Figures are made once per view and shared by every session showing it (a class scrubbing the same run):
+# st.cache_resource holds them frozen (figures.Frozen), so a rerun only sends them.
+@st.cache_resource(max_entries=512, show_spinner=False)
+def state_cloud(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, i: int, title: str) -> figures.Frozen:
+    """x_t at stored step i with the highlighted particles' paths, over the data."""
+    res = runs.reverse_run(data, sched, rev)
     pts = np.clip(res["xs"][i][:DRAWN], -figures.LIM, figures.LIM)
-    fig = figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data (target)"),
-                                  (pts, figures.STATE, "x_t")], title, height=520, paths=paths(res, i))
-    st.plotly_chart(fig, width="stretch", key=key)
+    return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data (target)"),
+                                                  (pts, figures.STATE, "x_t")], title, height=520, paths=paths(res, i)))
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def estimate_cloud(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, i: int) -> figures.Frozen:
+    """x̂₀ made on the step to stored step i, over the data."""
+    res = runs.reverse_run(data, sched, rev)
+    x0 = np.clip(res["x0s"][i][:DRAWN], -figures.LIM, figures.LIM)
+    return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data (target)"),
+                                                  (x0, figures.ESTIMATE, "x̂₀")],
+                                                 figures.x0_title(i, int(res["times"][i])), height=520))
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def distance_curves(data: DataChoice, sched: ScheduleChoice, choices: tuple[tuple[str, ReverseChoice], ...],
+                    fraction: float) -> figures.Frozen:
+    """SW to the data along each run, a marker at the fraction of the run shown."""
+    results = {name: runs.reverse_run(data, sched, rev) for name, rev in choices}
+    curves = [(f"{name}: {rev.label()}", results[name]["sw_index"] / max(stored_steps(results[name]), 1),
+               results[name]["sw"], RUN_COLORS[name]) for name, rev in choices]
+    return figures.Frozen(figures.sw_curves(curves, results[choices[0][0]]["sw_floor"], marker_x=fraction))
 
 
 def nudge(d: int, last: int) -> None:
@@ -69,7 +93,7 @@ def nudge(d: int, last: int) -> None:
 
 
 @layout.live_fragment
-def scrub(choices: dict[str, ReverseChoice], results: dict[str, dict]) -> None:
+def scrub(data: DataChoice, sched: ScheduleChoice, choices: dict[str, ReverseChoice], results: dict[str, dict]) -> None:
     """The stored steps, one at a time: moving the step reruns only this part of the page."""
     res_a = results["A"]
     K = stored_steps(res_a)
@@ -84,25 +108,18 @@ def scrub(choices: dict[str, ReverseChoice], results: dict[str, dict]) -> None:
     cols = st.columns(2, gap="large")
     if len(results) == 1:
         t = int(res_a["times"][k])
-        with cols[0]:
-            cloud(res_a, k, f"x_t at t = {t} (step {k} of {K})", "rev_xt")
-        with cols[1]:
-            x0 = np.clip(res_a["x0s"][k][:DRAWN], -figures.LIM, figures.LIM)
-            st.plotly_chart(figures.cloud_snapshot([(res_a["target"][:figures.TARGET_SHOWN], figures.DATA,
-                                                     "data (target)"), (x0, figures.ESTIMATE, "x̂₀")],
-                                                   figures.x0_title(k, t), height=520),
-                            width="stretch", key="rev_x0")
+        cols[0].plotly_chart(state_cloud(data, sched, choices["A"], k, f"x_t at t = {t} (step {k} of {K})"),
+                             width="stretch", key="rev_xt")
+        cols[1].plotly_chart(estimate_cloud(data, sched, choices["A"], k), width="stretch", key="rev_x0")
     else:
         for col, (name, res) in zip(cols, results.items()):
             i = index_for(res, fraction)
-            with col:
-                cloud(res, i, f"{name}: {choices[name].label()} — t = {int(res['times'][i])}", f"rev_xt_{name}")
+            col.plotly_chart(state_cloud(data, sched, choices[name], i,
+                                         f"{name}: {choices[name].label()} — t = {int(res['times'][i])}"),
+                             width="stretch", key=f"rev_xt_{name}")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        curves = [(f"{name}: {choices[name].label()}", res["sw_index"] / max(stored_steps(res), 1), res["sw"],
-                   RUN_COLORS[name]) for name, res in results.items()]
-        st.plotly_chart(figures.sw_curves(curves, res_a["sw_floor"], marker_x=fraction), width="stretch",
-                        key="rev_sw")
+        st.plotly_chart(distance_curves(data, sched, tuple(choices.items()), fraction), width="stretch", key="rev_sw")
     with right:
         for name, res in results.items():
             final = res["sw"][-1] if len(res["sw"]) else float("nan")
@@ -112,7 +129,7 @@ def scrub(choices: dict[str, ReverseChoice], results: dict[str, dict]) -> None:
                        "sampling noise alone gives. It is not a lower bound: a run can land below it by chance.")
 
 
-scrub(choices, results)
+scrub(data, sched, choices, results)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -121,8 +138,8 @@ def animation(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice):
     idx = frame_times(stored_steps(res), runs.ANIMATION_FRAMES)
     frames = np.clip(res["xs"][idx, :DRAWN], -figures.LIM, figures.LIM)
     labels = [f"t = {res['times'][i]}" for i in idx]
-    return figures.animated_cloud(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,
-                                  step_labels=[str(res["times"][i]) for i in idx], height=560)
+    return figures.Frozen(figures.animated_cloud(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,
+                                                 step_labels=[str(res["times"][i]) for i in idx], height=560))
 
 
 st.subheader("The whole run, played in the browser")
