@@ -79,9 +79,11 @@ def forward_reverse_distance(data: DataChoice, sched: ScheduleChoice, rev: Rever
 _REVERSE_RUNS = BoundedCache(max_entries=6)  # a T = 5,000 run of 5,000 points holds ~400 MB
 
 
-def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, progress=None) -> dict:
-    """Cached: run a sampler from x_T ~ N(0, I) with the chosen score (see _reverse_run)."""
-    return _REVERSE_RUNS.get_or_compute((data, sched, rev), lambda: _reverse_run(data, sched, rev, progress))
+def reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, progress=None, on_wait=None) -> dict:
+    """Cached: run a sampler from x_T ~ N(0, I) with the chosen score (see _reverse_run); on_wait(n)
+    hears how many computations are ahead while it queues for the compute gate."""
+    return _REVERSE_RUNS.get_or_compute((data, sched, rev), lambda: _reverse_run(data, sched, rev, progress),
+                                        on_wait=on_wait)
 
 
 def reverse_run_shown(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, name: str = "") -> dict:
@@ -95,7 +97,10 @@ def reverse_run_shown(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoic
         def progress(i: int) -> None:
             if i % PROGRESS_EVERY == 0 or i == total:
                 bar.progress(min(i / total, 1.0), text=f"Sampling {prefix}{label} … {i / total:.0%}")
-        out = reverse_run(data, sched, rev, progress=progress)
+        def waiting(ahead: int) -> None:
+            bar.progress(0.0, text=f"Queued: {ahead} other sampling run{'s' if ahead != 1 else ''} ahead of "
+                                   f"{prefix}{label} on this server…")
+        out = reverse_run(data, sched, rev, progress=progress, on_wait=waiting)
     except ValueError as err:
         st.error(f"Cannot run {prefix}{label}: {err}")
         st.stop()
