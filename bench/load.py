@@ -32,6 +32,7 @@ from websockets.sync.client import connect
 RUN_TIMEOUT_S = 300  # one script run may take at most this long
 MAX_MESSAGES = 20_000  # ForwardMsgs read for one run at most
 ERROR_ALERT = 1  # Alert.Format.ERROR
+MAX_LINGER_S = 600  # the longest wait for the memory left after the sessions leave
 
 
 @dataclass
@@ -135,8 +136,13 @@ CASES = ("open", "rerun", "new view", "seeds")
 
 
 def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | None = None,
-            only: tuple[str, ...] = CASES) -> list[dict]:
-    """The cases for n sessions (all four, or those in `only`); each row also carries the server's RSS."""
+            only: tuple[str, ...] = CASES, linger: float = 0) -> list[dict]:
+    """The cases for n sessions (all four, or those in `only`); each row also carries the server's RSS.
+
+    The first row ("first view") is one session computing the view alone: the server's memory before
+    the class. With linger > 0 (and the server's pid), every session then leaves, and a last row
+    ("left") gives the RSS `linger` seconds later (Streamlit drops a disconnected session after 120 s).
+    """
     opened: list[Session] = []
 
     def fresh() -> list[Session]:
@@ -147,7 +153,8 @@ def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | 
     try:
         warm = Session(url, page)
         opened.append(warm)
-        warm.run(query)  # the view is computed once before the class arrives
+        rows.append(summary("first view", 1, [warm.run(query)]))  # computed once before the class arrives
+        rows[-1]["rss_mb"] = rss_mb(pid)
         tabs = fresh()
         cases = [("open", tabs, [query] * n), ("rerun", tabs, [query] * n), ("new view", fresh(), [new_query] * n),
                  ("seeds", fresh(), [f"{query}&seed={50 + i}" for i in range(n)])]
@@ -159,15 +166,26 @@ def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | 
     finally:
         for s in opened:
             s.close()
+    if linger > 0 and pid is not None:
+        time.sleep(min(linger, MAX_LINGER_S))
+        rows.append({"case": "left", "n": n, "rss_mb": rss_mb(pid)})
     return rows
 
 
 def print_rows(rows: list[dict]) -> None:
-    print(f"{'case':<10}{'N':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}{'kB/run':>9}{'exc':>5}{'err':>5}{'RSS MB':>9}")
+    """One line per case; memory per session is the RSS above the first view's, over N."""
+    print(f"{'case':<11}{'N':>4}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'kB/run':>8}{'exc':>5}{'err':>5}{'RSS MB':>8}"
+          f"{'MB/N':>7}")
+    base = next((r["rss_mb"] for r in rows if r["case"] == "first view"), None)
     for r in rows:
         rss = f"{r['rss_mb']:.0f}" if r.get("rss_mb") is not None else "—"
-        print(f"{r['case']:<10}{r['n']:>4}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['max']:>9.2f}{r['kB']:>9.0f}"
-              f"{r['exceptions']:>5}{r['errors']:>5}{rss:>9}")
+        per = f"{(r['rss_mb'] - base) / r['n']:.1f}" if r.get("rss_mb") is not None and base is not None \
+            and r["case"] != "first view" else ""
+        if "p50" not in r:
+            print(f"{r['case']:<11}{r['n']:>4}{'':>45}{rss:>8}{per:>7}")
+            continue
+        print(f"{r['case']:<11}{r['n']:>4}{r['p50']:>8.2f}{r['p95']:>8.2f}{r['max']:>8.2f}{r['kB']:>8.0f}"
+              f"{r['exceptions']:>5}{r['errors']:>5}{rss:>8}{per:>7}")
 
 
 def main() -> None:
@@ -177,6 +195,8 @@ def main() -> None:
     ap.add_argument("--query", default="T=1000")
     ap.add_argument("--new-query", default="T=200")
     ap.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
+    ap.add_argument("--linger", type=float, default=0,
+                    help="after the cases, every session leaves; report the RSS this many seconds later (180)")
     ap.add_argument("--url", help="an explorer already running (loopback); default: start one")
     args = ap.parse_args()
     if args.url:
@@ -187,7 +207,8 @@ def main() -> None:
 
     for n in args.n:  # a fresh server per N: nothing cached from the last N but the one first run
         with serve_app(with_process=True) as (url, _, proc):
-            print_rows(measure(url, n, args.page, args.query, args.new_query, pid=proc.pid, only=tuple(args.cases)))
+            print_rows(measure(url, n, args.page, args.query, args.new_query, pid=proc.pid, only=tuple(args.cases),
+                                   linger=args.linger))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import time
 import streamlit as st
 import torch
 
+from explorer.ui import memory
 from explorer.ui.layout import PAGES, PAGES_DIR, log_timing
 
 
@@ -15,6 +16,8 @@ from explorer.ui.layout import PAGES, PAGES_DIR, log_timing
 # intra-op thread slows torch down: a T = 1,000 reverse run of 2,000 points 0.26 → 0.63 s, the digits
 # U-Net's 64 × 250 steps 1.8 → 2.2–2.5 s (2 cores). Sessions computing at once use the cores instead.
 TORCH_THREADS = 1
+memory.limit_arenas()  # see explorer/ui/memory.py: fewer arenas, less memory stranded between runs
+memory.trim_in_background()  # and what closed sessions leave behind goes back to the system
 
 
 def main() -> None:

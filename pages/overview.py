@@ -29,6 +29,8 @@ with teaser:
     loading = st.empty()
     loading.caption(":material/hourglass_top: Preparing the live demo: forward noising and DDPM sampling of "
                     f"{TEASER_POINTS:,} points…")
+    import numpy as np
+
     from explorer import palette, rasters
     from explorer.ui import runs
     from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
@@ -42,7 +44,7 @@ with teaser:
         fwd = runs.forward_run(TEASER_DATA, TEASER_SCHEDULE)
         rev = runs.reverse_run(TEASER_DATA, TEASER_SCHEDULE, TEASER_SAMPLER)  # stored from t = T down to 0
         return (rasters.cloud_png(fwd["traj"][t], palette.DATA, f"Forward: data noised to t = {t}"),
-                rasters.cloud_png(rev["xs"][TEASER_SCHEDULE.T - t], palette.STATE,
+                rasters.cloud_png(rev["xs"][TEASER_SCHEDULE.T - t].astype(np.float32), palette.STATE,
                                   f"Reverse: DDPM from noise, now at t = {t}"))
 
     @st.cache_data(max_entries=202, show_spinner=False)

@@ -51,10 +51,15 @@ def index_for(res: dict, fraction: float) -> int:
     return int(round(fraction * stored_steps(res)))
 
 
+def drawn(states: np.ndarray) -> np.ndarray:
+    """Stored states (float16) as float32 inside the plotted box: plotly draws float32, not float16."""
+    return np.clip(states.astype(np.float32), -figures.LIM, figures.LIM)
+
+
 def paths(res: dict, i: int) -> np.ndarray:
     """(N_PATHS, S, 2): the highlighted particles from x_T to step i, at most PATH_POINTS states each."""
     idx = frame_times(i, PATH_POINTS)
-    return np.transpose(np.clip(res["xs"][idx, :N_PATHS], -figures.LIM, figures.LIM), (1, 0, 2))
+    return np.transpose(drawn(res["xs"][idx, :N_PATHS]), (1, 0, 2))
 
 
 # Figures are made once per view and shared by every session showing it (a class scrubbing the same run):
@@ -63,7 +68,7 @@ def paths(res: dict, i: int) -> np.ndarray:
 def state_cloud(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, i: int, title: str) -> figures.Frozen:
     """x_t at stored step i with the highlighted particles' paths, over the data."""
     res = runs.reverse_run(data, sched, rev)
-    pts = np.clip(res["xs"][i][:DRAWN], -figures.LIM, figures.LIM)
+    pts = drawn(res["xs"][i][:DRAWN])
     return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data (target)"),
                                                   (pts, figures.STATE, "x_t")], title, height=520, paths=paths(res, i)))
 
@@ -72,7 +77,7 @@ def state_cloud(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, i: 
 def estimate_cloud(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, i: int) -> figures.Frozen:
     """x̂₀ made on the step to stored step i, over the data."""
     res = runs.reverse_run(data, sched, rev)
-    x0 = np.clip(res["x0s"][i][:DRAWN], -figures.LIM, figures.LIM)
+    x0 = drawn(res["x0s"][i][:DRAWN])
     return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data (target)"),
                                                   (x0, figures.ESTIMATE, "x̂₀")],
                                                  figures.x0_title(i, int(res["times"][i])), height=520))
@@ -136,7 +141,7 @@ scrub(data, sched, choices, results)
 def animation(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice):
     res = runs.reverse_run(data, sched, rev)
     idx = frame_times(stored_steps(res), runs.ANIMATION_FRAMES)
-    frames = np.clip(res["xs"][idx, :DRAWN], -figures.LIM, figures.LIM)
+    frames = drawn(res["xs"][idx, :DRAWN])
     labels = [f"t = {res['times'][i]}" for i in idx]
     return figures.Frozen(figures.animated_cloud(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,
                                                  step_labels=[str(res["times"][i]) for i in idx], height=560))

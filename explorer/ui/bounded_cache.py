@@ -10,6 +10,8 @@ from typing import Callable
 
 import numpy as np
 
+from explorer.ui.memory import release
+
 RETRIES = 3  # a waiter computes itself if the session computing for it was stopped, at most this often
 
 
@@ -46,6 +48,7 @@ class ComputeGate:
         try:
             yield
         finally:
+            release()  # the computation's temporaries are freed now: give their pages back
             with self._lock:
                 self._busy -= 1
                 self._lock.notify_all()
