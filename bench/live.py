@@ -53,6 +53,52 @@ def serve_app(log_path: Path | None = None, env: dict | None = None, with_proces
             proc.kill()
 
 
+NGINX = "/usr/sbin/nginx"
+
+
+@contextlib.contextmanager
+def serve_deploy(replicas: int = 2, log_path: Path | None = None):
+    """Start deploy/serve (nginx in front of `replicas` explorers); yield (base_url, its Popen); stop it."""
+    port = free_port()
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "serve"), "--port", str(port), "--replicas",
+                             str(replicas)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(480):
+            if proc.poll() is not None:
+                raise RuntimeError(f"deploy/serve exited with {proc.returncode}")
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            raise RuntimeError("deploy/serve never became healthy")
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def replica_pids(serve_pid: int) -> list[int]:
+    """The explorer replicas deploy/serve started (its child processes running streamlit)."""
+    with open(f"/proc/{serve_pid}/task/{serve_pid}/children") as f:
+        children = [int(p) for p in f.read().split()]
+    out = []
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"streamlit" in f.read():
+                    out.append(pid)
+        except OSError:
+            pass
+    return out
+
+
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 

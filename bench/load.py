@@ -7,15 +7,17 @@ ForwardMsgs up to `script_finished`. A run counts its bytes, its exception eleme
 alerts (a script that raised still reports success). Loopback only; every loop is bounded in count
 and in time.
 
-    python -m bench.load [--n 1 5 10] [--page reverse] [--query "T=1000"] [--url http://127.0.0.1:PORT]
+    python -m bench.load [--n 1 5 10] [--page reverse] [--query "T=1000"] [--cases open rerun ...]
+                         [--linger 180] [--deploy K | --url http://127.0.0.1:PORT]
 
 Without --url it starts the explorer itself (the README's run command) and reports its memory.
 Cases, for each N: N fresh tabs open the same, already computed view together ("open"); the same
 tabs rerun it back to back ("rerun"); N fresh tabs open the same new link at the same moment ("new
 view": T changed, computed once for all of them); N fresh tabs open N links that differ in the seed
-("seeds"). p50 / p95 / max seconds, kB per run, server RSS after each case. Not emulated yet: moving
-a slider inside N open tabs (that needs every widget's state sent back, as the browser does); a
-fresh tab opening the new link is the closest case measured here.
+("seeds"); between rerun and new view, the open tabs all move the T slider to 250 at the same moment
+("slider": the slider's new widget state and the tab's URL, as the browser sends them; the run fails
+unless the server then puts T=250 in the tab's URL). p50 / p95 / max seconds, kB per run, server RSS
+after each case. --linger S: every tab leaves, and the RSS S seconds later.
 """
 from __future__ import annotations
 
@@ -24,9 +26,12 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 RUN_TIMEOUT_S = 300  # one script run may take at most this long
@@ -52,18 +57,22 @@ class Session:
     page: str
     cached: set = field(default_factory=set)  # hashes of cacheable messages this tab holds
     page_hash: str = ""
+    query: str = ""  # the tab's URL query string, as the server last set it (the browser's address bar)
+    widgets: dict = field(default_factory=dict)  # widget id -> element kind, for the widgets on the page
 
     def __post_init__(self):
         ws_url = self.url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self._connection = connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30)
         self.ws = self._connection.__enter__()
 
-    def run(self, query: str) -> Run:
+    def run(self, query: str, widget_states: list[WidgetState] = ()) -> Run:
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_name = self.page
         msg.rerun_script.page_script_hash = self.page_hash
         msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
+        msg.rerun_script.widget_states.widgets.extend(widget_states)
+        self.query = query
         t0 = time.perf_counter()
         self.ws.send(msg.SerializeToString())
         nbytes = exceptions = errors = 0
@@ -80,20 +89,105 @@ class Session:
             kind = fm.WhichOneof("type")
             if kind == "navigation":
                 self.page_hash = fm.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                self.query = fm.page_info_changed.query_string
             elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
                 element = fm.delta.new_element
+                widget_id = getattr(getattr(element, element.WhichOneof("type") or "", None), "id", "")
+                if widget_id.startswith("$$ID"):
+                    self.widgets[widget_id] = element.WhichOneof("type")
                 exceptions += element.WhichOneof("type") == "exception"
                 errors += element.WhichOneof("type") == "alert" and element.alert.format == ERROR_ALERT
             elif kind == "script_finished":
                 return Run(time.perf_counter() - t0, nbytes, exceptions, errors, fm.script_finished)
         raise TimeoutError(f"no script_finished within {RUN_TIMEOUT_S} s or {MAX_MESSAGES} messages")
 
+    def move_slider(self, key: str, value: float) -> Run:
+        """Move the slider whose widget key is `key` to `value`, as the browser does: a rerun with the
+        slider's new state and the tab's current URL (the other widgets keep their values)."""
+        ids = [w for w, kind in self.widgets.items() if kind == "slider" and w.endswith(f"-{key}")]
+        if len(ids) != 1:
+            raise LookupError(f"no single slider with key {key!r} on the page: {sorted(self.widgets)}")
+        state = WidgetState(id=ids[0])
+        state.double_array_value.data.append(value)
+        return self.run(self.query, [state])
+
     def close(self) -> None:
         self._connection.__exit__(None, None, None)
 
+    def close_quietly(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 — the connection is already gone
+            pass
 
-def together(sessions: list[Session], queries: list[str]) -> list[Run]:
-    """Every session runs its query at the same moment (a barrier, then all at once)."""
+
+@dataclass
+class Outcome:
+    """What one tab saw in a failover run: its views, how often it had to reconnect, what went wrong."""
+
+    views: int = 0
+    reconnects: int = 0
+    exceptions: int = 0
+    errors: int = 0
+    lost: int = 0  # views never shown, even after reconnecting
+
+
+def keep_viewing(url: str, page: str, queries: list[str], retries: int = 3) -> Outcome:
+    """One tab asks for each view in turn, as a browser would: when its connection drops (its replica
+    died), it reconnects — through the same URL, so nginx picks a live replica — and asks again for the
+    view in its URL. A view is lost if it never arrives after `retries` reconnections."""
+    out = Outcome()
+    tab = Session(url, page)
+    try:
+        for query in queries:
+            for attempt in range(retries + 1):
+                try:
+                    run = tab.run(query)
+                except (ConnectionError, OSError, ConnectionClosed):
+                    tab.close_quietly()
+                    out.reconnects += 1
+                    time.sleep(0.2 * (attempt + 1))  # the browser, too, waits a moment before reconnecting
+                    try:
+                        tab = Session(url, page)
+                    except (ConnectionError, OSError, ConnectionClosed):
+                        continue
+                    continue
+                out.views += run.status == 0
+                out.exceptions += run.exceptions
+                out.errors += run.errors
+                break
+            else:
+                out.lost += 1
+    finally:
+        tab.close_quietly()
+    return out
+
+
+def failover(url: str, n: int, page: str, queries: list[str], kill: Callable[[], None], kill_after_s: float) -> list[Outcome]:
+    """n tabs go through `queries` at once; `kill` (a replica) runs kill_after_s seconds in."""
+    outcomes: list[Outcome | None] = [None] * n
+    failures: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            outcomes[i] = keep_viewing(url, page, [f"{q}&seed={i % 5}" for q in queries])
+        except BaseException as err:  # noqa: BLE001 — reported after the join
+            failures.append(err)
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    time.sleep(kill_after_s)
+    kill()
+    for t in threads:
+        t.join(RUN_TIMEOUT_S * len(queries))
+    if failures or any(o is None for o in outcomes):
+        raise RuntimeError(f"{len(failures)} tabs failed: {failures[:1]!r}")
+    return outcomes
+
+
+def together(sessions: list[Session], queries: list) -> list[Run]:
+    """Every session runs its query (or its action: a function of the session) at the same moment."""
     out: list[Run | None] = [None] * len(sessions)
     errors: list[BaseException] = []
     barrier = threading.Barrier(len(sessions))
@@ -101,7 +195,8 @@ def together(sessions: list[Session], queries: list[str]) -> list[Run]:
     def work(i: int) -> None:
         try:
             barrier.wait(timeout=60)
-            out[i] = sessions[i].run(queries[i])
+            act = queries[i]
+            out[i] = act(sessions[i]) if callable(act) else sessions[i].run(act)
         except BaseException as err:  # noqa: BLE001 — reported after the join
             errors.append(err)
     threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(sessions))]
@@ -122,17 +217,27 @@ def summary(case: str, n: int, runs: list[Run]) -> dict:
             "errors": sum(r.errors for r in runs), "failed": sum(r.status != 0 for r in runs)}
 
 
-def rss_mb(pid: int | None) -> float | None:
+def rss_mb(pid) -> float | None:
+    """Resident memory of a process (a pid), or of several together (a callable giving the pids now)."""
     if pid is None:
         return None
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return None
+    total = 0.0
+    for p in (pid() if callable(pid) else [pid]):
+        with open(f"/proc/{p}/status") as f:
+            total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+    return total
 
 
-CASES = ("open", "rerun", "new view", "seeds")
+CASES = ("open", "rerun", "slider", "new view", "seeds")
+SLIDER_KEY, SLIDER_TO = "T", 250  # the slider every tab moves in the "slider" case, and where to
+
+
+def slide(tab: Session) -> Run:
+    """Move the T slider in an open tab; the run counts as failed unless the tab's URL then says so."""
+    run = tab.move_slider(SLIDER_KEY, SLIDER_TO)
+    if f"{SLIDER_KEY}={SLIDER_TO}" not in tab.query.split("&"):
+        run.status = -1
+    return run
 
 
 def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | None = None,
@@ -156,7 +261,8 @@ def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | 
         rows.append(summary("first view", 1, [warm.run(query)]))  # computed once before the class arrives
         rows[-1]["rss_mb"] = rss_mb(pid)
         tabs = fresh()
-        cases = [("open", tabs, [query] * n), ("rerun", tabs, [query] * n), ("new view", fresh(), [new_query] * n),
+        cases = [("open", tabs, [query] * n), ("rerun", tabs, [query] * n), ("slider", tabs, [slide] * n),
+                 ("new view", fresh(), [new_query] * n),
                  ("seeds", fresh(), [f"{query}&seed={50 + i}" for i in range(n)])]
         for case, sessions, queries in cases:
             if case not in only:
@@ -174,7 +280,7 @@ def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | 
 
 def print_rows(rows: list[dict]) -> None:
     """One line per case; memory per session is the RSS above the first view's, over N."""
-    print(f"{'case':<11}{'N':>4}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'kB/run':>8}{'exc':>5}{'err':>5}{'RSS MB':>8}"
+    print(f"{'case':<11}{'N':>4}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'kB/run':>8}{'exc':>5}{'err':>5}{'fail':>5}{'RSS MB':>8}"
           f"{'MB/N':>7}")
     base = next((r["rss_mb"] for r in rows if r["case"] == "first view"), None)
     for r in rows:
@@ -182,10 +288,10 @@ def print_rows(rows: list[dict]) -> None:
         per = f"{(r['rss_mb'] - base) / r['n']:.1f}" if r.get("rss_mb") is not None and base is not None \
             and r["case"] != "first view" else ""
         if "p50" not in r:
-            print(f"{r['case']:<11}{r['n']:>4}{'':>45}{rss:>8}{per:>7}")
+            print(f"{r['case']:<11}{r['n']:>4}{'':>50}{rss:>8}{per:>7}")
             continue
         print(f"{r['case']:<11}{r['n']:>4}{r['p50']:>8.2f}{r['p95']:>8.2f}{r['max']:>8.2f}{r['kB']:>8.0f}"
-              f"{r['exceptions']:>5}{r['errors']:>5}{rss:>8}{per:>7}")
+              f"{r['exceptions']:>5}{r['errors']:>5}{r['failed']:>5}{rss:>8}{per:>7}")
 
 
 def main() -> None:
@@ -197,13 +303,23 @@ def main() -> None:
     ap.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     ap.add_argument("--linger", type=float, default=0,
                     help="after the cases, every session leaves; report the RSS this many seconds later (180)")
+    ap.add_argument("--deploy", type=int, metavar="K",
+                    help="measure through deploy/serve: nginx in front of K replicas (RSS: all replicas together)")
     ap.add_argument("--url", help="an explorer already running (loopback); default: start one")
     args = ap.parse_args()
     if args.url:
         for n in args.n:
             print_rows(measure(args.url, n, args.page, args.query, args.new_query, only=tuple(args.cases)))
         return
-    from bench.live import serve_app
+    from bench.live import replica_pids, serve_app, serve_deploy
+
+    if args.deploy:
+        for n in args.n:
+            with serve_deploy(replicas=args.deploy) as (url, proc):
+                print(f"deploy/serve, {args.deploy} replica(s):")
+                print_rows(measure(url, n, args.page, args.query, args.new_query, pid=lambda: replica_pids(proc.pid),
+                                   only=tuple(args.cases), linger=args.linger))
+        return
 
     for n in args.n:  # a fresh server per N: nothing cached from the last N but the one first run
         with serve_app(with_process=True) as (url, _, proc):
