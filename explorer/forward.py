@@ -18,6 +18,8 @@ def _check_t(t, s: NoiseSchedule, lowest: int) -> int:
 
 def _noise_like(x: torch.Tensor, noise, generator) -> torch.Tensor:
     if noise is None:
+        if generator is not None and generator.device != x.device:  # the same numbers on every device
+            return torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
         return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     if noise.shape != x.shape:
         raise ValueError(f"noise has shape {tuple(noise.shape)} but x has shape {tuple(x.shape)}.")

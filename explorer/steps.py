@@ -55,6 +55,10 @@ def check_x(x_T: torch.Tensor) -> None:
 
 
 def noise(x: torch.Tensor, generator) -> torch.Tensor:
+    """N(0, I) shaped like x, on x's device. A generator on another device (a CPU generator for a run on the
+    GPU) draws where it lives and the numbers move: the same seed gives the same noise on every device."""
+    if generator is not None and generator.device != x.device:
+        return torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
 

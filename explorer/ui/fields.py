@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from explorer.device import from_anywhere
 from explorer.metrics import sliced_wasserstein
 from explorer.samplers import langevin_fixed, record
 from explorer.schedules import frame_times
@@ -63,7 +64,7 @@ def learned_field_at(data: DataChoice, sched: ScheduleChoice, t: int, score: str
     """
     s = sched.build()
     ab = float(s.alphas_cumprod[t])
-    learned, exact = score_model(data, score), exact_model_for(data)
+    learned, exact = from_anywhere(score_model(data, score)), exact_model_for(data)
     grid, field = field_on_grid(learned, ab, FIELD_EXTENT, FIELD_ARROWS)
     exact_field = torch.from_numpy(score_field_at(data, sched, t)["score"])
     fine = _heat_grid()
@@ -83,7 +84,7 @@ def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n
     """Langevin at the fixed noise level ᾱ_t from N(0, I): frames, distance to q_t, divergence."""
     s = sched.build()
     ab = float(s.alphas_cumprod[t])
-    model = score_model(data, score)
+    model = from_anywhere(score_model(data, score))  # the particles stay on the CPU, the network computes
     g = STREAMS["langevin"].generator(data.seed)
     x = torch.randn(LANGEVIN_PARTICLES, 2, generator=g)
     target = torch.from_numpy(forward_run(data, sched)["traj"][t])

@@ -17,7 +17,7 @@ from explorer.samplers import CLIP_DIGITS, SAMPLERS, inpaint_sample, record, run
 from explorer.schedules import NoiseSchedule, frame_times
 from explorer.streams import STREAMS
 from explorer.ui.settings import DigitsChoice, ScheduleChoice
-from explorer.ui.sources import digit_score_model, digits_model
+from explorer.ui.sources import COMPUTE, digit_score_model, digits_model
 
 GIF_FRAMES = 41
 N_VARIATIONS = 8  # variations made of one digit
@@ -62,11 +62,11 @@ def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dic
     """DDPM from noise with the digits network (or the exact training-set score): every x_t and x̂_0."""
     s = sched.build()
     g = STREAMS["digits_reverse"].generator(pick.seed)
-    x_T = torch.randn(pick.n, 1, 8, 8, generator=g)
+    x_T = torch.randn(pick.n, 1, 8, 8, generator=g).to(COMPUTE)  # the same x_T on every device
     run = record(SAMPLERS["ddpm"].function(digit_score_model(score), s, x_T, generator=g, clip_x0=CLIP_DIGITS),
                  start=(s.T, x_T))
-    xs, x0s = run.xs.numpy(), run.x0s.numpy()
-    v = digit_verdicts(run.last.x.clamp(-1, 1))
+    xs, x0s = run.xs.cpu().numpy(), run.x0s.cpu().numpy()
+    v = digit_verdicts(run.last.x.cpu().clamp(-1, 1))
     ncol = columns_for(pick.n)
     return {"xs": xs, "x0s": x0s, "times": np.array(run.times), "ncol": ncol,
             "gif": grid_gif(xs, frame_times(len(run.times) - 1, GIF_FRAMES), ncol),
@@ -99,15 +99,16 @@ def inpaint_digits(sched: ScheduleChoice, pick: DigitsChoice, mask: str) -> dict
     known = mask_for(mask)
     g = STREAMS["inpainting"].generator(pick.seed)
     x_T = torch.randn(x0.shape, generator=g)
-    run = record(inpaint_sample(digits_model(), s, x0, known, x_T, generator=g, clip_x0=CLIP_DIGITS),
-                 keep=frame_times(s.T, GIF_FRAMES))
-    out = run.last.x.clamp(-1, 1)
+    run = record(inpaint_sample(digits_model(), s, x0.to(COMPUTE), known.to(COMPUTE), x_T.to(COMPUTE), generator=g,
+                                clip_x0=CLIP_DIGITS), keep=frame_times(s.T, GIF_FRAMES))
+    last = run.last.x.cpu()
+    out = last.clamp(-1, 1)
     pred, confidence = _classify(out)
     ncol = columns_for(pick.n)
     return {"original": x0.numpy(), "masked": torch.where(known, x0, UNKNOWN_SHADE).numpy(),
             "result": out.numpy(), "labels": y.numpy(), "pred": pred, "confidence": confidence, "ncol": ncol,
-            "known_error": float((run.last.x - x0)[known.expand_as(x0)].abs().max()),
-            "gif": grid_gif(run.xs.numpy(), range(len(run.times)), ncol)}
+            "known_error": float((last - x0)[known.expand_as(x0)].abs().max()),
+            "gif": grid_gif(run.xs.cpu().numpy(), range(len(run.times)), ncol)}
 
 
 @st.cache_data(max_entries=16, show_spinner="Making variations…")
@@ -118,9 +119,9 @@ def variations(sched: ScheduleChoice, index: int, t0: int, seed: int) -> dict:
     original = x[index:index + 1]
     g = STREAMS["variations"].generator(seed)
     noised = q_sample(original.expand(N_VARIATIONS, -1, -1, -1), t0, s, generator=g)
-    last = run_to_end(SAMPLERS["ddpm"].function(digits_model(), s, noised, generator=g, clip_x0=CLIP_DIGITS,
-                                                t_start=t0))
-    out = last.x.clamp(-1, 1)
+    last = run_to_end(SAMPLERS["ddpm"].function(digits_model(), s, noised.to(COMPUTE), generator=g,
+                                                clip_x0=CLIP_DIGITS, t_start=t0))
+    out = last.x.cpu().clamp(-1, 1)
     pred, confidence = _classify(out)
     return {"original": original.numpy(), "label": int(y[index]), "noised": noised.numpy(), "out": out.numpy(),
             "pred": pred, "confidence": confidence,

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from explorer.device import device_of
 from explorer.forward import forward_trajectory, q_sample
 from explorer.metrics import SortedSample, sliced_wasserstein
 from explorer.samplers import CLIP_2D, record
@@ -20,7 +21,7 @@ from explorer.schedules import frame_times
 from explorer.streams import STREAMS
 from explorer.ui.bounded_cache import BoundedCache
 from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
-from explorer.ui.sources import data_points, score_model
+from explorer.ui.sources import COMPUTE, data_points, score_model
 
 ANIMATION_FRAMES = 51  # frames in a client-side animation (t = 0 .. T, evenly spaced)
 ANIMATION_POINTS = 1500  # points drawn per animation frame (the first ones of the data set)
@@ -132,7 +133,9 @@ def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, pr
     if rev.score != "exact" and "clip_x0" in rev.entry.options:
         options["clip_x0"] = CLIP_2D
     g = STREAMS["reverse_start"].generator(data.seed)
-    x_T = torch.randn(data.n, 2, generator=g)
+    # drawn on the CPU (the same x_T on every device), then where the model computes: the GPU when present,
+    # except for your own network, which stays on the CPU it was trained on
+    x_T = torch.randn(data.n, 2, generator=g).to(device_of(model, COMPUTE))
     target = data_points(data, data.n, STREAMS["target"].seed(data.seed))
     target_sorted = SortedSample(target, SW_CURVE_PROJECTIONS)
     planned = {int(i) for i in frame_times(rev.entry.steps(sched.T, dict(rev.options)), SW_CURVE_POINTS)}
@@ -157,12 +160,12 @@ def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, pr
 
     run = record(thinned(rev.entry.function(model, s, x_T, generator=g, **options)), start=(s.T, x_T[:SHOWN]),
                  progress=progress)
+    xs, x0s = run.xs.to(STORED).cpu().numpy(), run.x0s.to(STORED).cpu().numpy()
     floor = sliced_wasserstein(data_points(data, data.n, STREAMS["second_sample"].seed(data.seed)), target,
                                n_projections=SW_CURVE_PROJECTIONS)
     index = sorted(sw)
     return {
-        "times": np.array(run.times), "xs": run.xs.to(STORED).numpy(), "x0s": run.x0s.to(STORED).numpy(),
-        "last": last[0].numpy(),
+        "times": np.array(run.times), "xs": xs, "x0s": x0s, "last": last[0].cpu().numpy(),
         "sw_index": np.array(index, dtype=int), "sw": np.array([sw[i] for i in index]), "sw_floor": floor,
         "target": target.numpy(), "diverged": run.diverged, "message": run.message,
     }

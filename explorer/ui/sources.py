@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 
 from explorer.checkpoints import PRETRAINED_DIR, CheckpointError, load_pretrained
+from explorer.device import pick_device
 from explorer.datasets import DEFAULT_WORD, N_DIGITS, TOY_2D, digits, exact_eps_model, toy_2d
 from explorer.scores import EmpiricalData
 from explorer.streams import STREAMS
@@ -17,6 +18,7 @@ from explorer.ui import session
 from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice
 
 EXACT_REFERENCE_UI = 1000  # reference points behind the exact score of sets without a formula
+COMPUTE = pick_device()  # where sampling runs: the GPU when one is present (the pretrained networks live there)
 
 
 def data_points(data: DataChoice, n: int, seed: int) -> torch.Tensor:
@@ -61,7 +63,7 @@ def pretrained_available(data: DataChoice) -> bool:
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the pretrained network…")
 def pretrained_model(name: str):
-    return load_pretrained(name)[0]
+    return load_pretrained(name)[0].to(COMPUTE)
 
 
 def score_options(data: DataChoice) -> dict[str, str]:
@@ -100,7 +102,7 @@ DIGIT_SCORES = {"pretrained": "pretrained U-Net", "exact": f"exact score of the 
 
 @st.cache_resource(show_spinner="Loading the digits network…")
 def digits_model():
-    return load_pretrained("digits")[0]
+    return load_pretrained("digits")[0].to(COMPUTE)
 
 
 @st.cache_resource(show_spinner=False)
