@@ -59,7 +59,9 @@ class ComputeGate:
             return self._busy + len(self._queue)
 
 
-GATE = ComputeGate(max(1, (os.cpu_count() or 2) // 2))  # 1 on this 2-core machine: the other core serves
+# One computation at a time by default: the runs are Python loops of small tensor operations, so two at once
+# share one GIL and both slow down (on 2 cores and on 16). EXPLORER_COMPUTE_SLOTS=k allows k.
+GATE = ComputeGate(int(os.environ.get("EXPLORER_COMPUTE_SLOTS", "1")))
 
 
 class _Flight:

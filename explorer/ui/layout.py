@@ -58,9 +58,9 @@ if st.runtime.exists():  # a server (AppTest has no runtime); this module is imp
 
 @st.cache_resource
 def device_label() -> str:
-    from explorer.device import describe_device, pick_device  # imports torch: only when asked
-
-    return describe_device(pick_device())
+    from explorer.device import describe_device  # imports torch: only when asked
+    from explorer.ui.sources import COMPUTE
+    return describe_device(COMPUTE)
 
 
 _SLOT = "_header_slot"

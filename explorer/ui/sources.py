@@ -5,6 +5,8 @@ ValueError with a message the page shows.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import streamlit as st
 import torch
@@ -18,7 +20,9 @@ from explorer.ui import session
 from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice
 
 EXACT_REFERENCE_UI = 1000  # reference points behind the exact score of sets without a formula
-COMPUTE = pick_device()  # where sampling runs: the GPU when one is present (the pretrained networks live there)
+# Where sampling runs: the GPU when one is present (the pretrained networks live there); EXPLORER_DEVICE=cpu
+# (or cuda, mps) chooses.
+COMPUTE = torch.device(os.environ["EXPLORER_DEVICE"]) if os.environ.get("EXPLORER_DEVICE") else pick_device()
 
 
 def data_points(data: DataChoice, n: int, seed: int) -> torch.Tensor:
