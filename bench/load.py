@@ -241,11 +241,12 @@ def slide(tab: Session) -> Run:
 
 
 def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | None = None,
-            only: tuple[str, ...] = CASES, linger: float = 0) -> list[dict]:
+            only: tuple[str, ...] = CASES, linger: float = 0, warmups: int = 1) -> list[dict]:
     """The cases for n sessions (all four, or those in `only`); each row also carries the server's RSS.
 
     The first row ("first view") is one session computing the view alone: the server's memory before
-    the class. With linger > 0 (and the server's pid), every session then leaves, and a last row
+    the class (`warmups` tabs open it one after the other: through nginx, 4 per replica reach them all
+    but with a chance of 2 × 2⁻⁸ for two replicas). With linger > 0 (and the server's pid), every session then leaves, and a last row
     ("left") gives the RSS `linger` seconds later (Streamlit drops a disconnected session after 120 s).
     """
     opened: list[Session] = []
@@ -256,9 +257,11 @@ def measure(url: str, n: int, page: str, query: str, new_query: str, pid: int | 
         return tabs
     rows = []
     try:
-        warm = Session(url, page)
-        opened.append(warm)
-        rows.append(summary("first view", 1, [warm.run(query)]))  # computed once before the class arrives
+        warm = [Session(url, page) for _ in range(max(1, warmups))]
+        opened.extend(warm)
+        rows.append(summary("first view", 1, [warm[0].run(query)]))  # computed before the class arrives
+        for tab in warm[1:]:  # behind nginx: more tabs, so that every replica has computed it
+            tab.run(query)
         rows[-1]["rss_mb"] = rss_mb(pid)
         tabs = fresh()
         cases = [("open", tabs, [query] * n), ("rerun", tabs, [query] * n), ("slider", tabs, [slide] * n),
@@ -318,7 +321,7 @@ def main() -> None:
             with serve_deploy(replicas=args.deploy) as (url, proc):
                 print(f"deploy/serve, {args.deploy} replica(s):")
                 print_rows(measure(url, n, args.page, args.query, args.new_query, pid=lambda: replica_pids(proc.pid),
-                                   only=tuple(args.cases), linger=args.linger))
+                                   only=tuple(args.cases), linger=args.linger, warmups=4 * args.deploy))
         return
 
     for n in args.n:  # a fresh server per N: nothing cached from the last N but the one first run

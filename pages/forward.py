@@ -30,8 +30,8 @@ def animation(data: DataChoice, sched: ScheduleChoice):
     times = frame_times(sched.T, runs.ANIMATION_FRAMES)
     frames = run["traj"][times, : runs.ANIMATION_POINTS]
     labels = [f"t = {t}, ᾱ_t = {run['alpha_bar'][t]:.3g}" for t in times]
-    return figures.animated_cloud(frames, times, f"x_t under {sched.label()}", labels=labels,
-                                  step_labels=[f"t={t}" for t in times])
+    return figures.animated_cloud_frozen(frames, times, f"x_t under {sched.label()}", labels=labels,
+                                         step_labels=[f"t={t}" for t in times])
 
 
 T = sched.T

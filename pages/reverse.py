@@ -143,8 +143,8 @@ def animation(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice):
     idx = frame_times(stored_steps(res), runs.ANIMATION_FRAMES)
     frames = drawn(res["xs"][idx, :DRAWN])
     labels = [f"t = {res['times'][i]}" for i in idx]
-    return figures.Frozen(figures.animated_cloud(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,
-                                                 step_labels=[str(res["times"][i]) for i in idx], height=560))
+    return figures.animated_cloud_frozen(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,
+                                         step_labels=[str(res["times"][i]) for i in idx], height=560)
 
 
 st.subheader("The whole run, played in the browser")
