@@ -3,10 +3,11 @@
 Set DIFFUSION_EXPLORER_TIMING=FILE to append one line per script run, "<page>\t<seconds>":
 the server-side rerun time that bench/pages.py reports.
 """
+import os
+import sys
 import time
 
 import streamlit as st
-import torch
 
 from explorer.ui import memory
 from explorer.ui.layout import PAGES, PAGES_DIR, log_timing
@@ -16,13 +17,16 @@ from explorer.ui.layout import PAGES, PAGES_DIR, log_timing
 # intra-op thread slows torch down: a T = 1,000 reverse run of 2,000 points 0.26 → 0.63 s, the digits
 # U-Net's 64 × 250 steps 1.8 → 2.2–2.5 s (2 cores). Sessions computing at once use the cores instead.
 TORCH_THREADS = 1
+os.environ.setdefault("OMP_NUM_THREADS", str(TORCH_THREADS))  # read when a page first imports torch: this file
+# does not, so the title shows before torch has loaded (≈ 1 s)
 memory.limit_arenas()  # see explorer/ui/memory.py: fewer arenas, less memory stranded between runs
 memory.trim_in_background()  # and what closed sessions leave behind goes back to the system
 
 
 def main() -> None:
     t0 = time.perf_counter()
-    if torch.get_num_threads() != TORCH_THREADS:
+    torch = sys.modules.get("torch")  # loaded by an earlier run (or by the tests): set it directly
+    if torch is not None and torch.get_num_threads() != TORCH_THREADS:
         torch.set_num_threads(TORCH_THREADS)
     st.set_page_config(page_title="Diffusion Explorer", page_icon=":material/blur_on:", layout="wide")
     page = st.navigation([st.Page(str(PAGES_DIR / p.file), title=p.title, icon=p.icon, default=(i == 0))
