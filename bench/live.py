@@ -24,6 +24,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, what: str, tries: int) -> None:
+    """Poll url's /_stcore/health (every 0.25 s, `tries` times) until it answers ok; fail if proc exits."""
+    for _ in range(tries):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"{what} never became healthy")
+
+
+def stop(proc: subprocess.Popen, within: float) -> None:
+    """SIGTERM, and SIGKILL if it has not left `within` seconds later."""
+    proc.terminate()
+    try:
+        proc.wait(within)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @contextlib.contextmanager
 def serve_app(log_path: Path | None = None, env: dict | None = None, with_process: bool = False):
     """Start the app; yield (base_url, seconds until healthy[, the server's Popen]); stop it afterwards."""
@@ -36,21 +58,10 @@ def serve_app(log_path: Path | None = None, env: dict | None = None, with_proces
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.25)
-        else:
-            raise RuntimeError("the explorer never became healthy")
+        wait_healthy(url, proc, "the explorer", tries=240)
         yield (url, time.perf_counter() - t0, proc) if with_process else (url, time.perf_counter() - t0)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, within=10)
 
 
 NGINX = "/usr/sbin/nginx"
@@ -65,23 +76,10 @@ def serve_deploy(replicas: int = 2, log_path: Path | None = None):
                              str(replicas)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(480):
-            if proc.poll() is not None:
-                raise RuntimeError(f"deploy/serve exited with {proc.returncode}")
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.25)
-        else:
-            raise RuntimeError("deploy/serve never became healthy")
+        wait_healthy(url, proc, "deploy/serve", tries=480)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, within=30)
 
 
 def replica_pids(serve_pid: int) -> list[int]:

@@ -238,26 +238,6 @@ class EmpiricalData:
         a = ab.reshape(view) if ab.ndim else ab
         return -self.eps(x_t, alpha_bar) / (1.0 - a).clamp_min(MIN_NOISE_VAR).sqrt()
 
-    def _level(self, a: float, x: torch.Tensor):
-        """What q_ᾱ's components need at one noise level, whatever x: precisions P_k (flattened, (K, d²)),
-        P_k m_k (K, d) and the log-density constants (K,). Kept per (ᾱ, device, dtype): a sampling run
-        meets each ᾱ of its schedule once, and the next run of the same schedule meets them again."""
-        key = (a, x.device, x.dtype)
-        hit = self._levels.get(key)
-        if hit is not None:
-            return hit
-        log_w, mu, lam, U = self._on(x)
-        d = self.dim
-        var = a * lam + (1.0 - a)  # (K, d)
-        prec = (U / var[:, None, :]) @ U.transpose(1, 2)  # (K, d, d)
-        pm = (prec @ (math.sqrt(a) * mu)[:, :, None]).squeeze(-1)  # P_k m_k, (K, d)
-        const = log_w - 0.5 * ((pm * mu).sum(-1) * math.sqrt(a) + var.log().sum(-1)
-                               + d * math.log(2 * math.pi))
-        if len(self._levels) >= LEVELS_KEPT:
-            self._levels.clear()  # bounded: a few schedules' worth of levels
-        self._levels[key] = out = (prec.reshape(-1, d * d), pm, const)
-        return out
-
     def narrowest_variance(self, alpha_bar: float) -> float:
         """Each bump of q_ᾱ has variance 1 − ᾱ."""
         return max(1.0 - float(alpha_bar), MIN_NOISE_VAR)
