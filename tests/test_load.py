@@ -97,3 +97,68 @@ def test_sigterm_stops_deploy_serve_and_everything_it_started(tmp_path):
     text = log.read_text()
     assert text.count(": exit 0") == 2, text  # both replicas left cleanly (deploy/serve reports each)
     assert "aborted" not in text and "terminate called" not in text
+
+
+def _websocket_replica(ports: dict[int, int]) -> int | None:
+    """The pid of the replica (pid -> port) holding an established loopback connection on its port: with
+    one browser tab open, the replica that holds its websocket (nginx keeps no idle upstream connections)."""
+    held = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "01":  # ESTABLISHED
+            held.add(int(local.split(":")[1], 16))
+    on = [pid for pid, port in ports.items() if port in held]
+    return on[0] if len(on) == 1 else None
+
+
+def _replica_ports(pids: list[int]) -> dict[int, int]:
+    ports = {}
+    for pid in pids:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        ports[pid] = int(args[args.index(b"--server.port") + 1])
+    return ports
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@needs_nginx
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (.ci/run installs it)")
+def test_a_browser_tab_keeps_its_view_when_its_replica_dies():
+    """Chromium through nginx: the page loads over the proxied websocket, a slider moves; then the replica holding
+    the tab's websocket is killed, and the tab reconnects to the other replica and shows the same view again."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.live import FIGURE, launch, move_slider, slider_input, wait_idle
+    with serve_deploy(replicas=2) as (url, proc), sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/reverse?T=300&n=500")
+        page.wait_for_selector(FIGURE, timeout=120_000)
+        wait_idle(page, 120_000)
+        move_slider(page, "Number of steps T", ["ArrowLeft"] * 3, timeout_ms=120_000)
+        wait_idle(page, 120_000)
+        shown = slider_input(page, "Number of steps T").input_value()
+        assert shown == "297" and "T=297" in page.url
+        ports = _replica_ports(replica_pids(proc.pid))
+        holder = None
+        for _ in range(40):
+            holder = _websocket_replica(ports)
+            if holder:
+                break
+            time.sleep(0.25)
+        assert holder is not None, ports
+        os.kill(holder, signal.SIGKILL)
+        survivor = next(port for pid, port in ports.items() if pid != holder)
+        for _ in range(120):  # the tab reconnects through nginx, to the replica still alive
+            if _websocket_replica({0: survivor}) == 0:
+                break
+            time.sleep(0.5)
+        assert _websocket_replica({0: survivor}) == 0
+        page.wait_for_selector(FIGURE, timeout=120_000)
+        wait_idle(page, 120_000)
+        assert slider_input(page, "Number of steps T").input_value() == shown  # the same view, from its URL
+        move_slider(page, "Number of steps T", ["ArrowLeft"], timeout_ms=120_000)  # and it is live there
+        wait_idle(page, 120_000)
+        assert slider_input(page, "Number of steps T").input_value() == "296" and "T=296" in page.url
+        assert page.locator("[data-testid=stException]").count() == 0
+        browser.close()
