@@ -71,7 +71,7 @@ def learned_field_at(data: DataChoice, sched: ScheduleChoice, t: int, score: str
     scale = 1.0 / max(1.0 - ab, 1e-12) ** 0.5
     with torch.no_grad():
         diff_map = ((learned(fine, ab) - exact(fine, ab)).float() * scale).norm(dim=1)
-        xt = torch.from_numpy(spread_subset(forward_run(data, sched)["traj"][t], LANGEVIN_PARTICLES))
+        xt = torch.tensor(spread_subset(forward_run(data, sched)["traj"][t], LANGEVIN_PARTICLES))
         s_l, s_e = -learned(xt, ab).double() * scale, -exact(xt, ab).double() * scale
     rel = float(((s_l - s_e) ** 2).sum(1).mean() / (s_e ** 2).sum(1).mean().clamp_min(1e-30))
     return {"score": field.numpy(), "diff": (field - exact_field).numpy(),
@@ -87,7 +87,7 @@ def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n
     model = from_anywhere(score_model(data, score))  # the particles stay on the CPU, the network computes
     g = STREAMS["langevin"].generator(data.seed)
     x = torch.randn(LANGEVIN_PARTICLES, 2, generator=g)
-    target = torch.from_numpy(forward_run(data, sched)["traj"][t])
+    target = torch.tensor(forward_run(data, sched)["traj"][t])  # a copy: the shared arrays are read-only
     run = record(langevin_fixed(model, ab, x, alpha, n_steps, generator=g), start=(0, x),
                  keep=max(1, n_steps // ANIMATION_FRAMES))
     frames = run.xs.numpy()

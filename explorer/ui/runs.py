@@ -35,8 +35,16 @@ SW_CURVE_POINTS = 30  # steps at which the distance to the data is measured alon
 PROGRESS_EVERY = 25  # steps between two updates of a run's progress bar
 
 
-@st.cache_data(max_entries=8, show_spinner="Running the forward chain…")
+_FORWARD_RUNS = BoundedCache(max_entries=8)  # a T = 1,000 chain of 2,000 points holds 16 MB
+
+
 def forward_run(data: DataChoice, sched: ScheduleChoice) -> dict:
+    """Cached and shared by every session (read-only arrays): see _forward_run. st.cache_data would hand each
+    session its own unpickled copy — thirty tabs opening the forward page held 30 × 16 MB at once."""
+    return _FORWARD_RUNS.get_or_compute((data, sched), lambda: _forward_run(data, sched))
+
+
+def _forward_run(data: DataChoice, sched: ScheduleChoice) -> dict:
     """x_0 and the whole chain x_0 .. x_T (DDPM eq. 2), plus per-t variance, as numpy arrays."""
     s = sched.build()
     x0 = data_points(data, data.n, STREAMS["data"].seed(data.seed))
@@ -55,11 +63,11 @@ def closed_form_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
     """x_t by the closed-form jump (DDPM eq. 4), its distance to the chain's x_t and a noise floor."""
     s = sched.build()
     run = forward_run(data, sched)
-    x0 = torch.from_numpy(run["traj"][0])
+    x0 = torch.tensor(run["traj"][0])  # copies: the shared arrays are read-only
     g = STREAMS["closed_form_jump"].generator(data.seed, t)
     jump = q_sample(x0, t, s, generator=g)
     other = q_sample(x0, t, s, generator=g)  # a second independent jump: the sampling-noise floor
-    chain = torch.from_numpy(run["traj"][t])
+    chain = torch.tensor(run["traj"][t])
     return {
         "jump": jump.numpy(),
         "sw_chain_vs_jump": sliced_wasserstein(chain, jump, n_projections=SW_PROJECTIONS),
