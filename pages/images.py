@@ -53,7 +53,8 @@ def grid_png(xs: np.ndarray, ncol: int) -> bytes:
 
 # --- forward -------------------------------------------------------------------------------------------
 if section == "forward":
-    fwd = ir.forward_digits(sched, pick)
+    with st.spinner("Noising the digits…"):
+        fwd = ir.forward_digits(sched, pick)
 
     @layout.live_fragment
     def forward_view(fwd: dict, T: int) -> None:
@@ -90,7 +91,7 @@ elif section == "reverse":
                          horizontal=True, format_func=sources.DIGIT_SCORES.get,
                          help="The exact score of the finite training set can only lead back to training "
                               "images: it memorises. The network generalises.")
-    with layout.friendly_errors("sample digits"):
+    with layout.friendly_errors("sample digits"), st.spinner("Sampling the digits…"):
         rev = ir.reverse_digits(sched, pick, score)
     if rev["diverged"]:
         st.warning(f"The run diverged. {rev['message']}")

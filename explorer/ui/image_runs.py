@@ -1,7 +1,8 @@
 """Cached runs of the images page: digits noised and sampled, inpainting, variations, your picture.
 
-Runs are keyed by the settings objects and kept with st.cache_data(max_entries=...), so moving a
-step slider only picks stored frames out of a finished run.
+Runs are keyed by the settings objects and kept, so moving a step slider only picks stored frames
+out of a finished run: the two big ones (the whole chain of a grid, forward and reverse) in a
+BoundedCache shared by every session as read-only arrays, the others with st.cache_data.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from explorer.forward import forward_trajectory, q_sample
 from explorer.samplers import CLIP_DIGITS, SAMPLERS, inpaint_sample, record, run_to_end
 from explorer.schedules import NoiseSchedule, frame_times
 from explorer.streams import STREAMS
+from explorer.ui.bounded_cache import BoundedCache
 from explorer.ui.settings import DigitsChoice, ScheduleChoice
 from explorer.ui.sources import COMPUTE, digit_score_model, digits_model
 
@@ -43,8 +45,20 @@ def grid_gif(xs: np.ndarray, order, ncol: int, width: int = images.GRID_WIDTH) -
     return rasters.gif_bytes([images.picture(images.grid(xs[i], ncol=ncol), width) for i in order])
 
 
-@st.cache_data(max_entries=6, show_spinner="Noising the digits…")
+_FORWARD, _REVERSE = BoundedCache(max_entries=6), BoundedCache(max_entries=6)  # ≤ 25 MB a run at T = 1,000
+
+
 def forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
+    """Cached and shared: see _forward_digits."""
+    return _FORWARD.get_or_compute((sched, pick), lambda: _forward_digits(sched, pick))
+
+
+def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str, on_wait=None) -> dict:
+    """Cached and shared: see _reverse_digits."""
+    return _REVERSE.get_or_compute((sched, pick, score), lambda: _reverse_digits(sched, pick, score), on_wait=on_wait)
+
+
+def _forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
     """The chain x_0..x_T for n digits (T+1, n, 1, 8, 8), pixel statistics per t, and a GIF."""
     s = sched.build()
     x0, _ = pick_digits(pick.n, STREAMS["digit_pick"].generator(pick.seed))
@@ -57,8 +71,7 @@ def forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
             "mu0": float(x0.mean()), "var0": float(x0.var())}
 
 
-@st.cache_data(max_entries=6, show_spinner=False)
-def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dict:
+def _reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dict:
     """DDPM from noise with the digits network (or the exact training-set score): every x_t and x̂_0."""
     s = sched.build()
     g = STREAMS["digits_reverse"].generator(pick.seed)
