@@ -44,8 +44,8 @@ def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int |
         particles = np.clip(lv["frames"][-1], -fields.FIELD_EXTENT, fields.FIELD_EXTENT)
         title, height = f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})", 560
     vectors = field["score"] if score == "exact" else fields.learned_field_at(data, sched, t, score)["score"]
-    return arrows.score_field(field["grid"], vectors, field["logp"], fields.FIELD_EXTENT, title,
-                               particles=particles, height=height)
+    return figures.Frozen(arrows.score_field(field["grid"], vectors, field["logp"], fields.FIELD_EXTENT, title,
+                                             particles=particles, height=height))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -58,7 +58,7 @@ def comparison_figures(data, sched, t: int, score: str):
     right = arrows.score_field(field["grid"], learned["diff"], np.log10(learned["diff_map"] + 1e-3),
                                 fields.FIELD_EXTENT, "Difference: learned − exact", height=520,
                                 heat_title="log₁₀ ‖Δs‖", arrows_name="s_learned − s_exact")
-    return left, right
+    return figures.Frozen(left), figures.Frozen(right)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -66,8 +66,26 @@ def langevin_animation(data, sched, t: int, alpha: float, n_steps: int, score: s
     lv = fields.langevin_at(data, sched, t, alpha, n_steps, score)
     frames = np.clip(lv["frames"], -figures.LIM, figures.LIM)
     labels = [f"Langevin step {k}" for k in lv["frame_k"]]
-    return figures.animated_cloud(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
-                                  labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560)
+    return figures.animated_cloud_frozen(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
+                                         labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560)
+
+
+# The figures above and below are made once per view and shared by every session showing it (figures.Frozen).
+@st.cache_resource(max_entries=16, show_spinner=False)
+def langevin_distance_figure(data, sched, t: int, alpha: float, n_steps: int, score: str) -> figures.Frozen:
+    lv = fields.langevin_at(data, sched, t, alpha, n_steps, score)
+    return figures.Frozen(figures.lines(
+        lv["sw_k"], {"SW(particles, q_t samples)": (lv["sw"], dict(color=figures.STATE, width=2.5))},
+        "Distance to q_t over Langevin steps", "Langevin step", "sliced Wasserstein", height=330, log_y=True))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def annealed_figure(data, sched, rev) -> figures.Frozen:
+    res = runs.reverse_run(data, sched, rev)
+    final = np.clip(res["last"], -figures.LIM, figures.LIM)
+    return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data"),
+                                                  (final, figures.STATE, "annealed Langevin samples")],
+                                                 f"{rev.label()}: final samples", height=520))
 
 
 @layout.live_fragment
@@ -139,10 +157,8 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
                   help="2 × the variance of the narrowest bump of q_t: a noised component of the 8 Gaussians, or, "
                        f"for a set scored from its {sources.EXACT_REFERENCE_UI:,}-point sample, one of the bumps of "
                        "variance 1 − ᾱ_t around those points. Exact for a single Gaussian.")
-        fig = figures.lines(lv["sw_k"], {"SW(particles, q_t samples)": (lv["sw"], dict(color=figures.STATE, width=2.5))},
-                            "Distance to q_t over Langevin steps", "Langevin step", "sliced Wasserstein", height=330,
-                            log_y=True)
-        st.plotly_chart(fig, width="stretch", key="langevin_sw")
+        st.plotly_chart(langevin_distance_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
+                        key="langevin_sw")
         st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
                    "well above the limit the iteration can explode.")
     if state.toggle("▶ Show the particles' journey as an animation", "journey", False):
@@ -160,11 +176,7 @@ rev = controls.annealed_langevin_controls(score, st.columns(3))
 res = runs.reverse_run_shown(data, sched, rev)
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
-    final = np.clip(res["last"], -figures.LIM, figures.LIM)
-    st.plotly_chart(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data"),
-                                            (final, figures.STATE, "annealed Langevin samples")],
-                                           f"{rev.label()}: final samples", height=520),
-                    width="stretch", key="annealed_final")
+    st.plotly_chart(annealed_figure(data, sched, rev), width="stretch", key="annealed_final")
 with p2:
     st.metric("SW to data", f"{res['sw'][-1]:.4f}" if len(res["sw"]) else "—")
     st.metric("SW between two data samples", f"{res['sw_floor']:.4f}")
