@@ -19,8 +19,7 @@ from explorer.ui.layout import PAGES, PAGES_DIR, log_timing
 TORCH_THREADS = 1
 os.environ.setdefault("OMP_NUM_THREADS", str(TORCH_THREADS))  # read when a page first imports torch: this file
 # does not, so the title shows before torch has loaded (≈ 1 s)
-memory.limit_arenas()  # see explorer/ui/memory.py: fewer arenas, less memory stranded between runs
-memory.trim_in_background()  # and what closed sessions leave behind goes back to the system
+memory.for_a_server()  # fewer malloc arenas, and freed memory back to the system (explorer/ui/memory.py)
 
 
 def main() -> None:

@@ -67,3 +67,36 @@ def test_the_cache_keeps_the_newest_entries_only():
     calls = []
     cache.get_or_compute("a", lambda: calls.append(1) or {"v": np.zeros(1)})
     assert calls == [1]  # "a" was evicted by "c"
+
+
+def test_the_compute_gate_runs_one_at_a_time_in_arrival_order_and_forgets_a_stopped_waiter():
+    """slots = 1: the others queue first come, first served, hearing how many are ahead; a waiter stopped while
+    queued (Streamlit raises inside its calls) leaves the queue, and the rest still run."""
+    from explorer.ui.bounded_cache import ComputeGate
+    gate, order, heard, running = ComputeGate(1), [], {}, []
+
+    class Stopped(Exception):
+        pass
+
+    def work(i):
+        def on_wait(ahead):
+            heard.setdefault(i, ahead)
+            if i == 2:
+                raise Stopped
+        try:
+            with gate.slot(on_wait):
+                running.append(i)
+                assert len(running) == 1  # never two at once
+                order.append(i)
+                time.sleep(0.3)
+                running.remove(i)
+        except Stopped:
+            order.append("stopped 2")
+    threads = []
+    for i in range(4):  # started in order, each after the one before it has queued
+        threads.append(threading.Thread(target=work, args=(i,)))
+        threads[-1].start()
+        time.sleep(0.05)
+    [t.join(10) for t in threads]
+    assert order == [0, "stopped 2", 1, 3]
+    assert heard == {1: 1, 2: 2, 3: 2}  # 3 heard once 2 had left the queue: 0 running, 1 waiting

@@ -229,7 +229,8 @@ def test_a_frozen_figure_sends_what_the_plotly_figure_sends():
                 figures.animated_cloud_frozen(*args, labels=[f"t = {t}" for t in range(6)])):
         assert json.loads(pio.to_json(fig, validate=False)) == plain
     assert len(plain["frames"]) == 6 and plain["frames"][0]["data"][0]["x"]["dtype"] == "f4"
-    assert figures._plain({"a": np.arange(3), "b": [np.float64(2.5)]}) == \
+    from explorer.frozen import _plain
+    assert _plain({"a": np.arange(3), "b": [np.float64(2.5)]}) == \
         {"a": {"dtype": "i4", "bdata": "AAAAAAEAAAACAAAA"}, "b": [2.5]}
     with pytest.raises(ValueError, match="typed array"):
-        figures._plain(np.zeros((2, 2)))
+        _plain(np.zeros((2, 2)))

@@ -53,11 +53,6 @@ class ComputeGate:
                 self._busy -= 1
                 self._lock.notify_all()
 
-    def ahead(self) -> int:
-        """Computations running or queued now."""
-        with self._lock:
-            return self._busy + len(self._queue)
-
 
 # One computation at a time by default: the runs are Python loops of small tensor operations, so two at once
 # share one GIL and both slow down (on 2 cores and on 16). EXPLORER_COMPUTE_SLOTS=k allows k.

@@ -53,9 +53,9 @@ def forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
     return _FORWARD.get_or_compute((sched, pick), lambda: _forward_digits(sched, pick))
 
 
-def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str, on_wait=None) -> dict:
+def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dict:
     """Cached and shared: see _reverse_digits."""
-    return _REVERSE.get_or_compute((sched, pick, score), lambda: _reverse_digits(sched, pick, score), on_wait=on_wait)
+    return _REVERSE.get_or_compute((sched, pick, score), lambda: _reverse_digits(sched, pick, score))
 
 
 def _forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:

@@ -43,13 +43,15 @@ _trimmer: threading.Thread | None = None
 _trimmer_lock = threading.Lock()
 
 
-def trim_in_background(every_s: float = 60.0) -> bool:
-    """Start (once per process) a daemon thread that calls release() every `every_s` seconds."""
+def for_a_server(every_s: float = 60.0) -> bool:
+    """Once per process: limit the arenas, and start a daemon thread that calls release() every `every_s` s."""
     global _trimmer
     if _trim is None:
         return False
     with _trimmer_lock:
         if _trimmer is None:
+            limit_arenas()
+
             def loop() -> None:
                 while True:
                     time.sleep(every_s)

@@ -148,7 +148,7 @@ def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, pr
     target_sorted = SortedSample(target, SW_CURVE_PROJECTIONS)
     planned = {int(i) for i in frame_times(rev.entry.steps(sched.T, dict(rev.options)), SW_CURVE_POINTS)}
     sw: dict[int, float] = {}
-    last: list[torch.Tensor] = [x_T]
+    last = x_T  # the whole state where the run is (thinned keeps only SHOWN points of each step)
 
     def measure(i: int, x: torch.Tensor) -> None:
         if torch.isfinite(x).all():
@@ -156,15 +156,16 @@ def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, pr
 
     def thinned(steps):
         """The sampler's steps with only the drawn points; SW of the whole state at the planned steps."""
+        nonlocal last
         measure(0, x_T)
         i = 0
         for i, step in enumerate(steps, start=1):
             if i in planned:
                 measure(i, step.x)
-            last[0] = step.x
+            last = step.x
             yield replace(step, x=step.x[:SHOWN], pred_x0=step.pred_x0[:SHOWN])
         if i not in sw:
-            measure(i, last[0])  # where the run ended, planned or not (a divergence stops it early)
+            measure(i, last)  # where the run ended, planned or not (a divergence stops it early)
 
     run = record(thinned(rev.entry.function(model, s, x_T, generator=g, **options)), start=(s.T, x_T[:SHOWN]),
                  progress=progress)
@@ -173,7 +174,7 @@ def _reverse_run(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, pr
                                n_projections=SW_CURVE_PROJECTIONS)
     index = sorted(sw)
     return {
-        "times": np.array(run.times), "xs": xs, "x0s": x0s, "last": last[0].cpu().numpy(),
+        "times": np.array(run.times), "xs": xs, "x0s": x0s, "last": last.cpu().numpy(),
         "sw_index": np.array(index, dtype=int), "sw": np.array([sw[i] for i in index]), "sw_floor": floor,
         "target": target.numpy(), "diverged": run.diverged, "message": run.message,
     }
