@@ -5,8 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import figures
-from explorer.schedules import frame_times
-from explorer.ui import controls, layout, runs, state
+from explorer.ui import cloud_figures as cf, controls, layout, runs, state
 from explorer.ui.settings import DataChoice, ScheduleChoice
 
 layout.header(
@@ -24,21 +23,11 @@ with layout.friendly_errors("build this schedule"):
     run = runs.forward_run(data, sched)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def animation(data: DataChoice, sched: ScheduleChoice):
-    run = runs.forward_run(data, sched)
-    times = frame_times(sched.T, runs.ANIMATION_FRAMES)
-    frames = run["traj"][times, : runs.ANIMATION_POINTS]
-    labels = [f"t = {t}, ᾱ_t = {run['alpha_bar'][t]:.3g}" for t in times]
-    return figures.animated_cloud_frozen(frames, times, f"x_t under {sched.label()}", labels=labels,
-                                         step_labels=[f"t={t}" for t in times])
-
-
 T = sched.T
 ts = np.arange(T + 1)
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.plotly_chart(animation(data, sched), width="stretch", key="forward_animation")
+    st.plotly_chart(cf.forward_animation(data, sched), width="stretch", key="forward_animation")
     if data.n > runs.ANIMATION_POINTS:
         st.caption(f"The animation draws the first {runs.ANIMATION_POINTS} of {data.n} points; "
                    "the inspection below uses them all.")
@@ -67,10 +56,7 @@ def inspect_step(data: DataChoice, sched: ScheduleChoice, run: dict) -> None:
     jump = runs.closed_form_at(data, sched, t)
     a, b = st.columns([3, 2], gap="large")
     with a:
-        fig = figures.cloud_snapshot([(run["traj"][t], figures.STATE, f"chain x_{t} (step by step)"),
-                                      (jump["jump"], figures.CLOSED, f"jump x_{t} (closed form)")],
-                                     f"t = {t}: the chain and the closed-form jump")
-        st.plotly_chart(fig, width="stretch", key="forward_snapshot")
+        st.plotly_chart(cf.chain_and_jump(data, sched, t), width="stretch", key="forward_snapshot")
     with b:
         st.markdown("**One step** (DDPM eq. 2) and **the jump from x₀** (DDPM eq. 4), with this t's numbers:")
         one_step = (rf"x_{{{t}}} &= {math.sqrt(1 - beta_t):.4f}\,x_{{{t - 1}}} + {math.sqrt(beta_t):.4f}\,\eta_{{{t}}}"

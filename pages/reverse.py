@@ -2,15 +2,9 @@
 import numpy as np
 import streamlit as st
 
-from explorer import figures
-from explorer.schedules import frame_times
-from explorer.ui import controls, layout, runs, sources, state
+from explorer.ui import cloud_figures as cf, controls, layout, runs, sources, state
 from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
 
-N_PATHS = 20  # highlighted particles whose trajectories are drawn
-PATH_POINTS = 60  # states per drawn trajectory: enough for the shape, light enough to read
-DRAWN = runs.SHOWN  # points of x_t and x̂₀ drawn per cloud (metrics use all of them): keeps the browser quick
-RUN_COLORS = {"A": figures.STATE, "B": figures.ESTIMATE}
 
 layout.header(
     "Reverse sampling",
@@ -41,56 +35,9 @@ if ab_mode:
 results = {name: runs.reverse_run_shown(data, sched, rev, name) for name, rev in choices.items()}
 
 
-def stored_steps(res: dict) -> int:
-    """Steps stored after x_T."""
-    return len(res["times"]) - 1
-
-
 def index_for(res: dict, fraction: float) -> int:
     """The stored step the same fraction of the way through a run."""
-    return int(round(fraction * stored_steps(res)))
-
-
-def drawn(states: np.ndarray) -> np.ndarray:
-    """Stored states (float16) as float32 inside the plotted box: plotly draws float32, not float16."""
-    return np.clip(states.astype(np.float32), -figures.LIM, figures.LIM)
-
-
-def paths(res: dict, i: int) -> np.ndarray:
-    """(N_PATHS, S, 2): the highlighted particles from x_T to step i, at most PATH_POINTS states each."""
-    idx = frame_times(i, PATH_POINTS)
-    return np.transpose(drawn(res["xs"][idx, :N_PATHS]), (1, 0, 2))
-
-
-# Figures are made once per view and shared by every session showing it (a class scrubbing the same run):
-# st.cache_resource holds them frozen (figures.Frozen), so a rerun only sends them.
-@st.cache_resource(max_entries=512, show_spinner=False)
-def state_cloud(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, i: int, title: str) -> figures.Frozen:
-    """x_t at stored step i with the highlighted particles' paths, over the data."""
-    res = runs.reverse_run(data, sched, rev)
-    pts = drawn(res["xs"][i][:DRAWN])
-    return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data (target)"),
-                                                  (pts, figures.STATE, "x_t")], title, height=520, paths=paths(res, i)))
-
-
-@st.cache_resource(max_entries=512, show_spinner=False)
-def estimate_cloud(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice, i: int) -> figures.Frozen:
-    """x̂₀ made on the step to stored step i, over the data."""
-    res = runs.reverse_run(data, sched, rev)
-    x0 = drawn(res["x0s"][i][:DRAWN])
-    return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data (target)"),
-                                                  (x0, figures.ESTIMATE, "x̂₀")],
-                                                 figures.x0_title(i, int(res["times"][i])), height=520))
-
-
-@st.cache_resource(max_entries=512, show_spinner=False)
-def distance_curves(data: DataChoice, sched: ScheduleChoice, choices: tuple[tuple[str, ReverseChoice], ...],
-                    fraction: float) -> figures.Frozen:
-    """SW to the data along each run, a marker at the fraction of the run shown."""
-    results = {name: runs.reverse_run(data, sched, rev) for name, rev in choices}
-    curves = [(f"{name}: {rev.label()}", results[name]["sw_index"] / max(stored_steps(results[name]), 1),
-               results[name]["sw"], RUN_COLORS[name]) for name, rev in choices]
-    return figures.Frozen(figures.sw_curves(curves, results[choices[0][0]]["sw_floor"], marker_x=fraction))
+    return int(round(fraction * cf.stored_steps(res)))
 
 
 def nudge(d: int, last: int) -> None:
@@ -101,7 +48,7 @@ def nudge(d: int, last: int) -> None:
 def scrub(data: DataChoice, sched: ScheduleChoice, choices: dict[str, ReverseChoice], results: dict[str, dict]) -> None:
     """The stored steps, one at a time: moving the step reruns only this part of the page."""
     res_a = results["A"]
-    K = stored_steps(res_a)
+    K = cf.stored_steps(res_a)
     if st.session_state.get("step", 0) > K:
         st.session_state["step"] = K
     c_prev, c_slider, c_next = st.columns([1, 12, 1], vertical_alignment="bottom")
@@ -113,18 +60,18 @@ def scrub(data: DataChoice, sched: ScheduleChoice, choices: dict[str, ReverseCho
     cols = st.columns(2, gap="large")
     if len(results) == 1:
         t = int(res_a["times"][k])
-        cols[0].plotly_chart(state_cloud(data, sched, choices["A"], k, f"x_t at t = {t} (step {k} of {K})"),
+        cols[0].plotly_chart(cf.state_cloud(data, sched, choices["A"], k, f"x_t at t = {t} (step {k} of {K})"),
                              width="stretch", key="rev_xt")
-        cols[1].plotly_chart(estimate_cloud(data, sched, choices["A"], k), width="stretch", key="rev_x0")
+        cols[1].plotly_chart(cf.estimate_cloud(data, sched, choices["A"], k), width="stretch", key="rev_x0")
     else:
         for col, (name, res) in zip(cols, results.items()):
             i = index_for(res, fraction)
-            col.plotly_chart(state_cloud(data, sched, choices[name], i,
+            col.plotly_chart(cf.state_cloud(data, sched, choices[name], i,
                                          f"{name}: {choices[name].label()} — t = {int(res['times'][i])}"),
                              width="stretch", key=f"rev_xt_{name}")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.plotly_chart(distance_curves(data, sched, tuple(choices.items()), fraction), width="stretch", key="rev_sw")
+        st.plotly_chart(cf.distance_curves(data, sched, tuple(choices.items()), fraction), width="stretch", key="rev_sw")
     with right:
         for name, res in results.items():
             final = res["sw"][-1] if len(res["sw"]) else float("nan")
@@ -137,23 +84,13 @@ def scrub(data: DataChoice, sched: ScheduleChoice, choices: dict[str, ReverseCho
 scrub(data, sched, choices, results)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def animation(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice):
-    res = runs.reverse_run(data, sched, rev)
-    idx = frame_times(stored_steps(res), runs.ANIMATION_FRAMES)
-    frames = drawn(res["xs"][idx, :DRAWN])
-    labels = [f"t = {res['times'][i]}" for i in idx]
-    return figures.animated_cloud_frozen(frames, idx, f"{rev.label()}", labels=labels, color=figures.STATE,
-                                         step_labels=[str(res["times"][i]) for i in idx], height=560)
-
-
 st.subheader("The whole run, played in the browser")
 a_col, c_col = st.columns([3, 2], gap="large")
 with a_col:
-    st.plotly_chart(animation(data, sched, rev_a), width="stretch", key="rev_anim")
+    st.plotly_chart(cf.reverse_animation(data, sched, rev_a), width="stretch", key="rev_anim")
 with c_col:
     st.caption("Press ▶ Play to watch sampler A carry the noise to the data, frame by frame, "
                "without asking the server again. The slider under the chart jumps to any stored step. "
-               f"Clouds draw {DRAWN} of the points; the distances use all of them.")
+               f"Clouds draw {cf.DRAWN} of the points; the distances use all of them.")
 
 layout.footer()

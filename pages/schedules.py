@@ -1,7 +1,6 @@
 """Noise schedules: compare the five kinds, judge x_T, and test the source text's claims."""
 import math
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -31,46 +30,6 @@ b_hi = state.choice("β_end (linear, sigmoid)", "beta_end", controls.BETA_GRID, 
 st.sidebar.header("Data for the verdict")
 data = controls.data_controls(n_default=2000)
 
-# Figures are made once per view and shared by every session showing it (figures.Frozen): a class opening
-# this page together rebuilt the same five-schedule panels thirty times.
-@st.cache_resource(max_entries=64, show_spinner=False)
-def panels_figure(choices: tuple[ScheduleChoice, ...], data) -> figures.Frozen:
-    return figures.Frozen(figures.schedule_panels(exhibits.schedule_comparison(choices, data)[0]))
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def variance_figure(sigma0: float, beta: float, T: int, seed: int) -> figures.Frozen:
-    ex = exhibits.variance_exhibit(sigma0, beta, T, seed)
-    ts = np.arange(T + 1)
-    return figures.Frozen(figures.lines(
-        ts, {"measured Var(x_t)": (ex["var"], dict(color=figures.STATE, width=2.5)),
-             "theory 1 + (σ₀² − 1)ᾱ_t": (1 + (sigma0 ** 2 - 1) * ex["alpha_bar"], dict(color=figures.INK, dash="dash")),
-             "the claim: constant σ₀²": (np.full(T + 1, sigma0 ** 2), dict(color=figures.REF, dash="dot"))},
-        f"Geometric schedule, β = {beta:g}, T = {T}: Var(x_t) per coordinate", "t", "Var(x_t)"))
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def half_beta_figure(Ts_b: tuple[int, ...], seed: int) -> figures.Frozen:
-    df = pd.DataFrame(exhibits.half_beta_exhibit(Ts_b, seed))
-    return figures.Frozen(figures.lines(np.array(Ts_b), {
-        "constant β = 0.5: theory √ᾱ_T": (df[df.kind == "constant"].signal_theory.to_numpy(),
-                                          dict(color=figures.KIND_COLORS["constant"], dash="dash")),
-        "constant β = 0.5: measured": (df[df.kind == "constant"].signal_measured.to_numpy(),
-                                       dict(color=figures.KIND_COLORS["constant"], mode="markers+lines", width=0)),
-        "geometric β = 0.5: theory √ᾱ_T": (df[df.kind == "geometric"].signal_theory.to_numpy(),
-                                           dict(color=figures.KIND_COLORS["geometric"], dash="dash")),
-        "geometric β = 0.5: measured": (df[df.kind == "geometric"].signal_measured.to_numpy(),
-                                        dict(color=figures.KIND_COLORS["geometric"], mode="markers+lines", width=0)),
-        "“50%”: √0.5": (np.full(len(Ts_b), math.sqrt(0.5)), dict(color=figures.REF, dash="dot")),
-    }, "Signal left in x_T with β = 0.5", "T (log scale)", "√ᾱ_T", height=380, log_x=True))
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def reversal_figure(T: int, seed: int, key: str, title: str, color: str) -> figures.Frozen:
-    pts = np.clip(exhibits.reversal_exhibit(T, seed)[key], -figures.LIM, figures.LIM)
-    return figures.Frozen(figures.cloud_snapshot([(pts, color, "x_0 recovered")], title, height=440))
-
-
 PARAMS = {"linear": (("beta_start", b_lo), ("beta_end", b_hi)), "sigmoid": (("beta_start", b_lo), ("beta_end", b_hi)),
           "constant": (("beta", beta),), "geometric": (("beta", beta),), "cosine": ()}
 
@@ -83,7 +42,7 @@ choices = tuple(ScheduleChoice(kind, TT, PARAMS[kind]) for kind in kinds for TT 
 with layout.friendly_errors("build these schedules"):
     curves, rows = exhibits.schedule_comparison(choices, data)
 
-st.plotly_chart(panels_figure(choices, data), width="stretch", key="schedule_panels")
+st.plotly_chart(exhibits.panels_figure(choices, data), width="stretch", key="schedule_panels")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
              column_config={"ᾱ_T": st.column_config.NumberColumn(format="%.3e"),
                             "signal left √ᾱ_T": st.column_config.NumberColumn(format="%.4f"),
@@ -108,7 +67,7 @@ with tab_a:
                           format_func=controls.beta_label)
     a_T = state.slider("T", "a_T", 1, controls.T_MAX_UI, 1000, where=c3)
     ex = exhibits.variance_exhibit(float(sigma0), float(a_beta), int(a_T), data.seed)
-    st.plotly_chart(variance_figure(float(sigma0), float(a_beta), int(a_T), data.seed), width="stretch", key="claim_a")
+    st.plotly_chart(exhibits.variance_figure(float(sigma0), float(a_beta), int(a_T), data.seed), width="stretch", key="claim_a")
     m1, m2, m3 = st.columns(3)
     m1.metric("Var(x_0)", f"{ex['var'][0]:.3f}")
     m2.metric("Var(x_T)", f"{ex['var'][-1]:.3f}", delta=f"{ex['var'][-1] - ex['var'][0]:+.3f}", delta_color="off")
@@ -129,7 +88,7 @@ with tab_b:
     Ts_b = (1, 2, 5, 10, 100, 1000)
     rows_b = exhibits.half_beta_exhibit(Ts_b, data.seed)
     df = pd.DataFrame(rows_b)
-    st.plotly_chart(half_beta_figure(Ts_b, data.seed), width="stretch", key="claim_b")
+    st.plotly_chart(exhibits.half_beta_figure(Ts_b, data.seed), width="stretch", key="claim_b")
     st.dataframe(df.rename(columns={"alpha_bar_T": "ᾱ_T", "signal_theory": "√ᾱ_T theory",
                                     "signal_measured": "√ᾱ_T measured", "kl": "KL to N(0,I) [nats]"}),
                  hide_index=True, width="stretch")
@@ -158,7 +117,7 @@ with tab_c:
               ("scored", "with the score (DDPM)", figures.ESTIMATE)]
     for col, (key, title, color) in zip(cols, panels):
         with col:
-            st.plotly_chart(reversal_figure(int(c_T), data.seed, key, title, color), width="stretch",
+            st.plotly_chart(exhibits.reversal_figure(int(c_T), data.seed, key, title, color), width="stretch",
                             key=f"claim_c_{key}")
             st.metric("Sliced Wasserstein to data", f"{rx['sw'][key]:.3f}",
                       help=f"Two independent data samples are {rx['sw_floor']:.3f} apart.")

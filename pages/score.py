@@ -2,9 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from explorer import arrows, figures
 from explorer.ui import controls, fields, layout, runs, sources, state
-from explorer.ui.settings import DataChoice, ScheduleChoice, score_name
+from explorer.ui.settings import DataChoice, ScheduleChoice
 
 layout.header(
     "Score & Langevin",
@@ -30,64 +29,6 @@ with layout.friendly_errors("build this schedule"):
     sched.build()
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int | None = None, score: str = "exact"):
-    """The score field at t over log q_t, with samples of q_t, or (alpha given) the Langevin particles.
-
-    Built once per view: the arrows are a few thousand line segments.
-    """
-    field = fields.score_field_at(data, sched, t)
-    if alpha is None:
-        particles, title, height = field["samples"][::2], f"Exact s_t(x) over log q_t(x) at t = {t}", 620
-    else:
-        lv = fields.langevin_at(data, sched, t, alpha, n_steps, score)
-        particles = np.clip(lv["frames"][-1], -fields.FIELD_EXTENT, fields.FIELD_EXTENT)
-        title, height = f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})", 560
-    vectors = field["score"] if score == "exact" else fields.learned_field_at(data, sched, t, score)["score"]
-    return figures.Frozen(arrows.score_field(field["grid"], vectors, field["logp"], fields.FIELD_EXTENT, title,
-                                             particles=particles, height=height))
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def comparison_figures(data, sched, t: int, score: str):
-    """The learned field over log q_t, and the field of differences over ‖s_learned − s_exact‖."""
-    field, learned = fields.score_field_at(data, sched, t), fields.learned_field_at(data, sched, t, score)
-    name = score_name(score)
-    left = arrows.score_field(field["grid"], learned["score"], field["logp"], fields.FIELD_EXTENT,
-                               f"Learned s_t(x) ({name}) at t = {t}", height=520, arrows_name="learned score")
-    right = arrows.score_field(field["grid"], learned["diff"], np.log10(learned["diff_map"] + 1e-3),
-                                fields.FIELD_EXTENT, "Difference: learned − exact", height=520,
-                                heat_title="log₁₀ ‖Δs‖", arrows_name="s_learned − s_exact")
-    return figures.Frozen(left), figures.Frozen(right)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def langevin_animation(data, sched, t: int, alpha: float, n_steps: int, score: str = "exact"):
-    lv = fields.langevin_at(data, sched, t, alpha, n_steps, score)
-    frames = np.clip(lv["frames"], -figures.LIM, figures.LIM)
-    labels = [f"Langevin step {k}" for k in lv["frame_k"]]
-    return figures.animated_cloud_frozen(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
-                                         labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560)
-
-
-# The figures above and below are made once per view and shared by every session showing it (figures.Frozen).
-@st.cache_resource(max_entries=16, show_spinner=False)
-def langevin_distance_figure(data, sched, t: int, alpha: float, n_steps: int, score: str) -> figures.Frozen:
-    lv = fields.langevin_at(data, sched, t, alpha, n_steps, score)
-    return figures.Frozen(figures.lines(
-        lv["sw_k"], {"SW(particles, q_t samples)": (lv["sw"], dict(color=figures.STATE, width=2.5))},
-        "Distance to q_t over Langevin steps", "Langevin step", "sliced Wasserstein", height=330, log_y=True))
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def annealed_figure(data, sched, rev) -> figures.Frozen:
-    res = runs.reverse_run(data, sched, rev)
-    final = np.clip(res["last"], -figures.LIM, figures.LIM)
-    return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data"),
-                                                  (final, figures.STATE, "annealed Langevin samples")],
-                                                 f"{rev.label()}: final samples", height=520))
-
-
 @layout.live_fragment
 def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None:
     """The field and Langevin at one level t: moving t, α or the steps reruns only this part."""
@@ -101,7 +42,7 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
     with c_info:
         st.markdown(f"ᾱ_t = **{field['alpha_bar']:.4g}**, noise std √(1−ᾱ_t) = **{np.sqrt(1 - field['alpha_bar']):.3g}**")
     norms = np.linalg.norm(field["score"], axis=-1)
-    st.plotly_chart(field_figure(data, sched, t), width="stretch", key="score_field")
+    st.plotly_chart(fields.field_figure(data, sched, t), width="stretch", key="score_field")
     st.caption(f"Arrows are scaled to fit the grid (their true length |s_t| ranges from {norms.min():.2g} to "
                f"{norms.max():.2g}); the blue shading is log q_t, the red dots are samples of x_t from the forward "
                "chain. The arrows point toward where q_t has mass and vanish at its peaks; as t grows and q_t "
@@ -109,7 +50,7 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
     if score != "exact":
         with layout.friendly_errors("evaluate the learned score"):
             learned = fields.learned_field_at(data, sched, t, score)
-            left, right = comparison_figures(data, sched, t, score)
+            left, right = fields.comparison_figures(data, sched, t, score)
         c_l, c_r = st.columns(2, gap="large")
         c_l.plotly_chart(left, width="stretch", key="score_learned")
         c_r.plotly_chart(right, width="stretch", key="score_diff")
@@ -148,7 +89,7 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
                 "α or more steps can still make it diverge.")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.plotly_chart(field_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
+        st.plotly_chart(fields.field_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_final")
     with right:
         m1, m2 = st.columns(2)
@@ -157,12 +98,12 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
                   help="2 × the variance of the narrowest bump of q_t: a noised component of the 8 Gaussians, or, "
                        f"for a set scored from its {sources.EXACT_REFERENCE_UI:,}-point sample, one of the bumps of "
                        "variance 1 − ᾱ_t around those points. Exact for a single Gaussian.")
-        st.plotly_chart(langevin_distance_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
+        st.plotly_chart(fields.langevin_distance_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_sw")
         st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
                    "well above the limit the iteration can explode.")
     if state.toggle("▶ Show the particles' journey as an animation", "journey", False):
-        st.plotly_chart(langevin_animation(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
+        st.plotly_chart(fields.langevin_animation(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_anim")
 
 one_noise_level(data, sched, score)
@@ -176,7 +117,7 @@ rev = controls.annealed_langevin_controls(score, st.columns(3))
 res = runs.reverse_run_shown(data, sched, rev)
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
-    st.plotly_chart(annealed_figure(data, sched, rev), width="stretch", key="annealed_final")
+    st.plotly_chart(fields.annealed_figure(data, sched, rev), width="stretch", key="annealed_final")
 with p2:
     st.metric("SW to data", f"{res['sw'][-1]:.4f}" if len(res["sw"]) else "—")
     st.metric("SW between two data samples", f"{res['sw_floor']:.4f}")

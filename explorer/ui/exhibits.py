@@ -4,9 +4,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 import torch
 
+from explorer import figures
 from explorer.datasets import toy_2d
 from explorer.forward import chain_noises, forward_trajectory, invert_chain, text_reverse_chain
 from explorer.metrics import kl_to_standard_normal, sliced_wasserstein
@@ -107,3 +109,44 @@ def reversal_exhibit(T: int, seed: int, n: int = 1000) -> dict:
                (("recorded", recorded), ("text", text), ("fresh", fresh), ("scored", scored))},
         "sw_floor": sliced_wasserstein(toy_2d(EXHIBIT_DATA, n, seed=STREAMS["second_sample"].seed(seed)), target),
     }
+
+
+# --- figures -----------------------------------------------------------------------------------------
+# Figures are made once per view and shared by every session showing it (figures.Frozen): a class opening
+# this page together rebuilt the same five-schedule panels thirty times.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def panels_figure(choices: tuple[ScheduleChoice, ...], data) -> figures.Frozen:
+    return figures.Frozen(figures.schedule_panels(schedule_comparison(choices, data)[0]))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def variance_figure(sigma0: float, beta: float, T: int, seed: int) -> figures.Frozen:
+    ex = variance_exhibit(sigma0, beta, T, seed)
+    ts = np.arange(T + 1)
+    return figures.Frozen(figures.lines(
+        ts, {"measured Var(x_t)": (ex["var"], dict(color=figures.STATE, width=2.5)),
+             "theory 1 + (σ₀² − 1)ᾱ_t": (1 + (sigma0 ** 2 - 1) * ex["alpha_bar"], dict(color=figures.INK, dash="dash")),
+             "the claim: constant σ₀²": (np.full(T + 1, sigma0 ** 2), dict(color=figures.REF, dash="dot"))},
+        f"Geometric schedule, β = {beta:g}, T = {T}: Var(x_t) per coordinate", "t", "Var(x_t)"))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def half_beta_figure(Ts_b: tuple[int, ...], seed: int) -> figures.Frozen:
+    df = pd.DataFrame(half_beta_exhibit(Ts_b, seed))
+    return figures.Frozen(figures.lines(np.array(Ts_b), {
+        "constant β = 0.5: theory √ᾱ_T": (df[df.kind == "constant"].signal_theory.to_numpy(),
+                                          dict(color=figures.KIND_COLORS["constant"], dash="dash")),
+        "constant β = 0.5: measured": (df[df.kind == "constant"].signal_measured.to_numpy(),
+                                       dict(color=figures.KIND_COLORS["constant"], mode="markers+lines", width=0)),
+        "geometric β = 0.5: theory √ᾱ_T": (df[df.kind == "geometric"].signal_theory.to_numpy(),
+                                           dict(color=figures.KIND_COLORS["geometric"], dash="dash")),
+        "geometric β = 0.5: measured": (df[df.kind == "geometric"].signal_measured.to_numpy(),
+                                        dict(color=figures.KIND_COLORS["geometric"], mode="markers+lines", width=0)),
+        "“50%”: √0.5": (np.full(len(Ts_b), math.sqrt(0.5)), dict(color=figures.REF, dash="dot")),
+    }, "Signal left in x_T with β = 0.5", "T (log scale)", "√ᾱ_T", height=380, log_x=True))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def reversal_figure(T: int, seed: int, key: str, title: str, color: str) -> figures.Frozen:
+    pts = np.clip(reversal_exhibit(T, seed)[key], -figures.LIM, figures.LIM)
+    return figures.Frozen(figures.cloud_snapshot([(pts, color, "x_0 recovered")], title, height=440))

@@ -6,14 +6,16 @@ import numpy as np
 import streamlit as st
 import torch
 
+from explorer import arrows, figures
 from explorer.device import from_anywhere
 from explorer.metrics import sliced_wasserstein
 from explorer.samplers import langevin_fixed, record
 from explorer.schedules import frame_times
 from explorer.scores import field_on_grid
 from explorer.streams import STREAMS
+from explorer.ui import runs
 from explorer.ui.runs import ANIMATION_FRAMES, SW_CURVE_PROJECTIONS, forward_run
-from explorer.ui.settings import DataChoice, ScheduleChoice
+from explorer.ui.settings import DataChoice, ScheduleChoice, score_name
 from explorer.ui.sources import exact_model_for, score_model
 
 FIELD_EXTENT = 3.0  # the score page shows [−3, 3]²
@@ -96,3 +98,62 @@ def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n
     return {"frames": frames, "frame_k": np.array(run.times), "sw": np.array(sw),
             "sw_k": np.array([run.times[i] for i in finite]), "diverged": run.diverged, "message": run.message,
             "steps_done": int(run.last.t), "limit": stability_limit(exact_model_for(data), ab)}
+
+
+# --- figures: made once per view, shared by every session and by the lessons (figures.Frozen) ---------------
+@st.cache_resource(max_entries=16, show_spinner=False)
+def field_figure(data, sched, t: int, alpha: float | None = None, n_steps: int | None = None, score: str = "exact"):
+    """The score field at t over log q_t, with samples of q_t, or (alpha given) the Langevin particles.
+
+    Built once per view: the arrows are a few thousand line segments.
+    """
+    field = score_field_at(data, sched, t)
+    if alpha is None:
+        particles, title, height = field["samples"][::2], f"Exact s_t(x) over log q_t(x) at t = {t}", 620
+    else:
+        lv = langevin_at(data, sched, t, alpha, n_steps, score)
+        particles = np.clip(lv["frames"][-1], -FIELD_EXTENT, FIELD_EXTENT)
+        title, height = f"Particles after {lv['steps_done']} Langevin steps (α = {alpha:g})", 560
+    vectors = field["score"] if score == "exact" else learned_field_at(data, sched, t, score)["score"]
+    return figures.Frozen(arrows.score_field(field["grid"], vectors, field["logp"], FIELD_EXTENT, title,
+                                             particles=particles, height=height))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def comparison_figures(data, sched, t: int, score: str):
+    """The learned field over log q_t, and the field of differences over ‖s_learned − s_exact‖."""
+    field, learned = score_field_at(data, sched, t), learned_field_at(data, sched, t, score)
+    name = score_name(score)
+    left = arrows.score_field(field["grid"], learned["score"], field["logp"], FIELD_EXTENT,
+                               f"Learned s_t(x) ({name}) at t = {t}", height=520, arrows_name="learned score")
+    right = arrows.score_field(field["grid"], learned["diff"], np.log10(learned["diff_map"] + 1e-3),
+                                FIELD_EXTENT, "Difference: learned − exact", height=520,
+                                heat_title="log₁₀ ‖Δs‖", arrows_name="s_learned − s_exact")
+    return figures.Frozen(left), figures.Frozen(right)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def langevin_animation(data, sched, t: int, alpha: float, n_steps: int, score: str = "exact"):
+    lv = langevin_at(data, sched, t, alpha, n_steps, score)
+    frames = np.clip(lv["frames"], -figures.LIM, figures.LIM)
+    labels = [f"Langevin step {k}" for k in lv["frame_k"]]
+    return figures.animated_cloud_frozen(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
+                                         labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560)
+
+
+# The figures above and below are made once per view and shared by every session showing it (figures.Frozen).
+@st.cache_resource(max_entries=16, show_spinner=False)
+def langevin_distance_figure(data, sched, t: int, alpha: float, n_steps: int, score: str) -> figures.Frozen:
+    lv = langevin_at(data, sched, t, alpha, n_steps, score)
+    return figures.Frozen(figures.lines(
+        lv["sw_k"], {"SW(particles, q_t samples)": (lv["sw"], dict(color=figures.STATE, width=2.5))},
+        "Distance to q_t over Langevin steps", "Langevin step", "sliced Wasserstein", height=330, log_y=True))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def annealed_figure(data, sched, rev) -> figures.Frozen:
+    res = runs.reverse_run(data, sched, rev)
+    final = np.clip(res["last"], -figures.LIM, figures.LIM)
+    return figures.Frozen(figures.cloud_snapshot([(res["target"][:figures.TARGET_SHOWN], figures.DATA, "data"),
+                                                  (final, figures.STATE, "annealed Langevin samples")],
+                                                 f"{rev.label()}: final samples", height=520))
