@@ -10,7 +10,7 @@ import time
 import streamlit as st
 
 from explorer.ui import memory
-from explorer.ui.layout import PAGES, PAGES_DIR, log_timing
+from explorer.ui.layout import PAGES, PAGES_DIR, log_timing, presenting
 
 
 # One torch thread per script run. Every session's script runs in a fresh thread, and there a second
@@ -27,7 +27,8 @@ def main() -> None:
     torch = sys.modules.get("torch")  # loaded by an earlier run (or by the tests): set it directly
     if torch is not None and torch.get_num_threads() != TORCH_THREADS:
         torch.set_num_threads(TORCH_THREADS)
-    st.set_page_config(page_title="Diffusion Explorer", page_icon=":material/blur_on:", layout="wide")
+    st.set_page_config(page_title="Diffusion Explorer", page_icon=":material/blur_on:", layout="wide",
+                       initial_sidebar_state="collapsed" if presenting() else "auto")
     page = st.navigation([st.Page(str(PAGES_DIR / p.file), title=p.title, icon=p.icon, default=(i == 0))
                           for i, p in enumerate(PAGES)])
     try:

@@ -10,13 +10,15 @@ breaking a class.
 """
 from __future__ import annotations
 
+import bisect
 import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 LESSONS_DIR = Path(__file__).resolve().parents[1] / "lessons"
+GALLERY_FILE = "break_it.toml"  # the Break-it gallery, in the same folder; every other *.toml is a lesson
 MIN_STEPS, MAX_STEPS = 4, 8
 SETTING_TYPES = (str, int, float, bool)
 
@@ -33,21 +35,35 @@ class View:
     page: str
     settings: frozenset[str]
     measures: frozenset[str]
+    # check(settings, measure) raises ValueError when the values cannot be shown (a T out of range, a β
+    # the full page does not offer, a measure these settings do not have)
+    check: Callable[[dict, str], None] | None = None
 
 
 @dataclass(frozen=True)
 class Predict:
-    """A question answered before the reveal: a choice (choices, answer = the right index) or a number
-    (settled by the reveal's measurement, right within a relative tolerance)."""
+    """A question answered before the reveal, always settled by the step's measurement: a choice (the
+    bounds cut the number line into one interval per choice, in order: choice i is right when
+    bounds[i-1] <= value < bounds[i]) or a number (right within a relative tolerance)."""
 
     question: str
     choices: tuple[str, ...] = ()
-    answer: int | None = None
+    bounds: tuple[float, ...] = ()
     tolerance: float | None = None
 
     @property
     def is_number(self) -> bool:
         return not self.choices
+
+    def right_choice(self, value: float) -> int:
+        """The index of the choice the measured value makes right."""
+        return bisect.bisect_right(self.bounds, value)
+
+    def is_right(self, guess, value: float) -> bool:
+        """A choice index, or a number within the relative tolerance of the measured value."""
+        if self.is_number:
+            return abs(float(guess) - value) <= self.tolerance * abs(value)
+        return guess == self.right_choice(value)
 
 
 @dataclass(frozen=True)
@@ -61,8 +77,8 @@ class Step:
     predict: Predict | None = None
 
     def query(self) -> dict[str, str]:
-        """The settings as URL query parameters of the full page."""
-        return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in self.settings}
+        """The settings as URL query parameters of the full page (true/false as the toggles' 1/0)."""
+        return {k: ("1" if v else "0") if isinstance(v, bool) else str(v) for k, v in self.settings}
 
 
 @dataclass(frozen=True)
@@ -109,22 +125,24 @@ def _check_reveal_text(where: str, text: str) -> None:
 def _predict(where: str, table) -> Predict:
     if not isinstance(table, dict):
         raise LessonError(f"{where}: 'predict' must be a table ([steps.predict]).")
-    _only(where, table, {"question", "choices", "answer", "tolerance"})
+    _only(where, table, {"question", "choices", "bounds", "tolerance"})
     question = _field(where, table, "question", str)
     if "choices" in table:
         choices = _field(where, table, "choices", list)
         if len(choices) < 2 or not all(isinstance(c, str) and c.strip() for c in choices):
             raise LessonError(f"{where}: 'choices' must list at least two non-empty texts.")
-        answer = _field(where, table, "answer", int)
-        if not 0 <= answer < len(choices):
-            raise LessonError(f"{where}: 'answer' is the index of the right choice, 0 to {len(choices) - 1}; "
-                              f"got {answer}.")
+        bounds = _field(where, table, "bounds", list)
+        if (len(bounds) != len(choices) - 1 or not all(isinstance(b, (int, float)) and not isinstance(b, bool)
+                                                       for b in bounds)):
+            raise LessonError(f"{where}: 'bounds' must list {len(choices) - 1} number(s), one between each two "
+                              f"choices; got {bounds!r}.")
+        if any(a >= b for a, b in zip(bounds, bounds[1:])):
+            raise LessonError(f"{where}: 'bounds' must increase; got {bounds!r}.")
         if "tolerance" in table:
             raise LessonError(f"{where}: 'tolerance' is for a number prediction, not with 'choices'.")
-        return Predict(question, tuple(choices), answer)
-    if "answer" in table:
-        raise LessonError(f"{where}: a number prediction is settled by the measurement; remove 'answer' "
-                          "(or give 'choices').")
+        return Predict(question, tuple(choices), tuple(float(b) for b in bounds))
+    if "bounds" in table:
+        raise LessonError(f"{where}: 'bounds' go with 'choices'; a number prediction has a 'tolerance'.")
     tolerance = _field(where, table, "tolerance", (int, float))
     if not 0 < tolerance <= 1:
         raise LessonError(f"{where}: 'tolerance' is relative, in (0, 1]; got {tolerance}.")
@@ -150,6 +168,11 @@ def _step(where: str, table, views: Mapping[str, View]) -> Step:
     if measure not in view.measures:
         raise LessonError(f"{where}: the view {view_name!r} does not measure {measure!r}; it measures "
                           f"{', '.join(sorted(view.measures))}.")
+    if view.check is not None:
+        try:
+            view.check(dict(settings), measure)
+        except ValueError as err:
+            raise LessonError(f"{where}: the field 'settings': {err}") from err
     reveal = _field(where, table, "reveal", str)
     _check_reveal_text(where, reveal)
     predict = _predict(where + ", predict", table["predict"]) if "predict" in table else None
@@ -176,9 +199,45 @@ def load_lessons(views: Mapping[str, View], folder: Path = LESSONS_DIR) -> tuple
     """Every lesson in folder, in file-name order, and a message for each file that could not be used
     (the others still load: one bad file does not take the lessons page down)."""
     lessons, problems = [], []
-    for path in sorted(folder.glob("*.toml")):
+    for path in sorted(p for p in folder.glob("*.toml") if p.name != GALLERY_FILE):
         try:
             lessons.append(load_lesson(path, views))
         except LessonError as err:
             problems.append(str(err))
     return lessons, problems
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A Break-it preset: a view with settings where something goes wrong on purpose. step.text says what
+    to notice, why explains it, step.reveal states the measured value that shows it."""
+
+    step: Step
+    why: str
+
+
+def load_gallery(views: Mapping[str, View], folder: Path = LESSONS_DIR) -> tuple[list[Preset], list[str]]:
+    """The Break-it presets of GALLERY_FILE ([[presets]]: title, notice, why, view, settings, measure, reveal),
+    and a message for each that could not be used."""
+    path = folder / GALLERY_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        return [], [f"{path.name}: cannot be read: {err}."]
+    presets, problems = [], []
+    if set(data) != {"presets"} or not isinstance(data["presets"], list):
+        return [], [f"{path.name}: the file holds [[presets]] tables and nothing else."]
+    for i, table in enumerate(data["presets"], start=1):
+        where = f"{path.name}, preset {i}"
+        try:
+            if not isinstance(table, dict):
+                raise LessonError(f"{where}: a preset must be a table ([[presets]]).")
+            _only(where, table, {"title", "notice", "why", "view", "settings", "measure", "reveal"})
+            why = _field(where, table, "why", str)
+            as_step = {("text" if k == "notice" else k): v for k, v in table.items() if k != "why"}
+            if "text" not in as_step:
+                raise LessonError(f"{where}: the field 'notice' is missing.")
+            presets.append(Preset(_step(where, as_step, views), why))
+        except LessonError as err:
+            problems.append(str(err))
+    return presets, problems

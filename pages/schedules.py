@@ -111,13 +111,9 @@ with tab_c:
     c_T = state.slider("T (cosine schedule)", "c_T", 10, 1000, 100, where=st)
     rx = exhibits.reversal_exhibit(int(c_T), data.seed)
     cols = [*st.columns(2, gap="large"), *st.columns(2, gap="large")]  # two rows of two
-    panels = [("recorded", "the exact inverse with the recorded noise", figures.CLOSED),
-              ("text", "the text's formula with the recorded noise", figures.DATA),
-              ("fresh", "the exact inverse with fresh noise", figures.STATE),
-              ("scored", "with the score (DDPM)", figures.ESTIMATE)]
-    for col, (key, title, color) in zip(cols, panels):
+    for col, key in zip(cols, exhibits.REVERSAL_PANELS):
         with col:
-            st.plotly_chart(exhibits.reversal_figure(int(c_T), data.seed, key, title, color), width="stretch",
+            st.plotly_chart(exhibits.reversal_figure(int(c_T), data.seed, key), width="stretch",
                             key=f"claim_c_{key}")
             st.metric("Sliced Wasserstein to data", f"{rx['sw'][key]:.3f}",
                       help=f"Two independent data samples are {rx['sw_floor']:.3f} apart.")

@@ -22,8 +22,8 @@ reveal = "Measured: {{value:.3f}}."
 PREDICT_CHOICE = '''
 [steps.predict]
 question = "More or less than a half?"
-choices = ["more", "less"]
-answer = 1
+choices = ["less", "more"]
+bounds = [0.5]
 '''
 PREDICT_NUMBER = '''
 [steps.predict]
@@ -51,10 +51,14 @@ def test_a_good_lesson_loads_as_written(tmp_path):
     first, second = lesson.steps[0], lesson.steps[1]
     assert first.view == "forward.cloud" and first.measure == "alpha_bar_t"
     assert first.query() == {"T": "1000", "data": "two_moons", "t": "100"}
-    assert first.predict.choices == ("more", "less") and first.predict.answer == 1 and not first.predict.is_number
+    assert first.predict.choices == ("less", "more") and first.predict.bounds == (0.5,) and not first.predict.is_number
+    # the measurement settles a choice: the interval between the bounds that holds the value
+    assert [first.predict.right_choice(v) for v in (0.1, 0.4999, 0.5, 3.0)] == [0, 0, 1, 1]
+    assert first.predict.is_right(1, 0.7) and not first.predict.is_right(0, 0.7)
     assert second.predict is None and second.reveal.format(value=0.25) == "Measured: 0.250."
     number = load_lesson(write(tmp_path, lesson_text(extra=PREDICT_NUMBER)), VIEWS).steps[0].predict
     assert number.is_number and number.tolerance == 0.1
+    assert number.is_right(1.09, 1.0) and number.is_right(0.91, 1.0) and not number.is_right(1.11, 1.0)
 
 
 @pytest.mark.parametrize("change, words", [
@@ -70,10 +74,14 @@ def test_a_good_lesson_loads_as_written(tmp_path):
     (lambda s: s.replace("Measured: {value:.3f}.", "Measured.", 1), "must contain {value}"),
     (lambda s: s.replace("Measured: {value:.3f}.", "{value} and {other}", 1), "no other"),
     (lambda s: s.replace("{value:.3f}", "{value:.3q}", 1), "bad format spec"),
-    (lambda s: s.replace("answer = 1", "answer = 2"), "index of the right choice, 0 to 1"),
-    (lambda s: s.replace("answer = 1", "answer = true"), "the field 'answer' must be int"),
-    (lambda s: s.replace('choices = ["more", "less"]', 'choices = ["more"]'), "at least two"),
-    (lambda s: s.replace("answer = 1", "answer = 1\ntolerance = 0.1"), "'tolerance' is for a number"),
+    (lambda s: s.replace("bounds = [0.5]", "bounds = [0.5, 0.7]"), "'bounds' must list 1 number(s)"),
+    (lambda s: s.replace("bounds = [0.5]", 'bounds = ["half"]'), "'bounds' must list 1 number(s)"),
+    (lambda s: s.replace("bounds = [0.5]", "bounds = 0.5"), "the field 'bounds' must be list"),
+    (lambda s: s.replace("bounds = [0.5]\n", ""), "the field 'bounds' is missing"),
+    (lambda s: s.replace('choices = ["less", "more"]', 'choices = ["less", "same", "more"]').replace(
+        "bounds = [0.5]", "bounds = [0.5, 0.2]"), "'bounds' must increase"),
+    (lambda s: s.replace('choices = ["less", "more"]', 'choices = ["more"]'), "at least two"),
+    (lambda s: s.replace("bounds = [0.5]", "bounds = [0.5]\ntolerance = 0.1"), "'tolerance' is for a number"),
     (lambda s: s.replace('title = "Step 1"', 'title = "Step 1"\nmeasures = "x"'), "unknown field 'measures'"),
     (lambda s: s.replace("[steps.predict]", "[steps.predikt]"), "unknown field 'predikt'"),
     (lambda s: s.replace('title = "Noising"', 'title = "Noising'), "not valid TOML"),
@@ -93,7 +101,7 @@ def test_each_malformed_field_is_named(tmp_path, change, words):
 @pytest.mark.parametrize("extra, words", [
     ('[steps.predict]\nquestion = "How much?"\n', "the field 'tolerance' is missing"),
     ('[steps.predict]\nquestion = "How much?"\ntolerance = 1.5\n', "in (0, 1]"),
-    ('[steps.predict]\nquestion = "How much?"\nanswer = 3\n', "settled by the measurement"),
+    ('[steps.predict]\nquestion = "How much?"\nbounds = [3]\ntolerance = 0.1\n', "'bounds' go with 'choices'"),
 ])
 def test_number_predictions_are_checked(tmp_path, extra, words):
     with pytest.raises(LessonError, match=re.escape(words)):

@@ -146,7 +146,15 @@ def half_beta_figure(Ts_b: tuple[int, ...], seed: int) -> figures.Frozen:
     }, "Signal left in x_T with β = 0.5", "T (log scale)", "√ᾱ_T", height=380, log_x=True))
 
 
+# The four ways of claim (c): title and colour of each panel.
+REVERSAL_PANELS = {"recorded": ("the exact inverse with the recorded noise", figures.CLOSED),
+                   "text": ("the text's formula with the recorded noise", figures.DATA),
+                   "fresh": ("the exact inverse with fresh noise", figures.STATE),
+                   "scored": ("with the score (DDPM)", figures.ESTIMATE)}
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
-def reversal_figure(T: int, seed: int, key: str, title: str, color: str) -> figures.Frozen:
+def reversal_figure(T: int, seed: int, key: str) -> figures.Frozen:
     pts = np.clip(reversal_exhibit(T, seed)[key], -figures.LIM, figures.LIM)
+    title, color = REVERSAL_PANELS[key]
     return figures.Frozen(figures.cloud_snapshot([(pts, color, "x_0 recovered")], title, height=440))

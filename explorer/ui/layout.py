@@ -64,10 +64,29 @@ def device_label() -> str:
 
 
 _SLOT = "_header_slot"
+PRESENT_KEY = "present"  # ?present=1: presenter mode (explorer/app.py collapses the sidebar at load)
+# Presenter mode: every rem-sized text 22/16 = 1.375× larger, the page edge to edge, the toolbar hidden, big
+# buttons (◀ ▶). Plotly figures keep their own pixel sizes and fill the width they are given.
+PRESENT_CSS = """<style>
+html { font-size: 22px; }
+.block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.2rem 2rem 2rem !important; }
+[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none; }
+.stButton button, .stPageLink a, .stDownloadButton button { min-height: 2.6rem; }
+</style>"""
+
+
+def presenting() -> bool:
+    """Presenter mode: the toggle's value once drawn, else the link's ?present=1."""
+    if PRESENT_KEY in st.session_state:
+        return bool(st.session_state[PRESENT_KEY])
+    return st.query_params.get(PRESENT_KEY) == "1"
 
 
 def header(title: str, intro: str) -> None:
-    """Title and introduction, plus a slot where footer() reports unusable link values."""
+    """Title and introduction (presenter mode's style when it is on), plus a slot where footer() reports
+    unusable link values."""
+    if presenting():
+        st.html(PRESENT_CSS)
     st.title(title)
     st.markdown(intro)
     st.session_state[_SLOT] = st.container()
@@ -79,6 +98,9 @@ def footer(divider: bool = True) -> None:
     divider=False on a page with no sidebar controls: the page list already ends in a rule."""
     if divider:
         st.sidebar.divider()
+    state.toggle("Presenter mode", PRESENT_KEY, False, where=st.sidebar,
+                 help="For a projector: larger type, the page edge to edge, the sidebar folded away (open it again "
+                      "with the arrow at the top left). The link keeps it: ?present=1.")
     st.sidebar.caption(f"Computing on **{device_label()}**. Every setting is in the URL: copy it to share "
                        "this exact view.")
     with st.session_state.pop(_SLOT, st.container()):
