@@ -8,6 +8,7 @@ No streamlit widgets here.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from explorer.datasets import DEFAULT_WORD, TOY_2D
@@ -91,3 +92,13 @@ class Reader:
     def digits(self) -> DigitsChoice:
         return DigitsChoice(self.choice("img_n", list(DIGITS_IN_GRID), DIGITS_IN_GRID[-1]),
                             self.whole("img_seed", 0, 99, 0))
+
+
+@dataclass
+class Shown:
+    """What a lesson view shows: figures (a plotly figure, or an RGB picture as an array) with captions, the
+    values it measured, and warnings the full page would give (a divergence)."""
+
+    figures: list[tuple[object, str]]
+    measures: dict[str, float]
+    warnings: list[str] = field(default_factory=list)

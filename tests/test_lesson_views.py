@@ -1,0 +1,166 @@
+"""The shipped lessons and Break-it presets: every file loads, every step's view computes what its text and
+reveal say (numbers recomputed here from the library), the settings are checked as the full pages check
+them, and the handout is one self-contained HTML file."""
+import html
+import math
+import re
+
+import pytest
+
+from explorer import handout
+from explorer.datasets import toy_2d
+from explorer.lessons import LESSONS_DIR, LessonError, load_gallery, load_lesson, load_lessons
+from explorer.metrics import kl_to_standard_normal
+from explorer.schedules import make_schedule
+from explorer.ui import lesson_views
+from explorer.ui.controls import BETA_GRID
+
+LESSONS, PROBLEMS = load_lessons(lesson_views.SPECS)
+PRESETS, GALLERY_PROBLEMS = load_gallery(lesson_views.SPECS)
+
+
+def measured(item) -> dict:
+    return lesson_views.VIEWS[item.view].build(dict(item.settings)).measures
+
+
+def test_the_shipped_lessons_and_presets_load():
+    assert PROBLEMS == [] and GALLERY_PROBLEMS == []
+    assert len(LESSONS) >= 7 and all(4 <= len(lesson.steps) <= 8 for lesson in LESSONS)
+    assert len(PRESETS) >= 8
+    # the issue's seven subjects, in order
+    assert [lesson.name for lesson in LESSONS[:7]] == ["01_noising", "02_schedules", "03_claims", "04_reverse",
+                                                       "05_langevin", "06_images", "07_tradeoffs"]
+
+
+def test_every_formula_of_every_lesson_renders_in_the_handout():
+    for lesson in LESSONS:
+        for step in lesson.steps:
+            for m in re.finditer(r"\$\$(.+?)\$\$|\$(.+?)\$", step.text, re.S):
+                handout.formula_svg(m.group(1) or m.group(2))  # raises ValueError when mathtext cannot read it
+
+
+# --- numbers and laws the lesson texts state, recomputed from the library ---------------------------------------
+def test_numbers_the_lesson_texts_state():
+    linear = make_schedule("linear", 1000)
+    assert math.sqrt(1 - linear.betas[1].item()) > 0.99  # lesson 1: 99 % or more survives one step
+    short = make_schedule("linear", 50, beta_start=1e-4, beta_end=0.02)
+    assert abs(short.alpha_bar_T - 0.6) < 0.01  # lesson 7: "ᾱ_T ≈ 0.6"
+    wide = make_schedule("linear", 50, beta_start=1e-4, beta_end=0.2)
+    assert kl_to_standard_normal(wide.alpha_bar_T, toy_2d("eight_gaussians", 2000, 0)) < 0.01  # "and it is"
+    assert make_schedule("linear", 5).alpha_bar_T > 0.9  # break it, T = 5: "almost all of the signal"
+    geometric = make_schedule("geometric", 1000, beta=0.5)
+    assert geometric.betas[-1].item() == pytest.approx(0.5)  # lesson 3: the last step has β_T = β
+    assert make_schedule("constant", 1000, beta=0.99).alphas_cumprod[1].item() == pytest.approx(0.01)
+    cosine = {T: make_schedule("cosine", T).alpha_bar_T for T in (10, 100, 1000)}
+    assert max(cosine.values()) < 1e-3  # lesson 2: "falls to (almost) zero at t = T whatever T is"
+    assert 0.5 in BETA_GRID
+
+
+def test_what_the_reveals_and_texts_claim_holds():
+    steps = {(lesson.name, i + 1): step for lesson in LESSONS for i, step in enumerate(lesson.steps)}
+    m = measured(steps["03_claims", 5])
+    assert m["err_recorded"] < 1e-4 < 1 < m["err_text"]  # "the exact inverse: rounding error"
+    assert measured(steps["03_claims", 1])["var_T"] < 3.5  # "not constant"
+    assert measured(steps["03_claims", 3])["geometric_noise_share"] > 0.6  # "not 50 %"
+    assert measured(steps["04_reverse", 2])["sw_x0"] > measured(steps["04_reverse", 3])["sw_xt"]
+    at_900 = measured(steps["05_langevin", 2])
+    assert at_900["alpha_bar_t"] < 1e-3  # "almost N(0, I)"
+    assert measured(steps["05_langevin", 5])["diverged"] == 1.0
+
+
+# --- Break it: each preset shows what it promises ------------------------------------------------------------------
+def preset(title_start: str):
+    found = [p for p in PRESETS if p.step.title.startswith(title_start)]
+    assert found, [p.step.title for p in PRESETS]
+    return found[0]
+
+
+def test_break_it_presets_show_what_they_promise():
+    shown = lesson_views.VIEWS["score.langevin"].build(dict(preset("Langevin α").step.settings))
+    assert shown.measures["diverged"] == 1.0 and shown.measures["alpha_over_limit"] > 2
+    assert any("diverged" in w for w in shown.warnings)  # the divergence warning
+    assert measured(preset("T = 5").step)["sw_ratio"] > 3  # the samples miss the moons
+    assert measured(preset("Geometric").step)["signal_T"] > 0.5  # x_T is not noise
+    assert measured(preset("DDIM with 2").step)["sw_ratio"] > 3
+    assert measured(preset("The exact score").step)["copies"] >= 0.9  # memorises
+    beta_099 = measured(preset("β = 0.99").step)
+    assert beta_099["sw_ratio"] > 3
+    fresh = measured(preset("Fresh noise").step)
+    assert fresh["fresh_spread"] > 100 and fresh["fresh_spread"] == pytest.approx(fresh["fresh_spread_theory"], rel=0.05)
+    network = preset("A network outside")
+    edge = measured(network.step)["rel_error"]
+    usual = measured(type(network.step)(**{**network.step.__dict__, "settings": tuple(
+        (k, 1e-4 if k == "beta_start" else v) for k, v in network.step.settings)}))["rel_error"]
+    assert edge > 0.5 and usual < edge / 3  # "a much smaller error" at β_start = 0.0001
+
+
+# --- settings are checked as the full pages check them ---------------------------------------------------------------
+LESSON = '''title = "A"
+question = "Q?"
+''' + '''
+[[steps]]
+title = "S"
+text = "x"
+view = "{view}"
+settings = {{ {settings} }}
+measure = "{measure}"
+reveal = "{{value}}"
+''' * 4
+
+
+@pytest.mark.parametrize("view, settings, measure, words", [
+    ("forward.step", "T = 2.5", "alpha_bar_t", "'T' = 2.5 must be a whole number from 1 to 5000"),
+    ("forward.step", "T = 100, t = 101", "alpha_bar_t", "'t' = 101 must be a whole number from 0 to 100"),
+    ("forward.step", 'kind = "cubic"', "alpha_bar_t", "'kind' = 'cubic' is not a value the full page offers"),
+    ("forward.step", "kind = \"constant\", beta = 0.03", "alpha_bar_t", "'beta' = 0.03 is not a value"),
+    ("forward.step", "n = 150", "alpha_bar_t", "'n' = 150 must be a whole number from 100 to 5000 in steps of 100"),
+    ("reverse.run", 'sampler = "ddim", steps = 60, T = 50', "sw_final", "'steps' = 60"),
+    ("reverse.run", "step = 1001", "sw_final", "'step' = 1001"),
+    ("reverse.run", 'score = "mine"', "sw_final", "'score' = 'mine'"),
+    ("reverse.run", "eta = 0.15, sampler = \"ddim\"", "sw_final", "in steps of 0.1"),
+    ("schedules.compare", 'kinds = "linear"', "kl_geometric", "needs 'geometric' among the kinds"),
+    ("schedules.compare", 'kinds = "linear,squiggle"', "kl_linear", "comma-separated list"),
+    ("score.langevin", "alpha = 0.3", "limit", "'alpha' = 0.3 is not a value"),
+    ("images.forward", "T = 2000", "pixel_std", "'T' = 2000 must be a whole number from 1 to 1000"),
+    ("reverse.ab", 'b_sampler = "heun"', "sw_A", "'b_sampler' = 'heun'"),
+])
+def test_settings_the_full_page_would_refuse_are_named(tmp_path, view, settings, measure, words):
+    path = tmp_path / "01_a.toml"
+    path.write_text(LESSON.format(view=view, settings=settings, measure=measure), encoding="utf-8")
+    with pytest.raises(LessonError) as err:
+        load_lesson(path, lesson_views.SPECS)
+    assert str(err.value).startswith("01_a.toml, step 1: the field 'settings'"), str(err.value)
+    if words:
+        assert words in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda s: s.replace('why = ', 'whyy = ', 1), "unknown field 'whyy'"),
+    (lambda s: s.replace('notice = ', 'nottice = ', 1), "unknown field 'nottice'"),
+    (lambda s: s.replace('view = "score.langevin"', 'view = "score.langevn"', 1), "unknown view"),
+    (lambda s: s.replace('alpha = 0.5', 'alpha = 7', 1), "'alpha' = 7"),
+])
+def test_a_broken_preset_is_named_and_the_others_load(tmp_path, change, words):
+    text = (LESSONS_DIR / "break_it.toml").read_text(encoding="utf-8")
+    (tmp_path / "break_it.toml").write_text(change(text), encoding="utf-8")
+    presets, problems = load_gallery(lesson_views.SPECS, tmp_path)
+    assert len(presets) == len(PRESETS) - 1 and len(problems) == 1
+    assert problems[0].startswith("break_it.toml, preset 1") and words in problems[0], problems
+
+
+def test_the_handout_is_one_self_contained_file():
+    lesson = LESSONS[0]
+    shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
+    page = handout.lesson_html(lesson, shown)
+    assert page.startswith("<!doctype html>") and "</html>" in page
+    assert not re.search(r"(src|href)=['\"]https?:", page)  # nothing fetched
+    assert page.count("<img ") == sum(len(v.figures) for v in shown) and page.count("data:image/png;base64,") == page.count("<img ")
+    assert page.count("<svg ") == sum(len(re.findall(r"\$\$(.+?)\$\$|\$(.+?)\$", s.text, re.S)) for s in lesson.steps)
+    text = html.unescape(page)
+    for step, view in zip(lesson.steps, shown):
+        assert step.title in text
+        if step.predict:
+            assert step.predict.question in text
+    answers = text[text.index("<h2>Answers</h2>"):]
+    assert lesson.steps[1].reveal.format(value=shown[1].measures[lesson.steps[1].measure]) in answers
+    assert "99 % or more" in answers  # the choice the measurement makes right
