@@ -17,7 +17,8 @@ PAGE_FILES = {p.file.removesuffix(".py"): p for p in PAGES}
 
 layout.header("Lessons", "Short guided lessons: read a step, **predict** what will happen, then **reveal** the "
               "measurement that settles it — on a live figure, the same one the full page shows. "
-              "**Break it** collects one-click settings where diffusion fails on purpose, and why.")
+              "**Break it** collects one-click settings where diffusion fails on purpose, and why.",
+              compact_when_presenting=True)
 presenting = layout.presenting()
 
 lessons, problems = load_lessons(lesson_views.SPECS)
@@ -60,22 +61,39 @@ def go(lesson: int, step: int) -> None:
     st.session_state["lesson_at"] = (lesson, step)
 
 
-def show_view(view_name: str, settings: dict, key: str, stacked: bool = False) -> dict[str, float]:
-    """The step's live view: its figures side by side (or stacked), its warnings; returns its measures."""
+def compute_view(view_name: str, settings: dict):
+    """The step's live view (figures, measures, warnings), from the full page's cached computations."""
     with layout.friendly_errors("show this view"), st.spinner("Computing this view…"):
-        shown = lesson_views.VIEWS[view_name].build(settings)
+        return lesson_views.VIEWS[view_name].build(settings)
+
+
+def draw_figures(shown, key: str) -> None:
+    """The view's warnings, then its figures, two to a row at most so that none is squeezed."""
     for warning in shown.warnings:
         st.warning(warning, icon=":material/warning:")
-    cols = [st.container() for _ in shown.figures] if stacked or len(shown.figures) == 1 else \
-        st.columns(min(len(shown.figures), 2), gap="medium") * 2
-    for i, ((fig, caption), col) in enumerate(zip(shown.figures, cols)):
-        with col:
-            if hasattr(fig, "to_dict"):
-                st.plotly_chart(fig, width="stretch", key=f"{key}_fig{i}")
-                st.caption(caption)
-            else:
-                st.image(fig, caption=caption, width="stretch")
-    return shown.measures
+    figs = shown.figures
+    for row in range(0, len(figs), 2):
+        cols = st.columns(2, gap="medium") if len(figs) > 1 else [st.container()]
+        for i, ((fig, caption), col) in enumerate(zip(figs[row:row + 2], cols), start=row):
+            with col:
+                if hasattr(fig, "to_dict"):
+                    st.plotly_chart(fig, width="stretch", key=f"{key}_fig{i}")
+                    st.caption(caption)
+                else:
+                    st.image(fig, caption=caption, width="stretch")
+
+
+def step_layout(item: Step, shown, key: str, body) -> None:
+    """One figure: the text beside it. Several: the text above them, the figures across the whole width."""
+    if len(shown.figures) == 1:
+        text_col, view_col = st.columns([2, 3], gap="large")
+        with view_col:
+            draw_figures(shown, key)
+        with text_col:
+            body()
+    else:
+        body()
+        draw_figures(shown, key)
 
 
 def full_page_link(item: Step) -> None:
@@ -118,20 +136,28 @@ def predict_and_reveal(step: Step, value: float, key: str) -> None:
 def lesson_step(lesson_index: int, lesson: Lesson, k: int) -> None:
     step, n = lesson.steps[k], len(lesson.steps)
     key = f"{lesson.name}_{k}"
-    nav_prev, nav_bar, nav_next = st.columns([1, 6, 1], vertical_alignment="center")
-    nav_prev.button("◀", key="lesson_prev", on_click=go, args=(lesson_index, k - 1), disabled=k == 0,
+    nav_prev, nav_bar, nav_next = st.columns([1, 5, 1], vertical_alignment="center")
+    nav_prev.button("◀ Back", key="lesson_prev", on_click=go, args=(lesson_index, k - 1), disabled=k == 0,
                     width="stretch", help="Previous step")
-    nav_next.button("▶", key="lesson_next", on_click=go, args=(lesson_index, k + 1), disabled=k == n - 1,
+    nav_next.button("Next ▶", key="lesson_next", on_click=go, args=(lesson_index, k + 1), disabled=k == n - 1,
                     width="stretch", help="Next step")
     nav_bar.progress((k + 1) / n, text=f"**{lesson.title}** — step {k + 1} of {n}: {step.title}")
-    text_col, view_col = st.columns([2, 3], gap="large")
-    with view_col:
-        measures = show_view(step.view, dict(step.settings), key)
-    with text_col:
+    shown = compute_view(step.view, dict(step.settings))
+
+    def body() -> None:
         st.subheader(step.title)
-        st.markdown(step.text)
-        predict_and_reveal(step, measures[step.measure], key)
-        full_page_link(step)
+        if len(shown.figures) == 1:
+            st.markdown(step.text)
+            predict_and_reveal(step, shown.measures[step.measure], key)
+            full_page_link(step)
+            return
+        read, ask = st.columns([3, 2], gap="large")
+        read.markdown(step.text)
+        with read:
+            full_page_link(step)
+        with ask:
+            predict_and_reveal(step, shown.measures[step.measure], key)
+    step_layout(step, shown, key, body)
 
 
 def lessons_mode() -> None:
@@ -198,22 +224,23 @@ def gallery_mode() -> None:
                 col.button(presets[i].step.title, key=f"preset_{i}", on_click=pick_preset, args=(i,), width="stretch",
                            type="primary" if i == at else "secondary")
     preset = presets[at]
-    st.subheader(preset.step.title)
-    text_col, view_col = st.columns([2, 3], gap="large")
-    with view_col:
-        measures = show_view(preset.step.view, dict(preset.step.settings), f"preset_{at}")
-    with text_col:
+    shown = compute_view(preset.step.view, dict(preset.step.settings))
+
+    def body() -> None:
+        st.subheader(preset.step.title)
         st.markdown(f"**What to notice.** {preset.step.text}")
-        st.info(preset.step.reveal.format(value=measures[preset.step.measure]), icon=":material/straighten:")
+        st.info(preset.step.reveal.format(value=shown.measures[preset.step.measure]), icon=":material/straighten:")
         st.markdown(f"**Why.** {preset.why}")
         full_page_link(preset.step)
+    step_layout(preset.step, shown, f"preset_{at}", body)
 
 
-mode = st.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
-                            format_func={"lessons": "Lessons", GALLERY: "Break it"}.get, width="content") or "lessons"
+switch, leave = st.columns([4, 1], vertical_alignment="center")
+mode = switch.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
+                                format_func={"lessons": "Lessons", GALLERY: "Break it"}.get, width="content") or "lessons"
 if presenting:
-    st.button("Leave presenter mode", key="leave_present", icon=":material/close_fullscreen:",
-              on_click=lambda: st.session_state.update({layout.PRESENT_KEY: False}))
+    leave.button("Leave presenter mode", key="leave_present", icon=":material/close_fullscreen:", width="stretch",
+                 on_click=lambda: st.session_state.update({layout.PRESENT_KEY: False}))
 (gallery_mode if mode == GALLERY else lessons_mode)()
 
 layout.footer()

@@ -69,7 +69,7 @@ PRESENT_KEY = "present"  # ?present=1: presenter mode (explorer/app.py collapses
 # buttons (◀ ▶). Plotly figures keep their own pixel sizes and fill the width they are given.
 PRESENT_CSS = """<style>
 html { font-size: 22px; }
-.block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.2rem 2rem 2rem !important; }
+.block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 4rem 2rem 2rem !important; }
 [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none; }
 .stButton button, .stPageLink a, .stDownloadButton button { min-height: 2.6rem; }
 </style>"""
@@ -82,13 +82,14 @@ def presenting() -> bool:
     return st.query_params.get(PRESENT_KEY) == "1"
 
 
-def header(title: str, intro: str) -> None:
-    """Title and introduction (presenter mode's style when it is on), plus a slot where footer() reports
-    unusable link values."""
+def header(title: str, intro: str, compact_when_presenting: bool = False) -> None:
+    """Title and introduction (presenter mode's style when it is on; neither, with compact_when_presenting,
+    for a page whose content names itself), plus a slot where footer() reports unusable link values."""
     if presenting():
         st.html(PRESENT_CSS)
-    st.title(title)
-    st.markdown(intro)
+    if not (compact_when_presenting and presenting()):
+        st.title(title)
+        st.markdown(intro)
     st.session_state[_SLOT] = st.container()
 
 
