@@ -164,3 +164,8 @@ def test_the_handout_is_one_self_contained_file():
     answers = text[text.index("<h2>Answers</h2>"):]
     assert lesson.steps[1].reveal.format(value=shown[1].measures[lesson.steps[1].measure]) in answers
     assert "99 % or more" in answers  # the choice the measurement makes right
+
+
+def test_the_format_document_lists_every_view():
+    doc = (LESSONS_DIR / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in doc for name in lesson_views.VIEWS)
