@@ -122,3 +122,64 @@ def eps_loss(eps_model, x0: torch.Tensor, alpha_bar: float, generator: torch.Gen
     x_t = math.sqrt(alpha_bar) * x0 + math.sqrt(1.0 - alpha_bar) * eps
     with torch.no_grad():
         return float(((eps - eps_model(x_t, alpha_bar).double()) ** 2).mean())
+
+
+def _kth_radius(X: torch.Tensor, k: int, chunk: int = 2048) -> torch.Tensor:
+    """Distance from each point of X to its k-th nearest other point of X."""
+    out = []
+    for i in range(0, len(X), chunk):
+        d = torch.cdist(X[i:i + chunk], X)
+        out.append(d.kthvalue(k + 1, dim=1).values)  # k + 1: the point itself is at distance 0
+    return torch.cat(out)
+
+
+def _inside(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
+    """For each point: is it within radii[j] of some centre j?"""
+    out = []
+    for i in range(0, len(points), chunk):
+        d = torch.cdist(points[i:i + chunk], centres)
+        out.append((d <= radii[None, :]).any(dim=1))
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool)
+
+
+def precision_recall(samples: torch.Tensor, data: torch.Tensor, k: int = 5) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019), from k-nearest-neighbour balls.
+
+    The data's manifold is the union of balls around each data point reaching its k-th nearest other
+    data point; precision is the share of samples inside it (quality). Recall swaps the roles: the share
+    of data points inside the samples' manifold (diversity). Samples that are not finite (a diverged run)
+    count as outside and span no ball.
+    """
+    S, D = _flat64(samples), _flat64(data)
+    k = int(k)
+    if not 1 <= k < min(len(D), max(len(S), 2)):
+        raise ValueError(f"k must be at least 1 and below the number of points; got k = {k} for "
+                         f"{len(S)} samples and {len(D)} data points.")
+    finite = torch.isfinite(S).all(dim=1)
+    S_ok = S[finite]
+    precision = float(_inside(S_ok, D, _kth_radius(D, k)).sum()) / len(S) if len(S) else 0.0
+    if len(S_ok) <= k:
+        return precision, 0.0
+    recall = float(_inside(D, S_ok, _kth_radius(S_ok, k)).sum()) / len(D)
+    return precision, recall
+
+
+def mode_coverage(samples: torch.Tensor, mixture: GaussianMixture) -> dict:
+    """How a sample spreads over a mixture's components: each finite sample goes to the component most
+    likely to have made it (w_k N(x; μ_k, Σ_k) largest). Returns the share each component received, the
+    share of components covered (receiving at least a quarter of their weight) and the weight error
+    ½ Σ_k |share_k − w_k| (total variation: 0 when the shares match the weights, 1 when disjoint)."""
+    S = _flat64(samples)
+    S = S[torch.isfinite(S).all(dim=1)]
+    w = mixture.weights
+    lam, U = mixture._eig
+    if len(S) == 0:
+        shares = torch.zeros_like(w)
+    else:
+        diff = S[:, None, :] - mixture.means[None]  # (n, K, d)
+        z = torch.einsum("nkd,kde->nke", diff, U) / lam.sqrt()[None]
+        logp = torch.log(w)[None] - 0.5 * (z ** 2).sum(-1) - 0.5 * torch.log(lam).sum(-1)[None]
+        counts = torch.bincount(logp.argmax(dim=1), minlength=len(w)).double()
+        shares = counts / len(samples)
+    covered = float((shares >= 0.25 * w).double().mean())
+    return {"shares": shares.numpy(), "covered": covered, "weight_error": float(0.5 * (shares - w).abs().sum())}

@@ -25,10 +25,12 @@ from .langevin import (MAX_CORRECTOR, MAX_LANGEVIN_STEPS, NCSN_EPSILON, SNR_DEFA
                        langevin_fixed, langevin_sample, langevin_step_sizes, ncsn_stable_epsilon)
 from .schedules import NoiseSchedule, respaced_timesteps
 from .scores import tweedie_x0
+from .solvers import SIGMA_MAX, dpm_solver_sample, heun_sample, ode_encode, pc_sample, respaced_schedule
 from .steps import (DIVERGENCE_FACTOR, MORE_STEPS, SMALLER_ALPHA, Run, Step, check_x, drive, noise,
                     record, run_to_end)
 
 __all__ = ["CLIP_2D", "CLIP_DIGITS", "SAMPLERS", "SamplerEntry", "ddpm_sample", "ddim_sample", "inpaint_sample",
+           "heun_sample", "dpm_solver_sample", "ode_encode", "pc_sample", "respaced_schedule", "SIGMA_MAX",
            # re-exported, so the public API stays `from explorer.samplers import …`
            "langevin_sample", "langevin_fixed", "langevin_step_sizes", "ncsn_stable_epsilon", "NCSN_EPSILON",
            "SNR_DEFAULT", "STEP_RULES", "MAX_CORRECTOR", "MAX_LANGEVIN_STEPS", "Step", "Run", "record", "run_to_end",
@@ -196,4 +198,17 @@ SAMPLERS: dict[str, SamplerEntry] = {
         steps=lambda T, o: T,
         evaluations=lambda n, o: n * (o.get("n_corrector", 1) + 1),  # + 1: x̂_0 from the state reached
         describe=_describe_langevin),
+    "heun": SamplerEntry(
+        heun_sample, "Heun (EDM, PF-ODE)", ("n_steps",),
+        steps=lambda T, o: len(respaced_timesteps(T, o.get("n_steps"))) - 1,
+        evaluations=lambda n, o: 2 * n - 1,  # at most: steps above SIGMA_MAX and the last take one
+        describe=lambda o: f"Heun ({o.get('n_steps') or 'T'} steps)"),
+    "dpm": SamplerEntry(
+        dpm_solver_sample, "DPM-Solver++(2M)", ("n_steps",),
+        steps=lambda T, o: len(respaced_timesteps(T, o.get("n_steps"))) - 1, evaluations=lambda n, o: n,
+        describe=lambda o: f"DPM-Solver++(2M) ({o.get('n_steps') or 'T'} steps)"),
+    "pc": SamplerEntry(
+        pc_sample, "Predictor–corrector", ("n_corrector", "r"),
+        steps=lambda T, o: T, evaluations=lambda n, o: n + (n - 1) * o.get("n_corrector", 1),
+        describe=lambda o: f"PC (DDPM + {o.get('n_corrector', 1)} Langevin, r = {o.get('r', SNR_DEFAULT):g})"),
 }

@@ -122,7 +122,7 @@ reveal = "{{value}}"
     ("schedules.compare", 'kinds = "linear,squiggle"', "kl_linear", "comma-separated list"),
     ("score.langevin", "alpha = 0.3", "limit", "'alpha' = 0.3 is not a value"),
     ("images.forward", "T = 2000", "pixel_std", "'T' = 2000 must be a whole number from 1 to 1000"),
-    ("reverse.ab", 'b_sampler = "heun"', "sw_A", "'b_sampler' = 'heun'"),
+    ("reverse.ab", 'b_sampler = "euler"', "sw_A", "'b_sampler' = 'euler'"),
 ])
 def test_settings_the_full_page_would_refuse_are_named(tmp_path, view, settings, measure, words):
     path = tmp_path / "01_a.toml"

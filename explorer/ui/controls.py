@@ -143,8 +143,22 @@ def step_size_options(rule: str, value: float) -> dict:
     return {"step_size": "ncsn", "epsilon": value} if rule == "ncsn" else {"step_size": "snr", "r": value}
 
 
+def _ode_knobs(sched: ScheduleChoice, where, prefix: str) -> dict:
+    n = state.slider("Sampling steps (≤ T)", prefix + "steps", 1, sched.T, min(sched.T, 50), where=where,
+                     help="The schedule's noise levels respaced to this many steps; deterministic (no noise added).")
+    return {"n_steps": int(n)}
+
+
+def _pc_knobs(sched: ScheduleChoice, where, prefix: str) -> dict:
+    k = state.slider("Corrector steps per level", prefix + "corrector", 0, 5, 1, where=where)
+    r = state.choice("Corrector signal-to-noise r", prefix + "alpha_snr", SNR_GRID, SNR_DEFAULT, where=where,
+                     widget="select_slider")
+    return {"n_corrector": int(k), "r": float(r)}
+
+
 # The knobs of each sampler of explorer.samplers.SAMPLERS: (schedule, where, prefix) -> its keyword options.
-KNOBS = {"ddpm": _ddpm_knobs, "ddim": _ddim_knobs, "langevin": _langevin_knobs}
+KNOBS = {"ddpm": _ddpm_knobs, "ddim": _ddim_knobs, "langevin": _langevin_knobs, "heun": _ode_knobs,
+         "dpm": _ode_knobs, "pc": _pc_knobs}
 
 
 def annealed_langevin_controls(score: str, columns) -> ReverseChoice:

@@ -81,6 +81,11 @@ class Reader:
         elif sampler == "ddim":
             options = {"eta": self.number(prefix + "eta", 0.0, 1.0, 0.0, step=0.1),
                        "n_steps": self.whole(prefix + "steps", 1, sched.T, min(sched.T, 50))}
+        elif sampler in ("heun", "dpm"):
+            options = {"n_steps": self.whole(prefix + "steps", 1, sched.T, min(sched.T, 50))}
+        elif sampler == "pc":
+            options = {"n_corrector": self.whole(prefix + "corrector", 0, 5, 1),
+                       "r": float(self.choice(prefix + "alpha_snr", SNR_GRID, SNR_DEFAULT))}
         else:
             rule = self.choice(prefix + "rule", list(RULE_NAMES), "ncsn")
             value = (self.choice(prefix + "alpha_snr", SNR_GRID, SNR_DEFAULT) if rule == "snr"
