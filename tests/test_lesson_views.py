@@ -54,6 +54,19 @@ def test_numbers_the_lesson_texts_state():
     cosine = {T: make_schedule("cosine", T).alpha_bar_T for T in (10, 100, 1000)}
     assert max(cosine.values()) < 1e-3  # lesson 2: "falls to (almost) zero at t = T whatever T is"
     assert 0.5 in BETA_GRID
+    assert math.sqrt(1 - linear.alphas_cumprod[500].item()) == pytest.approx(0.96, abs=0.005)  # DDIM 2 steps: "0.96"
+    assert make_schedule("geometric", 1000, beta=0.02).alpha_bar_T == pytest.approx(0.37, abs=0.005)  # "≈ 0.37"
+
+
+def test_ddim_in_two_steps_collapses_to_the_centre():
+    """Break it: "a blob at the centre, far inside the ring of bumps" (the bumps sit at radius ≈ 1.6)."""
+    import torch
+    from explorer.datasets import exact_eps_model
+    from explorer.samplers import ddim_sample, run_to_end
+    x = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
+    out = run_to_end(ddim_sample(exact_eps_model("eight_gaussians"), make_schedule("linear", 1000), x, n_steps=2)).x
+    bumps = toy_2d("eight_gaussians", 2000, 1).norm(dim=1).median()
+    assert out.norm(dim=1).median() < 0.4 * bumps
 
 
 def test_what_the_reveals_and_texts_claim_holds():
