@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .langevin import langevin_sample
-from .metrics import SortedSample, precision_recall
+from .metrics import SortedSample, manifold_radii, precision_recall
 from .samplers import (SAMPLERS, ddim_sample, ddpm_sample, dpm_solver_sample, heun_sample, pc_sample,
                        respaced_schedule, run_to_end)
 from .schedules import NoiseSchedule, make_schedule
@@ -29,9 +29,9 @@ MAP_BETA = {  # the β knob of each kind, log-spaced over the values the sliders
     "geometric": (0.001, 0.005, 0.01, 0.05, 0.1, 0.2, 0.5, 0.9),
 }
 BETA_KNOB = {"linear": "beta_end", "sigmoid": "beta_end", "constant": "beta", "geometric": "beta"}
-COST_NFE = (5, 10, 20, 50, 100, 200, 500, 1000)
+COST_NFE = (5, 10, 20, 50, 100, 250, 1000)
 SOLVERS = ("ddpm", "ddim0", "ddim1", "heun", "dpm", "langevin", "pc")
-SOLVER_LABELS = {"ddpm": "DDPM (σ² = β̃)", "ddim0": "DDIM η = 0", "ddim1": "DDIM η = 1", "heun": "Heun (EDM)",
+SOLVER_LABELS = {"ddpm": "DDPM (σ² = β)", "ddim0": "DDIM η = 0", "ddim1": "DDIM η = 1", "heun": "Heun (EDM)",
                  "dpm": "DPM-Solver++(2M)", "langevin": "annealed Langevin (NCSN, 1 per level)",
                  "pc": "predictor–corrector (1 corrector)"}
 K_NEIGHBOURS = 5
@@ -42,21 +42,30 @@ def map_schedule(kind: str, T: int, beta: float) -> NoiseSchedule:
     return make_schedule(kind, T, **{BETA_KNOB[kind]: beta})
 
 
-def judge(samples: torch.Tensor, target: torch.Tensor, target_sorted: SortedSample) -> dict:
+class Target:
+    """The data sample runs are judged against, prepared once: sorted projections (SW) and k-NN radii."""
+
+    def __init__(self, points: torch.Tensor):
+        self.points = points
+        self.sorted = SortedSample(points, 64)
+        self.radii = manifold_radii(points, K_NEIGHBOURS)
+
+
+def judge(samples: torch.Tensor, target: "Target") -> dict:
     """Precision, recall and SW of samples against the data; a run with non-finite samples is diverged."""
+    samples = samples.detach().float().cpu()
     finite = bool(torch.isfinite(samples).all())
-    precision, recall = precision_recall(samples, target, k=K_NEIGHBOURS)
+    precision, recall = precision_recall(samples, target.points, k=K_NEIGHBOURS, data_radii=target.radii)
     return {"precision": precision, "recall": recall, "diverged": not finite,
-            "sw": target_sorted.distance(samples) if finite else math.nan}
+            "sw": target.sorted.distance(samples) if finite else math.nan}
 
 
 def map_cell(eps_model: Callable, kind: str, T: int, beta: float, sampler: str, x_T: torch.Tensor,
-             target: torch.Tensor, target_sorted: SortedSample, generator: torch.Generator,
-             options: dict | None = None) -> dict:
+             target: Target, generator: torch.Generator, options: dict | None = None) -> dict:
     """One cell of the map: the sampler's run on this schedule, judged; ValueError if the schedule is refused."""
     s = map_schedule(kind, T, beta)
     run = run_to_end(SAMPLERS[sampler].function(eps_model, s, x_T, generator=generator, **(options or {})))
-    out = judge(run.x, target, target_sorted)
+    out = judge(run.x, target)
     out.update(diverged=out["diverged"] or run.diverged, alpha_bar_T=s.alpha_bar_T)
     return out
 
@@ -77,8 +86,8 @@ def solver_run(name: str, eps_model: Callable, s: NoiseSchedule, nfe: int, x_T: 
     """Solver `name` given about nfe network evaluations on schedule s: its final state and the NFE it used."""
     m = Counting(eps_model)
     n = max(1, min(s.T, nfe))
-    if name == "ddpm":
-        run = ddpm_sample(m, respaced_schedule(s, n), x_T, generator=generator)
+    if name == "ddpm":  # σ² = β: with σ² = β̃ respaced DDPM is DDIM η = 1 exactly
+        run = ddpm_sample(m, respaced_schedule(s, n), x_T, generator=generator, variance="beta")
     elif name in ("ddim0", "ddim1"):
         run = ddim_sample(m, s, x_T, eta=0.0 if name == "ddim0" else 1.0, n_steps=n, generator=generator)
     elif name == "heun":
@@ -94,10 +103,10 @@ def solver_run(name: str, eps_model: Callable, s: NoiseSchedule, nfe: int, x_T: 
     return run_to_end(run), m.calls
 
 
-def cost_point(name: str, eps_model: Callable, s: NoiseSchedule, nfe: int, x_T: torch.Tensor,
-               target: torch.Tensor, target_sorted: SortedSample, generator: torch.Generator) -> dict:
+def cost_point(name: str, eps_model: Callable, s: NoiseSchedule, nfe: int, x_T: torch.Tensor, target: Target,
+               generator: torch.Generator) -> dict:
     run, used = solver_run(name, eps_model, s, nfe, x_T, generator)
-    return {**judge(run.x, target, target_sorted), "nfe": used, "diverged": bool(run.diverged)}
+    return {**judge(run.x, target), "nfe": used, "diverged": bool(run.diverged)}
 
 
 # --- the text's claims, answered from the cells ----------------------------------------------------------------
@@ -116,13 +125,12 @@ def verdicts(Ts, betas, precision: np.ndarray, recall: np.ndarray, target_precis
     rising = [(b, recall[:, j]) for j, b in enumerate(betas) if np.isfinite(recall[:, j]).sum() >= 3]
     if rising:
         ups = [b for b, col in rising if col[np.isfinite(col)][-1] > col[np.isfinite(col)][0]]
-        first, last = rising[0][1][np.isfinite(rising[0][1])], rising[0][1]
+        first = rising[0][1][np.isfinite(rising[0][1])]
         out.append(f"Does recall (diversity) rise with T at fixed β? In {len(ups)} of {len(rising)} β columns recall is "
                    f"higher at the largest T computed than at the smallest (β = {rising[0][0]:g}: "
                    f"{first[0]:.2f} → {first[-1]:.2f}). "
                    + ("Mostly yes." if len(ups) > len(rising) / 2 else "Mostly no." if len(ups) < len(rising) / 2
                       else "Half and half."))
-        del last
     needed = []
     for j, b in enumerate(betas):
         col = precision[:, j]

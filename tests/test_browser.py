@@ -24,6 +24,8 @@ MOVES = {
     "score": [("Number of steps T", ["PageDown"], 0), ("β_end", ["ArrowLeft"], 0)],
     "images": [("t", ["ArrowRight"] * 3, 0), ("Number of steps T", ["PageDown"], 0)],
     "train": [("Optimiser steps", ["ArrowRight"], None)],
+    "tradeoffs?view=alpha": [("t (noise level)", ["ArrowRight"] * 3, 0)],
+    "tradeoffs": [("Number of points", ["ArrowLeft"] * 9, 0)],  # the map, recomputed for 100 points
 }
 
 
@@ -67,7 +69,7 @@ def test_page_reacts_to_sliders(browser_page, path):
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
                            ".every(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
     page.wait_for_timeout(500)  # a replaced picture keeps the old one on screen until the new one is decoded
-    page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{(path or 'overview').replace('?', '_').replace('=', '')}.png"), full_page=True)
 
 
 def test_url_opens_the_same_view(browser_page):
