@@ -68,7 +68,10 @@ def _array(value) -> np.ndarray | None:
         return None
     if isinstance(value, dict) and "bdata" in value:
         a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return a.reshape(value["shape"]) if "shape" in value else a
+        if "shape" in value:
+            shape = value["shape"]
+            return a.reshape(tuple(int(v) for v in str(shape).split(",")) if isinstance(shape, str) else shape)
+        return a
     return np.asarray(value, dtype=float)
 
 
@@ -113,10 +116,27 @@ def figure_png(fig, width_in: float = 7.0) -> bytes:
         name = trace.get("name") if trace.get("showlegend", True) else None
         if kind in ("heatmap", "contour"):
             z = _array(trace.get("z"))
-            if z is not None and z.ndim == 2:
-                x, y = _array(trace.get("x")), _array(trace.get("y"))
-                extent = None if x is None or y is None else (x.min(), x.max(), y.min(), y.max())
-                ax.imshow(z, origin="lower", extent=extent, aspect="auto", cmap="Blues", alpha=0.8)
+            if z is None or z.ndim != 2:
+                continue
+            xs, ys = trace.get("x"), trace.get("y")
+            xs, ys = (None if v is None or isinstance(v, dict) else list(v) for v in (xs, ys))
+            if xs and isinstance(xs[0], str):  # categories (the trade-offs map)
+                ax.imshow(z, origin="lower", aspect="auto", cmap="viridis", vmin=trace.get("zmin"),
+                          vmax=trace.get("zmax"))
+                ax.set_xticks(range(len(xs)), xs)
+                ax.set_yticks(range(len(ys)), ys)
+                texts = trace.get("text")
+                for i, row in enumerate([] if texts is None else np.asarray(texts).tolist()):
+                    for j, label in enumerate(row):
+                        lo, hi = trace.get("zmin", 0.0), trace.get("zmax", 1.0)
+                        light = np.isfinite(z[i, j]) and (z[i, j] - lo) / max(hi - lo, 1e-12) > 0.55
+                        if "_r" in str(trace.get("colorscale", "")):
+                            light = not light
+                        ax.text(j, i, label, ha="center", va="center", fontsize=6, color="#222" if light else "white")
+                continue
+            x, y = _array(xs), _array(ys)
+            extent = None if x is None or y is None else (x.min(), x.max(), y.min(), y.max())
+            ax.imshow(z, origin="lower", extent=extent, aspect="auto", cmap="Blues", alpha=0.8)
             continue
         x, y = _array(trace.get("x")), _array(trace.get("y"))
         if x is None or y is None or not len(x):

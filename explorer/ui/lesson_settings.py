@@ -56,9 +56,9 @@ class Reader:
         return value
 
     # --- the shared controls of explorer.ui.controls, read from settings --------------------------------
-    def data(self, default: str = "two_moons") -> DataChoice:
+    def data(self, default: str = "two_moons", n_default: int = 2000) -> DataChoice:
         name = self.choice("data", list(TOY_2D), default)
-        return DataChoice(name, self.whole("n", 100, 5000, 2000, step=100), self.whole("seed", 0, 99, 0), DEFAULT_WORD)
+        return DataChoice(name, self.whole("n", 100, 5000, n_default, step=100), self.whole("seed", 0, 99, 0), DEFAULT_WORD)
 
     def schedule(self, default_kind: str = "linear", default_T: int = 1000, T_max: int = T_MAX_UI,
                  prefix: str = "") -> ScheduleChoice:

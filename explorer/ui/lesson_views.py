@@ -13,7 +13,8 @@ from typing import Callable
 
 from explorer.lessons import View
 from explorer.schedules import SCHEDULE_KINDS
-from explorer.ui import lesson_noising as noising, lesson_sampling as sampling, sources
+from explorer import tradeoffs as tr
+from explorer.ui import lesson_noising as noising, lesson_sampling as sampling, lesson_tradeoffs as trade, sources
 from explorer.ui.controls import BETA_GRID
 from explorer.ui.lesson_settings import Reader, Shown
 
@@ -79,5 +80,10 @@ VIEWS: dict[str, LessonView] = {
     "images.reverse": _view("images", _IMG | {"img_score"}, {"copies", "recognised", "classes"}, sampling.images_reverse,
                             _check(lambda r: (sampling.image_settings(r), r.choice("img_score", list(sources.DIGIT_SCORES),
                                                                            "pretrained"))), query=[("view", "reverse")]),
+    "tradeoffs.map": _view("tradeoffs", _DATA | {"kind", "sampler"},
+                           {"fewest_T_smallest_beta", "fewest_T_largest_beta", "beta_trend", "recall_spread"},
+                           trade.tradeoffs_map, _check(trade.map_settings), query=[("view", "map")]),
+    "tradeoffs.cost": _view("tradeoffs", _DATA | {"kind"}, {f"nfe_{s}" for s in tr.SOLVERS}, trade.tradeoffs_cost,
+                            _check(trade.map_settings), query=[("view", "cost")]),
 }
 SPECS = {name: view.spec for name, view in VIEWS.items()}  # what explorer.lessons checks lesson files against
