@@ -192,7 +192,8 @@ def test_every_registered_sampler_runs_with_its_options_and_counts_its_steps(nam
     """The registry's step count is what the generator yields; evaluations count real network calls."""
     entry = SAMPLERS[name]
     options = {"ddpm": {"variance": "beta"}, "ddim": {"eta": 0.5, "n_steps": 7},
-               "langevin": {"step_size": "ncsn", "epsilon": 1e-4, "n_corrector": 2}}[name]
+               "langevin": {"step_size": "ncsn", "epsilon": 1e-4, "n_corrector": 2}, "heun": {"n_steps": 7},
+               "dpm": {"n_steps": 6}, "pc": {"n_corrector": 2, "r": 0.16}}[name]
     calls = []
     gm = eight_gaussians_mixture()
 
@@ -204,7 +205,14 @@ def test_every_registered_sampler_runs_with_its_options_and_counts_its_steps(nam
     run = record(entry.function(counted, s, x_T, generator=g, **entry.kwargs(options)))
     n = entry.steps(s.T, options)
     assert len(run.times) == n and run.times[-1] == 0
-    assert entry.evaluations(n, options) == len(calls)
+    if name == "heun":  # 2n − 1 at most: a step from above SIGMA_MAX (and the last) stays Euler, one call
+        from explorer.samplers import SIGMA_MAX
+        from explorer.schedules import respaced_timesteps
+        ab = [float(s.alphas_cumprod[t]) for t in respaced_timesteps(s.T, options["n_steps"])[:-2]]
+        above = sum(((1 - a) / a) ** 0.5 > SIGMA_MAX for a in ab)
+        assert above >= 1 and len(calls) == entry.evaluations(n, options) - above
+    else:
+        assert entry.evaluations(n, options) == len(calls)
     assert entry.describe(options)
     with pytest.raises(ValueError, match="takes"):
         entry.kwargs({"wiggle": 1})
@@ -363,7 +371,8 @@ def test_samplers_survive_steps_where_one_minus_alpha_bar_rounds_to_zero(name):
     """Geometric β = 0.5, T = 100: β_1 ≈ 1e-30, so 1.0 − ᾱ_1 is 0 in floats (the reverse page once crashed here)."""
     s = make_schedule("geometric", 100, beta=0.5)
     assert float(s.alphas_cumprod[1]) == 1.0
-    options = {"ddpm": {}, "ddim": {"n_steps": 100}, "langevin": {"step_size": "ncsn", "epsilon": 1e-30}}[name]
+    options = {"ddpm": {}, "ddim": {"n_steps": 100}, "langevin": {"step_size": "ncsn", "epsilon": 1e-30},
+               "heun": {"n_steps": 100}, "dpm": {"n_steps": 100}, "pc": {}}[name]
     x_T, g = start(6)
     last = run_to_end(SAMPLERS[name].function(eight_gaussians_mixture(), s, x_T, generator=g, **options))
     assert torch.isfinite(last.x).all()
