@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from .langevin import langevin_sample
-from .metrics import SortedSample, manifold_radii, precision_recall
+from .metrics import SortedSample, manifold_radii, mode_coverage, precision_recall
 from .samplers import (SAMPLERS, ddim_sample, ddpm_sample, dpm_solver_sample, heun_sample, pc_sample,
                        respaced_schedule, run_to_end)
 from .schedules import NoiseSchedule, make_schedule
+from .scores import GaussianMixture
 
 MAP_T = (5, 12, 28, 66, 155, 364, 853, 2000)  # log-spaced from 5 to 2,000
 MAP_BETA = {  # the β knob of each kind, log-spaced over the values the sliders offer
@@ -61,11 +62,16 @@ def judge(samples: torch.Tensor, target: "Target") -> dict:
 
 
 def map_cell(eps_model: Callable, kind: str, T: int, beta: float, sampler: str, x_T: torch.Tensor,
-             target: Target, generator: torch.Generator, options: dict | None = None) -> dict:
-    """One cell of the map: the sampler's run on this schedule, judged; ValueError if the schedule is refused."""
+             target: Target, generator: torch.Generator, options: dict | None = None,
+             mixture: GaussianMixture | None = None) -> dict:
+    """One cell of the map: the sampler's run on this schedule, judged (and, given the data's mixture, its mode
+    coverage: components covered, weight error); ValueError if the schedule is refused."""
     s = map_schedule(kind, T, beta)
     run = run_to_end(SAMPLERS[sampler].function(eps_model, s, x_T, generator=generator, **(options or {})))
     out = judge(run.x, target)
+    if mixture is not None:
+        cover = mode_coverage(run.x.detach().float().cpu(), mixture)
+        out.update(covered=cover["covered"], weight_error=cover["weight_error"])
     out.update(diverged=out["diverged"] or run.diverged, alpha_bar_T=s.alpha_bar_T)
     return out
 

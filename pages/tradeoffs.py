@@ -101,7 +101,10 @@ def the_map() -> None:
     c4.page_link(str(layout.PAGES_DIR / "reverse.py"), label=f"Open T = {T_pick}, {beta_name} = {b_pick:g} on the "
                  "reverse page", icon=":material/open_in_new:", query_params={k: str(v) for k, v in query.items()})
     st.caption(f"This cell: precision {cell['precision']:.3f}, recall {cell['recall']:.3f}, SW "
-               + ("— (diverged)" if cell["diverged"] else f"{cell['sw']:.4f}") + f", ᾱ_T = {cell['alpha_bar_T']:.3g}. "
+               + ("— (diverged)" if cell["diverged"] else f"{cell['sw']:.4f}") + f", ᾱ_T = {cell['alpha_bar_T']:.3g}"
+               + (f"; modes covered {cell['covered']:.0%} (a component counts when it receives at least a quarter "
+                  f"of its weight), weight error {cell['weight_error']:.3f} (½ Σ |share − weight|). " if "covered" in cell
+                  else ". ") +
                "The reverse page reruns the very same run (the same x_T and noise) and shows its SW.")
 
 

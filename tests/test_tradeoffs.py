@@ -68,6 +68,7 @@ def test_a_cell_opens_the_same_run_on_the_reverse_page():
     link = [p.proto for p in at.get("page_link") if p.proto.label.startswith("Open T = 66")][0]
     caption = [c.value for c in at.caption if c.value.startswith("This cell:")][0]
     sw_cell = float(caption.split("SW ")[1].split(",")[0])
+    assert "modes covered 100%" in caption  # the 8 Gaussians: every component gets its share at T = 66
     rev = open_page("reverse", **dict(parse_qsl(link.query_string)))
     assert_clean(rev)
     assert float(metric(rev, "SW to data, A")) == pytest.approx(sw_cell, abs=1e-4)

@@ -19,7 +19,8 @@ from explorer.schedules import make_schedule
 from explorer.streams import STREAMS
 from explorer.ui import fields, runs
 from explorer.ui.settings import DataChoice
-from explorer.ui.sources import COMPUTE, data_points, score_model
+from explorer.scores import GaussianMixture
+from explorer.ui.sources import COMPUTE, data_points, exact_model_for, score_model
 
 COST_T = 1000  # the cost curves run on the chosen kind at T = 1,000 (the kind's default β)
 MAP_SAMPLERS = ("ddpm", "ddim", "heun", "dpm")  # DDIM η = 0 and the ODE solvers on all T levels
@@ -49,7 +50,13 @@ def map_cell(data: DataChoice, kind: str, T: int, beta: float, sampler: str, sco
     model = score_model(data, score)
     x_T, g = _start(data, model)
     options = {"clip_x0": CLIP_2D} if score != "exact" and "clip_x0" in SAMPLERS[sampler].options else {}
-    return tr.map_cell(model, kind, T, beta, sampler, x_T, target(data), g, options)
+    return tr.map_cell(model, kind, T, beta, sampler, x_T, target(data), g, options, mixture=mixture_of(data))
+
+
+def mixture_of(data: DataChoice) -> GaussianMixture | None:
+    """The data's mixture when it has one (the 8 Gaussians): its samples' mode coverage is measured."""
+    model = exact_model_for(data)
+    return model if isinstance(model, GaussianMixture) else None
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
