@@ -160,13 +160,17 @@ def toy_2d(name: str, n: int, seed: int = 0, word: str = DEFAULT_WORD) -> torch.
 
 
 def exact_eps_model(name: str, n_reference: int = EXACT_REFERENCE_POINTS, seed: int = 12345,
-                    word: str = DEFAULT_WORD) -> GaussianMixture | EmpiricalData:
+                    word: str = DEFAULT_WORD, label: int | None = None) -> GaussianMixture | EmpiricalData:
     """The exact ε model of a toy set: the mixture's own, else the optimal denoiser of a sample.
 
     For sets without a closed-form density, EmpiricalData over n_reference points is the exact
-    score of that finite sample; it converges to the set's score as n_reference grows.
+    score of that finite sample; it converges to the set's score as n_reference grows. With a label,
+    the exact ε of that class of a labelled set (explorer.labelled.exact_class_eps_model).
     """
     check_toy_name(name)
+    if label is not None:
+        from .labelled import exact_class_eps_model
+        return exact_class_eps_model(name, label, n_reference, seed, word)
     if name == "eight_gaussians":
         return eight_gaussians_mixture()
     return EmpiricalData(toy_2d(name, n_reference, seed=seed, word=word))
@@ -251,3 +255,6 @@ def points_from_csv(raw: bytes) -> tuple[torch.Tensor, str]:
             f"{float(hi[1]):.3g}]; shifted and scaled by {CSV_FIT / half:.3g} (same on both axes) into "
             f"[−{CSV_FIT}, {CSV_FIT}]².")
     return fitted.float(), note
+
+
+from .labelled import LABELLED_2D, class_names, toy_2d_labelled  # noqa: E402,F401 (re-exported: the fixed API)

@@ -1,0 +1,122 @@
+"""Labelled toy sets, exact class scores and classifier-free guidance."""
+import math
+
+import pytest
+import torch
+
+from explorer.datasets import LABELLED_2D, exact_eps_model, toy_2d, toy_2d_labelled
+from explorer.guidance import cfg_eps_model
+from explorer.samplers import ddpm_sample, run_to_end
+from explorer.schedules import make_schedule
+
+
+@pytest.mark.parametrize("name", list(LABELLED_2D))
+def test_labelled_points_are_the_toy_points_with_a_class_each(name):
+    points, labels = toy_2d_labelled(name, 3000, seed=4)
+    assert torch.equal(points, toy_2d(name, 3000, seed=4))
+    assert labels.dtype == torch.int64 and set(labels.tolist()) == set(range(len(LABELLED_2D[name])))
+    counts = torch.bincount(labels).double()
+    assert counts.min() > 0.3 * counts.mean()  # every class is a real share of the set
+
+
+def test_classes_are_where_they_should_be():
+    pts, lab = toy_2d_labelled("eight_gaussians", 4000, 0)
+    angle = torch.atan2(pts[:, 1], pts[:, 0]) % (2 * math.pi)
+    assert ((angle / (math.pi / 4)).round() % 8 == lab).double().mean() > 0.999  # component k at 45k°
+    pts, lab = toy_2d_labelled("checkerboard", 4000, 0)
+    col, row = (pts + 2).floor().clamp(0, 3).long().unbind(1)
+    assert torch.equal(col % 2, lab) and torch.equal(row % 2, lab)  # the two colours alternate square by square
+    pts, lab = toy_2d_labelled("word", 4000, 0)
+    centres = torch.stack([pts[lab == c, 0].median() for c in range(len(LABELLED_2D["word"]))])
+    assert (centres.diff() > 0).all()  # the letters of DIFFUSION, left to right
+    pts, lab = toy_2d_labelled("two_moons", 4000, 0)
+    assert pts[lab == 0, 1].mean() > pts[lab == 1, 1].mean()  # "upper moon" above "lower moon"
+
+
+def test_bad_classes_are_refused_with_a_message():
+    with pytest.raises(ValueError, match="classes are 0 … 7"):
+        exact_eps_model("eight_gaussians", label=8)
+    with pytest.raises(ValueError, match="has no classes"):
+        toy_2d_labelled("spiral", 10)
+
+
+def test_cfg_at_scales_zero_and_one_returns_the_branches():
+    cond, uncond = exact_eps_model("eight_gaussians", label=2), exact_eps_model("eight_gaussians")
+    x = torch.randn(500, 2, generator=torch.Generator().manual_seed(0))
+    for ab in (0.05, 0.5, 0.95):
+        assert torch.allclose(cfg_eps_model(cond, uncond, 1.0)(x, ab), cond(x, ab))
+        assert torch.allclose(cfg_eps_model(cond, uncond, 0.0)(x, ab), uncond(x, ab))
+        assert torch.allclose(cfg_eps_model(cond, uncond, 3.0)(x, ab), uncond(x, ab) + 3 * (cond(x, ab) - uncond(x, ab)))
+    outside = cfg_eps_model(cond, uncond, 5.0, interval=(0.2, 0.8))
+    assert torch.allclose(outside(x, 0.9), cond(x, 0.9)) and not torch.allclose(outside(x, 0.5), cond(x, 0.5))
+
+
+def guided_samples(label: int, scale: float, n: int = 2000) -> torch.Tensor:
+    cond, uncond = exact_eps_model("eight_gaussians", label=label), exact_eps_model("eight_gaussians")
+    x_T = torch.randn(n, 2, generator=torch.Generator().manual_seed(1))
+    return run_to_end(ddpm_sample(cfg_eps_model(cond, uncond, scale), make_schedule("linear", 1000), x_T,
+                                  generator=torch.Generator().manual_seed(2))).x
+
+
+@pytest.mark.parametrize("label", [0, 3, 6])
+def test_exact_conditional_ddpm_lands_in_its_class_with_its_spread(label):
+    x = guided_samples(label, 1.0)
+    means = exact_eps_model("eight_gaussians").means.float()
+    nearest = torch.cdist(x, means).argmin(dim=1)
+    assert (nearest == label).double().mean() >= 0.99
+    # the class is N(μ_k, 0.12² I): per-coordinate std 0.12 ± 5 SE (SE of a std ≈ 0.12/√(2n))
+    std = float(x[nearest == label].std(dim=0).mean())
+    assert abs(std - 0.12) < 5 * 0.12 / math.sqrt(2 * 2000)
+
+
+def test_larger_scales_concentrate_the_class():
+    spreads = [float(guided_samples(1, w).std(dim=0).mean()) for w in (1.0, 3.0, 7.0)]
+    assert spreads[0] > spreads[1] > spreads[2]
+
+
+# --- the page ------------------------------------------------------------------------------------------------------
+from test_pages import assert_clean, metric, open_page  # noqa: E402
+
+
+def test_the_page_shows_guidance_measured():
+    at = open_page("guidance")
+    assert_clean(at)
+    assert len([c for c in at.get("plotly_chart") if c.key in ("g_cond", "g_guided")]) == 2
+    assert len([c for c in at.get("plotly_chart") if c.key.startswith("field_")]) == 3
+    # the metrics are the cached per-class measures, recomputed here
+    from explorer.ui import guidance_runs as gr
+    from explorer.ui.settings import ScheduleChoice
+    sched = ScheduleChoice("linear", 1000, (("beta_start", 1e-4), ("beta_end", 0.02)))
+    q = gr.class_quality("eight_gaussians", sched, 3.0, (1, 1000), 0)
+    assert float(metric(at, "precision of 0°")) == pytest.approx(q["precision"][0], abs=5e-4)
+    assert float(metric(at, "recall of 0°")) == pytest.approx(q["recall"][0], abs=5e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", [
+    {"scale": 0.0}, {"scale": 10.0, "cls": 7}, {"data": "two_moons", "cls": 1, "T": 100},
+    {"data": "checkerboard", "T": 50, "g_t": 50}, {"data": "word", "cls": 8, "T": 60, "g_t": 1},
+    {"g_hi": 1000, "g_lo": 500, "scale": 7.0}, {"g_hi": 100, "g_lo": 900},
+])
+def test_every_control_at_its_extremes(params):
+    at = open_page("guidance", **params)
+    assert_clean(at)
+    assert at.get("plotly_chart")
+    if "g_lo" in params and params["g_lo"] > params["g_hi"]:
+        assert any("The interval is empty" in i.value for i in at.info)
+    if params.get("g_lo") == 500:
+        assert any("guided only for t in [500, 1000]" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("params, words", [({"cls": 12}, "'cls'"), ({"scale": 11}, "'scale'"),
+                                           ({"data": "spiral"}, "'data'"), ({"scale": "lots"}, "'scale'")])
+def test_bad_links_give_a_message_and_a_working_page(params, words):
+    at = open_page("guidance", **params)
+    assert_clean(at)
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_guidance_sharpens_the_classes_on_the_page():
+    at = open_page("guidance", scale=10.0)
+    caption = [c.value for c in at.caption if c.value.startswith("For 0°")][0]
+    assert "(quality rises)" in caption  # precision 0.14 at w = 0 (every class's samples land anywhere) → 0.99
