@@ -12,6 +12,7 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .cond_models import CondEpsModel
 from .models import EpsModel, build, config_dict
 
 FORMAT_VERSION = 1
@@ -64,7 +65,7 @@ def load(path: str | Path) -> tuple[EpsModel, dict]:
             raise CheckpointError(f"{weights}: tensor {k!r} has shape {tuple(state[k].shape)}, the config "
                                   f"in {meta_path.name} needs {tuple(v.shape)}.")
     net.load_state_dict(state)
-    return EpsModel(net), meta
+    return (CondEpsModel if meta["kind"] == "mlp2d_cond" else EpsModel)(net), meta
 
 
 def load_pretrained(name: str) -> tuple[EpsModel, dict]:

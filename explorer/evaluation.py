@@ -37,6 +37,30 @@ def toy_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed:
     return {"data_sw": data_sw, "bar": bar, "sw": sw, "passed": all(v <= bar for v in sw.values())}
 
 
+def conditional_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed: int = 0) -> dict:
+    """toy_quality for a class-conditional network: with no label against the whole set, and with each label
+    against that class's points (fresh data of the class; the bar is again 2 × two fresh samples' SW + 0.08)."""
+    from .datasets import class_names, toy_2d_labelled
+    whole = toy_quality(model.with_label(None), name, word=word, n=n, seed=seed)
+    classes = []
+    fresh, f_lab = toy_2d_labelled(name, 4 * n, STREAMS["quality_fresh"].seed(seed), word=word)
+    other, o_lab = toy_2d_labelled(name, 4 * n, STREAMS["quality_other"].seed(seed), word=word)
+    for c, class_name in enumerate(class_names(name, word)):
+        mine, theirs = fresh[f_lab == c][:n], other[o_lab == c][:n]
+        m = min(len(mine), len(theirs))
+        bar = 2 * sliced_wasserstein(mine[:m], theirs[:m]) + 0.08
+        sw = {}
+        for kind, T in QUALITY_SCHEDULES:
+            g = STREAMS["quality_start"].generator(seed)
+            x_T = torch.randn(m, 2, generator=g)
+            x = run_to_end(ddpm_sample(model.with_label(c), make_schedule(kind, T), x_T, generator=g,
+                                       clip_x0=CLIP_2D)).x
+            sw[f"{kind} T={T}"] = sliced_wasserstein(x, mine[:m])
+        classes.append({"class": class_name, "bar": bar, "sw": sw, "passed": all(v <= bar for v in sw.values())})
+    return {"unconditional": whole, "classes": classes,
+            "passed": whole["passed"] and all(c["passed"] for c in classes)}
+
+
 @lru_cache(maxsize=1)
 def digit_classifier():
     """Logistic regression on every one of scikit-learn's digits (pixels in [−1, 1]); about 99 % training accuracy."""

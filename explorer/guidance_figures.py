@@ -36,8 +36,9 @@ def class_clouds(x: np.ndarray, labels: np.ndarray, names: Sequence[str], title:
 
 
 def quality_vs_scale(scales: Sequence[float], per_scale: Sequence[dict], label: int, name: str,
-                     height: int = 380) -> go.Figure:
-    """The chosen class's precision and recall, and the mean over all classes, against the scale."""
+                     network: Sequence[dict] | None = None, height: int = 380) -> go.Figure:
+    """The chosen class's precision and recall, and the mean over all classes, against the scale (exact scores);
+    with network, the chosen class's precision and recall of the conditional network too (dashed)."""
     s = np.asarray(scales)
     pick = lambda key, c=None: np.array([np.mean(q[key]) if c is None else q[key][c] for q in per_scale])  # noqa: E731
     fig = go.Figure([
@@ -46,6 +47,10 @@ def quality_vs_scale(scales: Sequence[float], per_scale: Sequence[dict], label: 
         go.Scatter(x=s, y=pick("precision"), name="precision, mean of the classes",
                    line=dict(color="#636efa", dash="dot")),
         go.Scatter(x=s, y=pick("recall"), name="recall, mean of the classes", line=dict(color="#ef553b", dash="dot"))])
+    if network is not None:
+        for key, color in (("precision", "#636efa"), ("recall", "#ef553b")):
+            fig.add_trace(go.Scatter(x=s, y=[q[key][label] for q in network], name=f"{key}, {name}, network",
+                                     line=dict(color=color, dash="dash", width=2)))
     fig.update_layout(title=dict(text="Quality and diversity against the guidance scale"), height=height, font=FONT,
                       plot_bgcolor="white", margin=dict(l=50, r=20, t=50, b=40),
                       xaxis=dict(title=dict(text="guidance scale w"), gridcolor="#eee"),

@@ -134,6 +134,19 @@ class MLP2D(nn.Module):
         (twice the speed; the residual stream stays float32): ε̂ moves by ≈ 7e-4 of its size,
         under a tenth of the network's own error against the exact ε (tests/test_pretrained.py).
         """
+        self._fast_consts()
+        levels = self._levels  # shared by the sessions that use a cached model: no check-then-read
+        film = levels.get(log_snr)
+        if film is None:
+            if len(levels) >= 8192:  # ≈ 2 KB a level: at most 16 MB however many schedules are tried
+                levels.clear()
+            scale, shift = self.film(torch.full((1,), log_snr, dtype=self._consts[0].dtype,
+                                                device=self._consts[0].device))
+            film = levels[log_snr] = (scale[0], shift[0])
+        return self._with_film(x, *film)
+
+    def _fast_consts(self) -> tuple:
+        """The rearranged weights of the fast path, rebuilt when the weights change (see at_level)."""
         key = self._weights_key()
         if getattr(self, "_consts_key", None) != key:
             freqs2, phase = self._fourier_consts()
@@ -145,15 +158,11 @@ class MLP2D(nn.Module):
                             [layer.weight.t().to(hidden).contiguous() for layer in self.layers],
                             self.out.weight.t().contiguous(), self.out.bias)
             self._levels, self._consts_key = {}, key
+        return self._consts
+
+    def _with_film(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        """The network on a batch sharing one FiLM (scale, shift: (n_layers, hidden)), with the fast weights."""
         lift, lift_bias, w_in, b_in, ws, w_out, b_out = self._consts
-        levels = self._levels  # shared by the sessions that use a cached model: no check-then-read
-        film = levels.get(log_snr)
-        if film is None:
-            if len(levels) >= 8192:  # ≈ 2 KB a level: at most 16 MB however many schedules are tried
-                levels.clear()
-            scale, shift = self.film(torch.full((1,), log_snr, dtype=lift.dtype, device=lift.device))
-            film = levels[log_snr] = (scale[0], shift[0])
-        scale, shift = film
         z = torch.addmm(lift_bias, x, lift)
         z[:, 2:].sin_()
         h = torch.addmm(b_in, z, w_in)

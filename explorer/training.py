@@ -20,7 +20,7 @@ from typing import Callable
 import torch
 
 from .checks import whole_number
-from .datasets import DEFAULT_WORD, TOY_2D, digits, toy_2d
+from .datasets import DEFAULT_WORD, LABELLED_2D, TOY_2D, class_names, digits, toy_2d, toy_2d_labelled
 from .models import LOG_SNR_RANGE, EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig
 from .schedules import make_schedule
 
@@ -36,6 +36,8 @@ class TrainConfig:
     ema_decay: float = 0.995  # the returned model is the exponential moving average of the weights
     n_data: int = 20_000  # training points drawn for a 2D set
     seed: int = 0  # data, noise and initialisation: the same seed gives the same model
+    conditional: bool = False  # a class-conditional network (a labelled 2D set), for classifier-free guidance
+    p_uncond: float = 0.1  # conditional: the share of examples trained with the null label (condition dropout)
 
 
 def sample_log_snr(n: int, g: torch.Generator, linear_log_snr: torch.Tensor) -> torch.Tensor:
@@ -85,6 +87,11 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
         data, net = data.float(), MLP2D(MLPConfig(seed=config.seed))
     elif config.dataset == "digits":
         data, net = digits(), UNet8(UNetConfig())
+    elif config.conditional:
+        from .cond_models import CondMLP2D, CondMLPConfig
+        data, labels = toy_2d_labelled(config.dataset, config.n_data, seed=config.seed, word=config.word)
+        net = CondMLP2D(CondMLPConfig(seed=config.seed, n_classes=len(class_names(config.dataset, config.word)),
+                                      p_uncond=config.p_uncond))
     else:
         data = toy_2d(config.dataset, config.n_data, seed=config.seed, word=config.word)
         net = MLP2D(MLPConfig(seed=config.seed))
@@ -96,11 +103,16 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
     history = {"step": [], "loss": []}
     smooth, t0 = None, time.perf_counter()
     for step in range(1, config.steps + 1):
-        x0 = data[torch.randint(0, len(data), (config.batch,), generator=g)]
+        idx = torch.randint(0, len(data), (config.batch,), generator=g)
+        x0 = data[idx]
         log_snr = sample_log_snr(config.batch, g, linear_log_snr)
         ab = torch.sigmoid(log_snr).view(-1, *([1] * (x0.ndim - 1)))
         eps = torch.randn(x0.shape, generator=g)
-        loss = ((net(ab.sqrt() * x0 + (1 - ab).sqrt() * eps, log_snr) - eps) ** 2).mean()
+        extra = ()
+        if config.conditional:  # condition dropout: a share p_uncond learns the null label, ε_u
+            drop = torch.rand(config.batch, generator=g) < config.p_uncond
+            extra = (torch.where(drop, torch.full_like(labels[idx], net.null), labels[idx]),)
+        loss = ((net(ab.sqrt() * x0 + (1 - ab).sqrt() * eps, log_snr, *extra) - eps) ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -116,7 +128,7 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
                 progress(step, smooth)
         stop = should_stop is not None and should_stop()
         if snapshot is not None and (step % snapshot_every == 0 or step == config.steps or stop):
-            snapshot(step, EpsModel(ema))
+            snapshot(step, wrap(ema))
         if stop:
             if history["step"][-1:] != [step]:
                 history["step"].append(step), history["loss"].append(smooth)
@@ -124,7 +136,15 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
                     progress(step, smooth)
             break
     history["seconds"] = time.perf_counter() - t0
-    return EpsModel(ema), history
+    return wrap(ema), history
+
+
+def wrap(net) -> EpsModel:
+    """The eps-model interface of a network: conditional ones take a label too."""
+    if getattr(net, "kind", "") == "mlp2d_cond":
+        from .cond_models import CondEpsModel
+        return CondEpsModel(net)
+    return EpsModel(net)
 
 
 PRETRAINED_RECIPES = {"digits": {"steps": 4000, "batch": 256}}  # 2D sets use the TrainConfig defaults
@@ -145,7 +165,11 @@ def train_and_save(cfg: TrainConfig, out) -> dict:
 
     model, hist = train(cfg, progress=_progress_bar(cfg))
     print(file=sys.stderr)
-    quality = digits_quality(model) if cfg.dataset == "digits" else toy_quality(model, cfg.dataset, word=cfg.word)
+    if cfg.conditional:
+        from .evaluation import conditional_quality
+        quality = conditional_quality(model, cfg.dataset, word=cfg.word)
+    else:
+        quality = digits_quality(model) if cfg.dataset == "digits" else toy_quality(model, cfg.dataset, word=cfg.word)
     meta = dict(dataset=cfg.dataset, word=cfg.word if cfg.dataset == "word" else None,
                 training_steps=hist["step"][-1], seed=cfg.seed, training_time_s=round(hist["seconds"], 1),
                 metrics={"final_loss": hist["loss"][-1], **quality}, train_config=asdict(cfg))
@@ -167,17 +191,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--all", action="store_true", help="rebuild pretrained/ for every data set")
     for field, default in asdict(TrainConfig()).items():
         if field != "dataset":
-            ap.add_argument(f"--{field.replace('_', '-')}", type=type(default), default=None,
-                            help=f"default {default}")
+            if isinstance(default, bool):
+                ap.add_argument(f"--{field.replace('_', '-')}", action="store_true", default=None,
+                                help=f"default {default}")
+            else:
+                ap.add_argument(f"--{field.replace('_', '-')}", type=type(default), default=None,
+                                help=f"default {default}")
     args = ap.parse_args(argv)
     if args.all == bool(args.dataset):
         ap.error("give either --dataset NAME or --all")
     overrides = {k: getattr(args, k) for k in asdict(TrainConfig()) if k != "dataset" and getattr(args, k) is not None}
     names = [*TOY_2D, "digits"] if args.all else [args.dataset]
+    if args.all:  # and the class-conditional networks of the labelled sets
+        names += [f"{n}_cond" for n in LABELLED_2D]
     for name in names:
-        cfg = TrainConfig(dataset=name, **{**PRETRAINED_RECIPES.get(name, {}), **overrides})
+        base = name.removesuffix("_cond")
+        cond = {"conditional": True} if name.endswith("_cond") or overrides.get("conditional") else {}
+        cfg = TrainConfig(dataset=base, **{**PRETRAINED_RECIPES.get(base, {}), **overrides, **cond})
+        out = PRETRAINED_DIR / (f"{base}_cond" if cond else base)
         try:
-            train_and_save(cfg, args.out if args.out and not args.all else PRETRAINED_DIR / name)
+            train_and_save(cfg, args.out if args.out and not args.all else out)
         except ValueError as err:
             ap.error(str(err))
 

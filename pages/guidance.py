@@ -45,30 +45,40 @@ whole = (1, T)
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
-def clouds(name: str, sched: ScheduleChoice, scale: float, interval: tuple, seed: int, label: int) -> figures.Frozen:
-    run = gr.guided_run(name, sched, scale, interval, seed)
+def clouds(name: str, sched: ScheduleChoice, scale: float, interval: tuple, seed: int, label: int,
+           score: str) -> figures.Frozen:
+    run = gr.guided_run(name, sched, scale, interval, seed, score)
     part = "" if interval == (1, sched.T) else f", guided for t in [{interval[0]}, {interval[1]}]"
     return figures.Frozen(gf.class_clouds(run["x"], run["labels"], class_names(name),
-                                          f"w = {scale:g}{part}: {gr.N_PER_CLASS} samples per class", label))
+                                          f"{gr.SCORES[score].capitalize()}, w = {scale:g}{part}", label))
 
 
+try:
+    gr.network(name)
+    scores = ["exact", "network"]
+except ValueError as err:
+    scores = ["exact"]
+    st.info(f"The conditional network for this set cannot be loaded ({err}); the exact scores only.")
 with layout.friendly_errors("sample with guidance"):
-    runs = {w: gr.guided_run(name, sched, w, whole, seed) for w in {1.0, scale}}
-    guided = gr.guided_run(name, sched, scale, interval, seed)
-for run in (guided, *runs.values()):
+    guided = {sc: gr.guided_run(name, sched, scale, interval, seed, sc) for sc in scores}
+for sc, run in guided.items():
     if run["diverged"]:
-        st.warning(f"**The guided run diverged.** {run['message']}", icon=":material/warning:")
-left, right = st.columns(2, gap="large")
-left.plotly_chart(clouds(name, sched, 1.0, whole, seed, label), width="stretch", key="g_cond")
-right.plotly_chart(clouds(name, sched, scale, interval, seed, label), width="stretch", key="g_guided")
-q1, qw = gr.class_quality(name, sched, 1.0, whole, seed), gr.class_quality(name, sched, scale, interval, seed)
-m = st.columns(3)
-m[0].metric(f"precision of {names[label]}", f"{qw['precision'][label]:.3f}", delta=f"{qw['precision'][label] - q1['precision'][label]:+.3f} vs w = 1",
-            delta_color="off", help="Share of the class's guided samples inside its data's k-NN manifold (quality).")
-m[1].metric(f"recall of {names[label]}", f"{qw['recall'][label]:.3f}", delta=f"{qw['recall'][label] - q1['recall'][label]:+.3f} vs w = 1",
-            delta_color="off", help="Share of the class's data inside its samples' k-NN manifold (diversity).")
-m[2].metric("spread (std per coordinate)", f"{qw['spread'][label]:.3f}", delta=f"{qw['spread'][label] - q1['spread'][label]:+.3f} vs w = 1",
-            delta_color="off")
+        st.warning(f"**The guided run ({gr.SCORES[sc]}) diverged.** {run['message']}", icon=":material/warning:")
+for col, sc in zip(st.columns(2, gap="large"), scores):
+    col.plotly_chart(clouds(name, sched, scale, interval, seed, label, sc), width="stretch", key=f"g_{sc}")
+st.caption(f"{gr.N_PER_CLASS} samples of every class, all from the same x_T; the chosen class drawn strong. "
+           "Exact: each class's own exact score and the whole set's. Network: one conditional network, trained "
+           "with the null label on a tenth of its examples, both branches in one call per step.")
+m = st.columns(2 * len(scores))
+for i, sc in enumerate(scores):
+    q, q1 = gr.class_quality(name, sched, scale, interval, seed, sc), gr.class_quality(name, sched, 1.0, whole, seed, sc)
+    m[2 * i].metric(f"precision of {names[label]}, {sc}", f"{q['precision'][label]:.3f}",
+                    delta=f"{q['precision'][label] - q1['precision'][label]:+.3f} vs w = 1", delta_color="off",
+                    help="Share of the class's guided samples inside its data's k-NN manifold (quality).")
+    m[2 * i + 1].metric(f"recall of {names[label]}, {sc}", f"{q['recall'][label]:.3f}",
+                        delta=f"{q['recall'][label] - q1['recall'][label]:+.3f} vs w = 1", delta_color="off",
+                        help="Share of the class's data inside its samples' k-NN manifold (diversity).")
+qw = gr.class_quality(name, sched, scale, interval, seed)
 
 # --- the three fields -------------------------------------------------------------------------------------------
 st.subheader("The fields at one noise level")
@@ -96,7 +106,10 @@ st.caption(f"At t = {t} (ᾱ_t = {fld['alpha_bar']:.3g}), over log q_t of the wh
 st.subheader("What guidance does to the distribution")
 with st.spinner("Sampling at every scale…"):
     per_scale = [gr.class_quality(name, sched, w, whole, seed) for w in gr.SCALES]
-st.plotly_chart(gf.quality_vs_scale(gr.SCALES, per_scale, label, names[label]), width="stretch", key="g_scale")
+    net_scale = [gr.class_quality(name, sched, w, whole, seed, "network") for w in gr.SCALES] \
+        if "network" in scores else None
+st.plotly_chart(gf.quality_vs_scale(gr.SCALES, per_scale, label, names[label], net_scale), width="stretch",
+                key="g_scale")
 p_lo, p_hi = per_scale[0]["precision"][label], per_scale[-1]["precision"][label]
 r_one, r_hi = per_scale[gr.SCALES.index(1.0)]["recall"][label], per_scale[-1]["recall"][label]
 

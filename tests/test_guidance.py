@@ -81,15 +81,17 @@ from test_pages import assert_clean, metric, open_page  # noqa: E402
 def test_the_page_shows_guidance_measured():
     at = open_page("guidance")
     assert_clean(at)
-    assert len([c for c in at.get("plotly_chart") if c.key in ("g_cond", "g_guided")]) == 2
+    assert len([c for c in at.get("plotly_chart") if c.key in ("g_exact", "g_network")]) == 2  # side by side
     assert len([c for c in at.get("plotly_chart") if c.key.startswith("field_")]) == 3
     # the metrics are the cached per-class measures, recomputed here
     from explorer.ui import guidance_runs as gr
     from explorer.ui.settings import ScheduleChoice
     sched = ScheduleChoice("linear", 1000, (("beta_start", 1e-4), ("beta_end", 0.02)))
     q = gr.class_quality("eight_gaussians", sched, 3.0, (1, 1000), 0)
-    assert float(metric(at, "precision of 0°")) == pytest.approx(q["precision"][0], abs=5e-4)
-    assert float(metric(at, "recall of 0°")) == pytest.approx(q["recall"][0], abs=5e-4)
+    assert float(metric(at, "precision of 0°, exact")) == pytest.approx(q["precision"][0], abs=5e-4)
+    assert float(metric(at, "recall of 0°, exact")) == pytest.approx(q["recall"][0], abs=5e-4)
+    qn = gr.class_quality("eight_gaussians", sched, 3.0, (1, 1000), 0, "network")
+    assert float(metric(at, "precision of 0°, network")) == pytest.approx(qn["precision"][0], abs=5e-4)
 
 
 @pytest.mark.slow

@@ -122,3 +122,40 @@ def test_the_loss_floor_lies_below_what_training_reached(name):
     final = json.loads((PRETRAINED_DIR / f"{name}.json").read_text())["metrics"]["final_loss"]
     se = 0.01  # Monte Carlo error of the floor (8,192 draws) plus batch noise of the smoothed loss, generous
     assert 0.2 < floor < final + se and final < floor + 0.1
+
+
+# --- the class-conditional networks of the labelled sets -------------------------------------------------------------
+from explorer.datasets import LABELLED_2D  # noqa: E402
+
+
+@pytest.mark.parametrize("name", list(LABELLED_2D))
+def test_every_conditional_network_ships_and_records_its_training(name):
+    meta = json.loads((PRETRAINED_DIR / f"{name}_cond.json").read_text())
+    assert meta["kind"] == "mlp2d_cond" and meta["dataset"] == name
+    assert meta["config"]["n_classes"] == len(LABELLED_2D[name]) and meta["config"]["p_uncond"] == 0.1
+    assert meta["train_config"]["conditional"] and meta["metrics"]["passed"]
+    assert len(meta["metrics"]["classes"]) == len(LABELLED_2D[name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["eight_gaussians", "two_moons", "checkerboard"])
+def test_conditional_networks_pass_the_bar_for_every_class_and_for_none(name):
+    from explorer.evaluation import conditional_quality
+    model, _ = load_pretrained(f"{name}_cond")
+    q = conditional_quality(model, name, n=1000, seed=1)  # seed 1: not the seed stored in the JSON
+    assert q["unconditional"]["passed"], q["unconditional"]
+    for c in q["classes"]:
+        assert c["passed"], c
+
+
+def test_one_guided_step_is_one_network_call():
+    from explorer.cond_models import guided_eps
+    model, _ = load_pretrained("two_moons_cond")
+    calls = []
+    real = model.net.at_level_labels
+    model.net.at_level_labels = lambda *a: (calls.append(len(a[0])), real(*a))[1]
+    x = torch.randn(300, 2)
+    out = guided_eps(model, 1, 3.0)(x, 0.4)
+    assert calls == [600]  # conditional and unconditional rows in one batch
+    e_c, e_u = model(x, 0.4, 1), model(x, 0.4, None)
+    assert torch.allclose(out, e_u + 3.0 * (e_c - e_u), atol=1e-5)

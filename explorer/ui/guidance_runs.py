@@ -15,10 +15,12 @@ import torch
 from explorer.datasets import class_names, exact_eps_model, toy_2d_labelled
 from explorer.guidance import cfg_eps_model
 from explorer.metrics import precision_recall, sliced_wasserstein
-from explorer.samplers import ddpm_sample, run_to_end
+from explorer.cond_models import guided_eps
+from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
 from explorer.scores import field_on_grid
 from explorer.streams import STREAMS
 from explorer.ui.settings import ScheduleChoice
+from explorer.ui.sources import COMPUTE
 
 N_PER_CLASS = 250  # guided samples of each class
 N_REFERENCE = 1000  # reference points behind the exact score of a set without a formula
@@ -56,16 +58,35 @@ def interval_in_alpha_bar(sched: ScheduleChoice, t_range: tuple[int, int]) -> tu
     return float(ab[hi]), float(ab[lo])
 
 
+SCORES = {"exact": "exact scores", "network": "conditional network"}
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the conditional network…")
+def network(name: str):
+    """The pretrained class-conditional network <name>_cond (a CondEpsModel); ValueError if it cannot load."""
+    from explorer.checkpoints import load_pretrained
+    return load_pretrained(f"{name}_cond")[0].to(COMPUTE)
+
+
 @st.cache_data(max_entries=64, show_spinner="Sampling every class with guidance…")
-def guided_run(name: str, sched: ScheduleChoice, scale: float, t_range: tuple[int, int], seed: int) -> dict:
-    """Guided DDPM of N_PER_CLASS points for each class from one x_T: final points and their classes."""
+def guided_run(name: str, sched: ScheduleChoice, scale: float, t_range: tuple[int, int], seed: int,
+               score: str = "exact") -> dict:
+    """Guided DDPM of N_PER_CLASS points for each class from one x_T: final points and their classes. With the
+    network one call per step evaluates every class's ε_c and ε_u (cond_models.guided_eps); x̂_0 clipped as
+    for every network."""
     K = len(class_names(name))
     labels = torch.arange(K).repeat_interleave(N_PER_CLASS)
     g = STREAMS["reverse_start"].generator(seed)
     x_T = torch.randn(len(labels), 2, generator=g)
-    model = PerClass(name, labels, scale, interval_in_alpha_bar(sched, t_range))
-    run = run_to_end(ddpm_sample(model, sched.build(), x_T, generator=g))
-    return {"x": run.x.numpy(), "labels": labels.numpy(), "diverged": run.diverged, "message": run.message}
+    interval = interval_in_alpha_bar(sched, t_range)
+    if score == "exact":
+        model, clip = PerClass(name, labels, scale, interval), None
+    else:
+        net = network(name)
+        x_T, labels_on = x_T.to(COMPUTE), labels.to(COMPUTE)
+        model, clip = guided_eps(net, labels_on, scale, interval), CLIP_2D
+    run = run_to_end(ddpm_sample(model, sched.build(), x_T, generator=g, clip_x0=clip))
+    return {"x": run.x.cpu().numpy(), "labels": labels.numpy(), "diverged": run.diverged, "message": run.message}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -76,9 +97,10 @@ def class_data(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def class_quality(name: str, sched: ScheduleChoice, scale: float, t_range: tuple[int, int], seed: int) -> dict:
+def class_quality(name: str, sched: ScheduleChoice, scale: float, t_range: tuple[int, int], seed: int,
+                  score: str = "exact") -> dict:
     """Per class: precision and recall of its guided samples against that class's data, and their spread."""
-    run = guided_run(name, sched, scale, t_range, seed)
+    run = guided_run(name, sched, scale, t_range, seed, score)
     data, data_labels = class_data(name, seed)
     out = {"precision": [], "recall": [], "spread": []}
     for c in range(len(class_names(name))):
