@@ -11,8 +11,8 @@ from explorer.ui.settings import ScheduleChoice
 layout.header(
     "Guidance",
     "Every image generator has a *guidance scale*. Classifier-free guidance mixes a conditional and an unconditional "
-    "model: $\\hat\\varepsilon = \\varepsilon_u + w\\,(\\varepsilon_c - \\varepsilon_u)$ — $w = 1$ is the conditional "
-    "model, $w = 0$ the unconditional one, $w > 1$ pushes past the class. Here both are the **exact** scores of "
+    "model: $\\hat\\varepsilon = \\varepsilon_u + w\\,(\\varepsilon_c - \\varepsilon_u)$. With $w = 1$ it is the "
+    "conditional model, with $w = 0$ the unconditional one; $w > 1$ pushes past the class. Here both are the **exact** scores of "
     "labelled toy sets (a class per mixture component, moon, colour or letter), so what guidance does to the "
     "distribution can be measured.")
 
@@ -82,7 +82,7 @@ qw = gr.class_quality(name, sched, scale, interval, seed)
 
 # --- the three fields -------------------------------------------------------------------------------------------
 st.subheader("The fields at one noise level")
-t = state.slider("t", "g_t", 1, T, min(T, max(1, T // 4)))
+t = state.slider("t (noise level)", "g_t", 1, T, min(T, max(1, T // 20)))
 fld = gr.fields_at(name, sched, label, scale, int(t))
 
 
@@ -104,12 +104,21 @@ st.caption(f"At t = {t} (ᾱ_t = {fld['alpha_bar']:.3g}), over log q_t of the wh
 
 # --- what guidance does to the distribution ------------------------------------------------------------------------
 st.subheader("What guidance does to the distribution")
-with st.spinner("Sampling at every scale…"):
-    per_scale = [gr.class_quality(name, sched, w, whole, seed) for w in gr.SCALES]
-    net_scale = [gr.class_quality(name, sched, w, whole, seed, "network") for w in gr.SCALES] \
-        if "network" in scores else None
-st.plotly_chart(gf.quality_vs_scale(gr.SCALES, per_scale, label, names[label], net_scale), width="stretch",
-                key="g_scale")
+with_network = "network" in scores and state.toggle(
+    "Add the network's curves", "g_net_curves", False,
+    help=f"Samples every class with the conditional network at all {len(gr.SCALES)} scales (a few seconds each).")
+slot, status = st.empty(), st.empty()
+per_scale, net_scale = [], [] if with_network else None
+with layout.friendly_errors("sample at every scale"):
+    for i, w in enumerate(gr.SCALES):  # the curves grow scale by scale; every run is cached
+        per_scale.append(gr.class_quality(name, sched, w, whole, seed))
+        if with_network:
+            net_scale.append(gr.class_quality(name, sched, w, whole, seed, "network"))
+        if i < len(gr.SCALES) - 1:
+            status.progress((i + 1) / len(gr.SCALES), text=f"Sampled {i + 1} of {len(gr.SCALES)} scales…")
+status.empty()
+slot.plotly_chart(gf.quality_vs_scale(gr.SCALES, per_scale, label, names[label], net_scale), width="stretch",
+                  key="g_scale")
 p_lo, p_hi = per_scale[0]["precision"][label], per_scale[-1]["precision"][label]
 r_one, r_hi = per_scale[gr.SCALES.index(1.0)]["recall"][label], per_scale[-1]["recall"][label]
 

@@ -25,6 +25,7 @@ MOVES = {
     "images": [("t", ["ArrowRight"] * 3, 0), ("Number of steps T", ["PageDown"], 0)],
     "train": [("Optimiser steps", ["ArrowRight"], None)],
     "tradeoffs?view=alpha": [("t (noise level)", ["ArrowRight"] * 3, 0)],
+    "guidance": [("Guidance scale w", ["ArrowRight"], None), ("t (noise level)", ["ArrowRight"] * 5, 2)],
     "tradeoffs": [("Number of points", ["ArrowLeft"] * 9, 0)],  # the map, recomputed for 100 points
 }
 
