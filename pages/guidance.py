@@ -12,9 +12,9 @@ layout.header(
     "Guidance",
     "Every image generator has a *guidance scale*. Classifier-free guidance mixes a conditional and an unconditional "
     "model: $\\hat\\varepsilon = \\varepsilon_u + w\\,(\\varepsilon_c - \\varepsilon_u)$. With $w = 1$ it is the "
-    "conditional model, with $w = 0$ the unconditional one; $w > 1$ pushes past the class. Here both are the **exact** scores of "
-    "labelled toy sets (a class per mixture component, moon, colour or letter), so what guidance does to the "
-    "distribution can be measured.")
+    "conditional model, with $w = 0$ the unconditional one; $w > 1$ pushes past the class. Here ε_c and ε_u are the "
+    "**exact** scores of labelled toy sets (a class per mixture component, moon, colour or letter), beside a "
+    "conditional network trained on them, so what guidance does to the distribution can be measured.")
 
 st.sidebar.header("Data")
 name = state.choice("Labelled data set", "data", list(LABELLED_2D), "eight_gaussians", where=st.sidebar,
