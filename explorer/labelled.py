@@ -3,14 +3,15 @@
 toy_2d_labelled(name, n, seed) returns the very points of toy_2d(name, n, seed) with a label each:
 the mixture component of the 8 Gaussians, the moon of the two moons, the colour of a checkerboard
 square (the kept squares alternate between two classes), the letter of the word. explorer.datasets
-re-exports these names (the fixed API: `from explorer.datasets import toy_2d_labelled, LABELLED_2D`).
+re-exports these names (the fixed API: `from explorer.datasets import toy_2d_labelled, LABELLED_2D`); this
+module builds on explorer.toy_sets, not on datasets, so the two import no cycle.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from . import datasets as ds
+from . import toy_sets as ds
 from .scores import EmpiricalData, GaussianMixture
 
 
@@ -70,13 +71,11 @@ def toy_2d_labelled(name: str, n: int, seed: int = 0, word: str = ds.DEFAULT_WOR
     return points, labels
 
 
-def exact_class_eps_model(name: str, label: int | None = None, n_reference: int = ds.EXACT_REFERENCE_POINTS,
-                          seed: int = 12345, word: str = ds.DEFAULT_WORD) -> GaussianMixture | EmpiricalData:
-    """The exact ε of the set (label None) or of one class: the 8 Gaussians' component (a one-component
-    mixture), else the class's points among the n_reference reference points (EmpiricalData)."""
+def exact_class_eps_model(name: str, label: int, n_reference: int, seed: int = 12345,
+                          word: str = ds.DEFAULT_WORD) -> GaussianMixture | EmpiricalData:
+    """The exact ε of one class (explorer.datasets.exact_eps_model(name, label=…)): the 8 Gaussians' component
+    (a one-component mixture), else the class's points among the n_reference reference points (EmpiricalData)."""
     names = class_names(name, word)
-    if label is None:
-        return ds.exact_eps_model(name, n_reference, seed, word)
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) < len(names):
         raise ValueError(f"Unknown class {label!r} of {name!r}; the classes are 0 … {len(names) - 1} "
                          f"({', '.join(names)}).")

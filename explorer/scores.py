@@ -140,11 +140,10 @@ class GaussianMixture:
         ab = _alpha_bar_view(alpha_bar, x_t)
         if ab.ndim == 0:
             log_comp, prec_flat, pm = self._parts_shared(x_t, float(ab))
-            r = (log_comp - log_comp.amax(0)).exp_()
-            r /= r.sum(0)  # responsibilities, (K, N)
-            d = self.dim
+            r = torch.softmax(log_comp, dim=0)  # responsibilities, (K, N); no in-place ops: autograd can
+            d = self.dim                        # differentiate the score (the ODE likelihood's divergence)
             mixed_prec = (prec_flat.T @ r).view(d, d, -1)  # Σ_k r_k P_k, (d, d, N)
-            return ((pm.T @ r).sub_((mixed_prec * x_t.T[None, :, :]).sum(1))).T
+            return ((pm.T @ r) - (mixed_prec * x_t.T[None, :, :]).sum(1)).T
         log_comp, w, U = self._parts(x_t, ab)
         r = torch.softmax(log_comp, dim=1)
         return -torch.einsum("nk,nke,kde->nd", r, w, U)
@@ -156,6 +155,21 @@ class GaussianMixture:
         return -(s.reshape(-1, 1) if ab.ndim else s) * self.score(x_t, alpha_bar)
 
     __call__ = eps
+
+    def velocity(self, x: torch.Tensor, tau) -> torch.Tensor:
+        """The exact flow-matching velocity E[ε − x_0 | x_τ] for x_τ = (1 − τ) x_0 + τ ε (τ a float in [0, 1]).
+
+        x_τ is a rescaled VP state: with a = 1 − τ, s = √(a² + τ²), x_τ/s = √ᾱ x_0 + √(1−ᾱ) ε at ᾱ = a²/s²,
+        so E[ε | x_τ] = ε*(x_τ/s, ᾱ) and E[x_0 | x_τ] = (x_τ − τ E[ε | x_τ])/a; hence v = (E[ε | x_τ] − x_τ)/a.
+        At τ = 1, x_1 = ε: v = x_1 − E[x_0]."""
+        tau = float(tau)
+        if not 0.0 <= tau <= 1.0:
+            raise ValueError(f"τ must lie in [0, 1]; got {tau}.")
+        a = 1.0 - tau
+        if a < 1e-9:
+            return x - (self.weights[:, None] * self.means).sum(0).to(x.dtype)
+        s = math.hypot(a, tau)
+        return (self.eps(x / s, (a / s) ** 2) - x) / a
 
     def sample(self, n: int, generator: torch.Generator | None = None,
                dtype: torch.dtype = torch.float32) -> torch.Tensor:

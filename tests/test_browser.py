@@ -26,7 +26,6 @@ MOVES = {
     "train": [("Optimiser steps", ["ArrowRight"], None)],
     "tradeoffs?view=alpha": [("t (noise level)", ["ArrowRight"] * 3, 0)],
     "guidance": [("Guidance scale w", ["ArrowRight"], None), ("t (noise level)", ["ArrowRight"] * 5, 2)],
-    "tradeoffs": [("Number of points", ["ArrowLeft"] * 9, 0)],  # the map, recomputed for 100 points
 }
 
 
@@ -123,7 +122,7 @@ def paragraph_px(page) -> float:
 
 
 @pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
-@pytest.mark.parametrize("path", ["lessons?lesson=4&step=2", "lessons?mode=break&preset=1", "reverse"])
+@pytest.mark.parametrize("path", ["lessons?lesson=4&step=2", "reverse"])
 def test_presenter_mode_fits_a_projector(live, path, width, height):
     url, browser = live
     sizes = {}
