@@ -112,9 +112,9 @@ def the_map() -> None:
 def the_cost() -> None:
     st.markdown(f"Every solver from the same x_T on {kind}, T = {trr.COST_T:,} (its default β), given 5 to 1,000 network "
                 "evaluations (NFE). With the exact score (solid) a curve shows the solver's discretisation error "
-                "alone; with the network (dashed) the network's error is added — the gap between them. DDPM and "
-                "Langevin and predictor–corrector visit fewer levels of the same schedule (respaced); Heun and the corrector "
-                "spend two evaluations a level.")
+                "alone; with the network (dashed) the network's error is added — the gap between them. DDPM, annealed "
+                "Langevin and predictor–corrector visit fewer levels of the same schedule (respaced); Heun, annealed "
+                "Langevin and predictor–corrector spend two evaluations a level.")
     metric = state.choice("Measure", "cost_metric", list(METRICS), "precision", widget="radio", horizontal=True,
                           format_func=METRICS.get)
     slot, status = st.empty(), st.empty()
@@ -136,7 +136,7 @@ def the_cost() -> None:
         for solver in tr.SOLVERS:
             c = curves[f"{solver}|{sc}"]
             hit = [n for n, p in zip(c["nfe"], c["precision"]) if p >= 0.9]
-            need.append(f"{tr.SOLVER_LABELS[solver]} {hit[0]}" if hit else f"{tr.SOLVER_LABELS[solver]} not within 1,000")
+            need.append(f"{tr.SOLVER_LABELS[solver]}: {hit[0]}" if hit else f"{tr.SOLVER_LABELS[solver]}: not within 1,000")
         st.markdown(f"- **{score_title(sc)}**: fewest evaluations measured to reach precision 0.9 — " + "; ".join(need) + ".")
 
 
