@@ -16,7 +16,8 @@ from typing import Callable, Iterator
 import torch
 
 from .checks import whole_number
-from .schedules import NoiseSchedule, respaced_timesteps
+from .schedules import NoiseSchedule
+from .solvers import ode_levels
 from .steps import DIVERGENCE_FACTOR, Step, check_x, drive
 
 
@@ -58,10 +59,7 @@ def ode_log_likelihood(eps_model: Callable, s: NoiseSchedule, x_0: torch.Tensor,
     """log p(x_0) (nats, one per row) of the model's probability-flow ODE on the schedule's levels respaced to
     n_steps, Heun steps in σ; the first step, from σ = 0, evaluates ε̂ at the first level."""
     check_x(x_0)
-    taus = respaced_timesteps(s.T, n_steps)[::-1]  # 0 … T
-    log_ab = [float(s.log_alphas_cumprod[t]) for t in taus]
-    ab = [math.exp(v) for v in log_ab]
-    sig = [math.sqrt(-math.expm1(v)) * math.exp(-v / 2) if v < 0 else 0.0 for v in log_ab]
+    taus, ab, _, sig = (level[::-1] for level in ode_levels(s, n_steps))  # 0 … T
     x = x_0.detach().double()
     integral = torch.zeros(len(x), dtype=torch.float64)
 

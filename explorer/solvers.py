@@ -42,13 +42,14 @@ def respaced_schedule(s: NoiseSchedule, n_steps: int | None) -> NoiseSchedule:
     return NoiseSchedule(s.kind, len(taus) - 1, {**s.params, "respaced_from": s.T}, betas)
 
 
-def _levels(s: NoiseSchedule, n_steps: int | None) -> tuple[list[int], list[float], list[float]]:
-    """Respaced times T → 0, their ᾱ and their σ = √((1−ᾱ)/ᾱ) (∞ where ᾱ underflows)."""
+def ode_levels(s: NoiseSchedule, n_steps: int | None) -> tuple[list[int], list[float], list[float], list[float]]:
+    """Respaced times T → 0, their ᾱ, log ᾱ and σ = √((1−ᾱ)/ᾱ) (0 at t = 0; huge where ᾱ underflows):
+    the levels every PF-ODE solver here (and flows.ode_log_likelihood) walks."""
     taus = respaced_timesteps(s.T, n_steps)
     ab = [float(s.alphas_cumprod[t]) for t in taus]
     log_ab = [float(s.log_alphas_cumprod[t]) for t in taus]
     sig = [math.sqrt(-math.expm1(la)) * math.exp(-la / 2) if la < 0 else 0.0 for la in log_ab]
-    return taus, ab, sig
+    return taus, ab, log_ab, sig
 
 
 def _eps_at(eps_model: Callable, x_tilde: torch.Tensor, a: float) -> torch.Tensor:
@@ -60,7 +61,7 @@ def heun_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, n_step
                 divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
     """EDM's deterministic Heun sampler on the schedule's levels respaced to n_steps (default T)."""
     check_x(x_T)
-    taus, ab, sig = _levels(s, n_steps)
+    taus, ab, _, sig = ode_levels(s, n_steps)
     pos = {t: i for i, t in enumerate(taus)}
 
     def step(x, t, t_next):
@@ -82,9 +83,8 @@ def dpm_solver_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, 
                       divergence_factor: float = DIVERGENCE_FACTOR) -> Iterator[Step]:
     """DPM-Solver++(2M) on the schedule's levels respaced to n_steps (default T)."""
     check_x(x_T)
-    taus, ab, _ = _levels(s, n_steps)
+    taus, ab, log_ab, _ = ode_levels(s, n_steps)
     pos = {t: i for i, t in enumerate(taus)}
-    log_ab = [float(s.log_alphas_cumprod[t]) for t in taus]
     # λ = log √ᾱ − log √(1−ᾱ), +∞ at t = 0
     lam = [0.5 * la - 0.5 * math.log(-math.expm1(la)) if la < 0 else math.inf for la in log_ab]
     previous: dict[str, object] = {}
@@ -112,7 +112,7 @@ def ode_encode(eps_model: Callable, s: NoiseSchedule, x_0: torch.Tensor, n_steps
     heun_sample with the same levels returns (close to) x_0. The first step, from σ = 0 where ε̂ is not
     defined, takes ε̂ at the first level."""
     check_x(x_0)
-    taus, ab, sig = _levels(s, n_steps)
+    taus, ab, _, sig = ode_levels(s, n_steps)
     taus, ab, sig = taus[::-1], ab[::-1], sig[::-1]
     x_tilde = x_0.clone()
     for i in range(len(taus) - 1):
