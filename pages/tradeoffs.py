@@ -22,7 +22,8 @@ layout.header(
     "evaluations, and for Langevin's step size — with the exact score beside the pretrained network.")
 
 st.sidebar.header("Data")
-data = controls.data_controls(default="eight_gaussians", n_default=1000)
+# 128 runs per map: 2,000 points keep a full map near a minute on two CPU cores (5,000 took over two)
+data = controls.data_controls(default="eight_gaussians", n_default=1000, n_max=2000)
 st.sidebar.header("Schedule and sampler")
 kind = state.choice("Schedule kind", "kind", list(tr.MAP_BETA), "linear", where=st.sidebar,
                     help="The map's β axis is this kind's β knob: β for constant and geometric, β_end for linear and "
