@@ -13,7 +13,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .cond_models import CondEpsModel
-from .models import EpsModel, build, config_dict
+from .models import EpsModel, VelocityModel, build, config_dict
 
 FORMAT_VERSION = 1
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
@@ -65,9 +65,12 @@ def load(path: str | Path) -> tuple[EpsModel, dict]:
             raise CheckpointError(f"{weights}: tensor {k!r} has shape {tuple(state[k].shape)}, the config "
                                   f"in {meta_path.name} needs {tuple(v.shape)}.")
     net.load_state_dict(state)
+    if meta.get("objective", "eps") == "flow":  # a velocity network (flow matching): (x_τ, τ) -> v̂
+        return VelocityModel(net), meta
     return (CondEpsModel if meta["kind"] == "mlp2d_cond" else EpsModel)(net), meta
 
 
 def load_pretrained(name: str) -> tuple[EpsModel, dict]:
-    """The shipped model `name` (a TOY_2D name or 'digits') from pretrained/."""
+    """The shipped model `name` from pretrained/: a TOY_2D name or 'digits' (eps models), NAME_cond (class-conditional)
+    or NAME_flow (a VelocityModel trained by flow matching)."""
     return load(PRETRAINED_DIR / name)

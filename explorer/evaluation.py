@@ -18,6 +18,7 @@ from .schedules import make_schedule
 from .streams import STREAMS
 
 QUALITY_SCHEDULES = (("linear", 1000), ("cosine", 100), ("cosine", 20))
+FLOW_QUALITY_STEPS = (("euler", 100), ("heun", 50), ("heun", 10))  # a velocity network's bar: the same SW, these solvers
 DIGITS_SCHEDULE = ("cosine", 250)
 CONFIDENT = 0.7
 
@@ -34,6 +35,21 @@ def toy_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed:
         x_T = torch.randn(n, 2, generator=g)
         x = run_to_end(ddpm_sample(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_2D)).x
         sw[f"{kind} T={T}"] = sliced_wasserstein(x, fresh)
+    return {"data_sw": data_sw, "bar": bar, "sw": sw, "passed": all(v <= bar for v in sw.values())}
+
+
+def flow_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed: int = 0) -> dict:
+    """toy_quality for a velocity network (flow matching): flow_sample from the same N(0, I) starts with each
+    (method, steps) of FLOW_QUALITY_STEPS against fresh data, the same bar."""
+    from .flows import flow_sample
+    fresh = toy_2d(name, n, seed=STREAMS["quality_fresh"].seed(seed), word=word)
+    other = toy_2d(name, n, seed=STREAMS["quality_other"].seed(seed), word=word)
+    data_sw = sliced_wasserstein(fresh, other)
+    bar = 2 * data_sw + 0.08
+    sw = {}
+    for method, steps in FLOW_QUALITY_STEPS:
+        x_1 = torch.randn(n, 2, generator=STREAMS["quality_start"].generator(seed))
+        sw[f"{method} {steps} steps"] = sliced_wasserstein(run_to_end(flow_sample(model, x_1, steps, method)).x, fresh)
     return {"data_sw": data_sw, "bar": bar, "sw": sw, "passed": all(v <= bar for v in sw.values())}
 
 

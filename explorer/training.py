@@ -5,7 +5,10 @@ T from 1 to 5,000) is covered: half uniformly over LOG_SNR_RANGE, half as ᾱ_t 
 linear schedule at a uniform t, where most sampling steps fall.
 
     python -m explorer.training --dataset two_moons --steps 4000 --out pretrained/two_moons
-    python -m explorer.training --all      # rebuild every model in pretrained/ (about 13 min on 2 cores)
+    python -m explorer.training --all      # rebuild every model in pretrained/ (about 17 min on 2 cores)
+
+With --objective flow the network learns a velocity instead (flow matching, Lipman et al. 2023; Liu et al.
+2023): v̂(x_τ, τ) ≈ ε − x_0 at x_τ = (1 − τ) x_0 + τ ε, τ uniform in [0, 1], conditioned on τ's log-SNR.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import torch
 
 from .checks import whole_number
 from .datasets import DEFAULT_WORD, LABELLED_2D, TOY_2D, class_names, digits, toy_2d, toy_2d_labelled
-from .models import LOG_SNR_RANGE, EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig
+from .models import LOG_SNR_RANGE, EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig, VelocityModel, tau_log_snr
 from .schedules import make_schedule
 
 
@@ -38,6 +41,7 @@ class TrainConfig:
     seed: int = 0  # data, noise and initialisation: the same seed gives the same model
     conditional: bool = False  # a class-conditional network (a labelled 2D set), for classifier-free guidance
     p_uncond: float = 0.1  # conditional: the share of examples trained with the null label (condition dropout)
+    objective: str = "eps"  # "eps" (denoising score matching) or "flow" (flow matching: a velocity network)
 
 
 def sample_log_snr(n: int, g: torch.Generator, linear_log_snr: torch.Tensor) -> torch.Tensor:
@@ -67,13 +71,22 @@ def loss_floor(points: torch.Tensor, n: int = 8192, seed: int = 0) -> float:
 def train(config: TrainConfig, progress: Callable[[int, float], None] | None = None,
           should_stop: Callable[[], bool] | None = None, data: torch.Tensor | None = None,
           snapshot: Callable[[int, EpsModel], None] | None = None,
-          snapshot_every: int = 250) -> tuple[EpsModel, dict]:
+          snapshot_every: int = 250, noise: torch.Tensor | None = None,
+          init: torch.nn.Module | None = None) -> tuple[EpsModel, dict]:
     """Train; returns (EMA eps model, history {"step": [...], "loss": [...], "seconds": ...}).
 
     progress(step, smoothed loss) is called every 50 steps, snapshot(step, EMA model) every
     snapshot_every steps and at the end; should_stop() is polled every step and ends training
     early (the model so far is returned). data: your own (N, 2) points instead of config.dataset.
+    noise (flow objective, with data): the ε paired with each point instead of fresh noise (reflow's couples).
+    init: a network to start from (a copy is trained) instead of a fresh one.
     """
+    if config.objective not in ("eps", "flow"):
+        raise ValueError(f"objective must be 'eps' or 'flow'; got {config.objective!r}.")
+    if noise is not None and (data is None or noise.shape != data.shape or config.objective != "flow"):
+        raise ValueError("noise pairs need data of the same shape and the flow objective.")
+    if config.objective == "flow" and (config.conditional or (data is None and config.dataset == "digits")):
+        raise ValueError("The flow objective trains the unconditional 2D network: not for digits or --conditional.")
     if data is not None:
         if not (isinstance(data, torch.Tensor) and data.ndim == 2 and data.shape[1] == 2 and len(data) >= 2
                 and torch.isfinite(data).all()):
@@ -95,6 +108,8 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
     else:
         data = toy_2d(config.dataset, config.n_data, seed=config.seed, word=config.word)
         net = MLP2D(MLPConfig(seed=config.seed))
+    if init is not None:
+        net = copy.deepcopy(init).train().requires_grad_(True)
     ema = copy.deepcopy(net).requires_grad_(False)
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -105,14 +120,18 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
     for step in range(1, config.steps + 1):
         idx = torch.randint(0, len(data), (config.batch,), generator=g)
         x0 = data[idx]
-        log_snr = sample_log_snr(config.batch, g, linear_log_snr)
-        ab = torch.sigmoid(log_snr).view(-1, *([1] * (x0.ndim - 1)))
-        eps = torch.randn(x0.shape, generator=g)
-        extra = ()
-        if config.conditional:  # condition dropout: a share p_uncond learns the null label, ε_u
-            drop = torch.rand(config.batch, generator=g) < config.p_uncond
-            extra = (torch.where(drop, torch.full_like(labels[idx], net.null), labels[idx]),)
-        loss = ((net(ab.sqrt() * x0 + (1 - ab).sqrt() * eps, log_snr, *extra) - eps) ** 2).mean()
+        eps = torch.randn(x0.shape, generator=g) if noise is None else noise[idx]
+        if config.objective == "flow":
+            tau = torch.rand(config.batch, 1, generator=g)
+            loss = ((net((1 - tau) * x0 + tau * eps, tau_log_snr(tau[:, 0]).float()) - (eps - x0)) ** 2).mean()
+        else:
+            log_snr = sample_log_snr(config.batch, g, linear_log_snr)
+            ab = torch.sigmoid(log_snr).view(-1, *([1] * (x0.ndim - 1)))
+            extra = ()
+            if config.conditional:  # condition dropout: a share p_uncond learns the null label, ε_u
+                drop = torch.rand(config.batch, generator=g) < config.p_uncond
+                extra = (torch.where(drop, torch.full_like(labels[idx], net.null), labels[idx]),)
+            loss = ((net(ab.sqrt() * x0 + (1 - ab).sqrt() * eps, log_snr, *extra) - eps) ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -128,7 +147,7 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
                 progress(step, smooth)
         stop = should_stop is not None and should_stop()
         if snapshot is not None and (step % snapshot_every == 0 or step == config.steps or stop):
-            snapshot(step, wrap(ema))
+            snapshot(step, wrap(ema, config.objective))
         if stop:
             if history["step"][-1:] != [step]:
                 history["step"].append(step), history["loss"].append(smooth)
@@ -136,15 +155,29 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
                     progress(step, smooth)
             break
     history["seconds"] = time.perf_counter() - t0
-    return wrap(ema), history
+    return wrap(ema, config.objective), history
 
 
-def wrap(net) -> EpsModel:
-    """The eps-model interface of a network: conditional ones take a label too."""
+def wrap(net, objective: str = "eps"):
+    """The model interface of a network: a velocity model for flow matching; conditional ones take a label too."""
+    if objective == "flow":
+        return VelocityModel(net)
     if getattr(net, "kind", "") == "mlp2d_cond":
         from .cond_models import CondEpsModel
         return CondEpsModel(net)
     return EpsModel(net)
+
+
+def reflow(velocity_model, n_pairs: int = 20_000, steps: int = 3000, n_steps: int = 100, seed: int = 0,
+           progress: Callable[[int, float], None] | None = None):
+    """Rectify a velocity network once: train a copy of it on its own couples (reflow_pairs); returns
+    (VelocityModel, history) as explorer.training.train does."""
+    from .flows import reflow_pairs
+
+    whole_number(n_pairs, "The number of reflow pairs", 2, 200_000)
+    x_0, x_1 = reflow_pairs(velocity_model, n_pairs, n_steps, seed)
+    cfg = TrainConfig(objective="flow", steps=steps, lr=1e-3, seed=seed)
+    return train(cfg, data=x_0, noise=x_1, init=velocity_model.net, progress=progress)
 
 
 PRETRAINED_RECIPES = {"digits": {"steps": 4000, "batch": 256}}  # 2D sets use the TrainConfig defaults
@@ -165,14 +198,18 @@ def train_and_save(cfg: TrainConfig, out) -> dict:
 
     model, hist = train(cfg, progress=_progress_bar(cfg))
     print(file=sys.stderr)
-    if cfg.conditional:
+    if cfg.objective == "flow":
+        from .evaluation import flow_quality
+        quality = flow_quality(model, cfg.dataset, word=cfg.word)
+    elif cfg.conditional:
         from .evaluation import conditional_quality
         quality = conditional_quality(model, cfg.dataset, word=cfg.word)
     else:
         quality = digits_quality(model) if cfg.dataset == "digits" else toy_quality(model, cfg.dataset, word=cfg.word)
     meta = dict(dataset=cfg.dataset, word=cfg.word if cfg.dataset == "word" else None,
                 training_steps=hist["step"][-1], seed=cfg.seed, training_time_s=round(hist["seconds"], 1),
-                metrics={"final_loss": hist["loss"][-1], **quality}, train_config=asdict(cfg))
+                metrics={"final_loss": hist["loss"][-1], **quality}, train_config=asdict(cfg),
+                objective=cfg.objective)
     save(model.net, out, **meta)
     verdict = "passes" if quality["passed"] else "FAILS"
     print(f"saved {out}.safetensors/.json: {hist['seconds']:.1f} s of training, {verdict} its quality bar",
@@ -202,13 +239,14 @@ def main(argv: list[str] | None = None) -> None:
         ap.error("give either --dataset NAME or --all")
     overrides = {k: getattr(args, k) for k in asdict(TrainConfig()) if k != "dataset" and getattr(args, k) is not None}
     names = [*TOY_2D, "digits"] if args.all else [args.dataset]
-    if args.all:  # and the class-conditional networks of the labelled sets
-        names += [f"{n}_cond" for n in LABELLED_2D]
+    if args.all:  # and the class-conditional networks of the labelled sets, and a velocity network per 2D set
+        names += [f"{n}_cond" for n in LABELLED_2D] + [f"{n}_flow" for n in TOY_2D]
     for name in names:
-        base = name.removesuffix("_cond")
-        cond = {"conditional": True} if name.endswith("_cond") or overrides.get("conditional") else {}
-        cfg = TrainConfig(dataset=base, **{**PRETRAINED_RECIPES.get(base, {}), **overrides, **cond})
-        out = PRETRAINED_DIR / (f"{base}_cond" if cond else base)
+        base = name.removesuffix("_cond").removesuffix("_flow")
+        extra = {"conditional": True} if name.endswith("_cond") else {"objective": "flow"} if name.endswith("_flow") else {}
+        cfg = TrainConfig(dataset=base, **{**PRETRAINED_RECIPES.get(base, {}), **overrides, **extra})
+        suffix = "_cond" if cfg.conditional else "_flow" if cfg.objective == "flow" else ""
+        out = PRETRAINED_DIR / f"{base}{suffix}"
         try:
             train_and_save(cfg, args.out if args.out and not args.all else out)
         except ValueError as err:
