@@ -134,10 +134,10 @@ def animated_cloud_parts(frames: np.ndarray, times: Sequence[int], title: str, l
 
 
 def cloud_snapshot(layers: Sequence[tuple[np.ndarray, str, str]], title: str, height: int = 560,
-                   paths: np.ndarray | None = None) -> go.Figure:
+                   paths: np.ndarray | None = None, paths_name: str = "particle paths") -> go.Figure:
     """Still 2D clouds with marginals; layers are (points (N, 2), colour, name).
 
-    paths (K, S, 2), if given, are drawn as lines: trajectories of highlighted particles.
+    paths (K, S, 2), if given, are drawn as lines (named paths_name): trajectories of highlighted particles.
     """
     data = [tr for pts, color, name in layers for tr in _state_traces(pts, color, name)] + _reference_traces()
     if paths is not None and len(paths):
@@ -145,7 +145,7 @@ def cloud_snapshot(layers: Sequence[tuple[np.ndarray, str, str]], title: str, he
         gap = np.full((len(paths), 1, 2), np.nan)
         joined = np.concatenate([paths, gap], axis=1).reshape(-1, 2)
         data.append(dict(type="scatter", x=joined[:, 0], y=joined[:, 1], mode="lines", connectgaps=False,
-                         line=dict(width=1, color=INK), opacity=0.45, name="particle paths",
+                         line=dict(width=1, color=INK), opacity=0.45, name=paths_name,
                          hoverinfo="skip", **SCATTER_AXES))
         data.append(dict(type="scatter", x=paths[:, -1, 0], y=paths[:, -1, 1], mode="markers",
                          marker=dict(size=7, color=INK, symbol="x"), showlegend=False, hoverinfo="skip",

@@ -87,6 +87,11 @@ class BoundedCache:
         self._flights: dict = {}
         self._lock = threading.Lock()
 
+    def has(self, key) -> bool:
+        """Whether key's value is stored now (no computation starts)."""
+        with self._lock:
+            return key in self._store
+
     def get_or_compute(self, key, compute, on_wait: Callable[[int], None] | None = None):
         """The cached value for key, or compute() once for everyone asking now. A computation waits for a
         slot of the gate; on_wait(n) hears, about once a second, how many run or queue ahead of it."""

@@ -1,0 +1,209 @@
+"""Flows & ODEs: the same noise through the SDE and the ODE, inversion, likelihood, flow matching and reflow."""
+import numpy as np
+import streamlit as st
+
+from explorer import flow_figures as ff
+from explorer.ui import cloud_figures as cf, controls, layout, runs, sources, state
+from explorer.ui import flow_runs as fr, tradeoff_runs as trr
+from explorer.ui.settings import ReverseChoice, score_name
+
+SECTIONS = {"sde": "SDE and ODE", "inversion": "Inversion", "likelihood": "Likelihood", "flow": "Flow matching"}
+
+layout.header(
+    "Flows & ODEs",
+    "DDPM's reverse process is a stochastic differential equation; the same marginals q_t are also reached by a "
+    "deterministic **probability-flow ODE** (Song et al. 2021), which DDIM with η = 0 and Heun's method solve. "
+    "A deterministic map from noise to data can be run backwards (**inversion**) and gives an exact "
+    "**likelihood**. **Flow matching** (Lipman et al. 2023; Liu et al. 2023) learns such a map directly, as a "
+    "velocity field from noise x₁ to data x₀ — and **reflow** straightens its paths.")
+
+st.sidebar.header("Data")
+data = controls.data_controls(default="eight_gaussians", n_default=1000, n_max=2000)
+st.sidebar.header("Schedule and score")
+sched = controls.schedule_controls(default_kind="linear", default_T=1000, T_max=1000)
+with layout.friendly_errors("build this schedule"):
+    sched.build()
+scores = sources.score_options(data)
+score = state.choice("Score", "score", list(scores), "exact", where=st.sidebar, widget="radio", horizontal=True,
+                     format_func=scores.get, help=controls.SCORE_HELP)
+section = state.choice("Show", "view", list(SECTIONS), "sde", widget="radio", horizontal=True,
+                       format_func=SECTIONS.get, label_visibility="collapsed")
+T = sched.T
+
+
+def path_length(xs: np.ndarray) -> float:
+    """Median over points of the summed length of their stored steps."""
+    return float(np.nanmedian(np.linalg.norm(np.diff(xs.astype(np.float32), axis=0), axis=-1).sum(0)))
+
+
+# --- SDE and ODE from the same x_T ------------------------------------------------------------------------------
+def sde_and_ode() -> None:
+    c1, c2 = st.columns(2)
+    eta = float(state.slider("DDIM's η (0: the ODE, 1: as noisy as DDPM)", "eta", 0.0, 1.0, 0.0, step=0.1, where=c1))
+    steps = int(state.slider("Steps for DDIM and Heun (≤ T)", "steps", 1, T, min(T, 100), where=c2))
+    revs = {"ddpm": (f"DDPM, the SDE ({T} steps)", ReverseChoice.make("ddpm", score, variance="posterior")),
+            "ddim": (f"DDIM η = {eta:g} ({steps} steps)", ReverseChoice.make("ddim", score, eta=eta, n_steps=steps)),
+            "heun": (f"Heun, the ODE ({steps} steps)", ReverseChoice.make("heun", score, n_steps=steps))}
+    lengths = {}
+    for col, (key, (name, rev)) in zip(st.columns(3), revs.items()):
+        with col:
+            res = runs.reverse_run_shown(data, sched, rev, name)
+            st.plotly_chart(cf.state_cloud(data, sched, rev, cf.stored_steps(res), name), width="stretch",
+                            key=f"sde_{key}")
+            lengths[key] = path_length(res["xs"])
+            st.metric("median path length", f"{lengths[key]:.2f}",
+                      help="Over the stored points: the summed length of each point's steps from x_T to x_0.")
+    st.caption(f"All three start from the same x_T ({data.n:,} points, seed {data.seed}) with the {score_name(score)}; "
+               f"{cf.N_PATHS} particles' paths drawn. DDPM adds fresh noise at every one of its {T} steps, so its paths "
+               f"wander: their median length is {lengths['ddpm']:.2f}, against {lengths['heun']:.2f} for Heun's "
+               f"deterministic ones (DDIM with η = {eta:g}: {lengths['ddim']:.2f}).")
+    with layout.friendly_errors("compare the marginals"):
+        gaps = {name: (key, fr.marginal_gaps(data, sched, rev)) for key, (name, rev) in revs.items()}
+    st.plotly_chart(ff.marginal_gaps(gaps), width="stretch", key="sde_marginals")
+    words = []
+    for name, (_, g) in gaps.items():
+        if len(g["t"]):
+            ratio = g["sw"] / g["floor"]
+            words.append(f"{name}: at most {ratio.max():.1f}× the floor (t = {g['t'][ratio.argmax()]})")
+    st.caption("The distance between each run's x_t and samples of the forward chain's q_t at the same t, against the "
+               "distance between two forward samples (the floor: sampling noise alone). Measured: "
+               + "; ".join(words) + ". Where a line stays near the floor, that run has q_t's marginal at that t, "
+               "whether it got there by the SDE or the ODE.")
+
+
+# --- inversion -------------------------------------------------------------------------------------------------
+def inversion() -> None:
+    c1, c2 = st.columns(2)
+    k = int(state.slider("Points to invert (the first of the data)", "inv_k", 1, 200, 50, where=c1))
+    options = fr.invert_steps(sched)
+    n = int(state.choice("ODE steps each way", "inv_steps", options, 20 if 20 in options else options[-1], where=c2,
+                         widget="select_slider"))
+    with layout.friendly_errors("invert the points"):
+        res = fr.inversion(data, sched, score, k, n)
+    enc, dec = ff.round_trip_clouds(res["x_0"], res["x_T"], res["back"], n)
+    for col, fig, key in zip(st.columns(2), (enc, dec), ("inv_enc", "inv_dec")):
+        col.plotly_chart(fig, width="stretch", key=key)
+    m = st.columns(3)
+    m[0].metric("mean round-trip error", f"{res['error'].mean():.2g}")
+    m[1].metric("largest error", f"{res['error'].max():.2g}")
+    m[2].metric("std of the encoded x_T", f"{res['x_T'].std():.2f}", help="N(0, I) has std 1.")
+    errors, bar = {}, st.empty()
+    usable = [s for s in scores if s in ("exact", "pretrained")] or [score]
+    with layout.friendly_errors("invert at every step count"):
+        for j, sc in enumerate(usable):
+            errors[score_name(sc)] = (sc, [])
+            for i, steps in enumerate(options):
+                errors[score_name(sc)][1].append(float(fr.inversion(data, sched, sc, k, steps)["error"].mean()))
+                bar.progress((j * len(options) + i + 1) / (len(usable) * len(options)), text="Round trips…")
+    bar.empty()
+    st.plotly_chart(ff.error_curves(options, errors, n), width="stretch", key="inv_curve")
+    e = errors[score_name(usable[0])][1]
+    st.caption(f"Encode: the ODE from t = 0 up to t = T ({sched.label()}, Heun steps); decode: back down on the same "
+               f"levels. With the {score_name(usable[0])} the mean error of these {k} points goes from {e[0]:.2g} at "
+               f"{options[0]} steps to {e[-1]:.2g} at {options[-1]}: the map is invertible, up to the solver's error. "
+               "DDPM cannot do this: its fresh noise makes x_T → x_0 a different draw every time.")
+
+
+# --- likelihood ------------------------------------------------------------------------------------------------
+def likelihood() -> None:
+    n = int(state.choice("ODE steps", "ll_steps", list(fr.LIKELIHOOD_STEPS), 50, widget="select_slider"))
+    mix = fr.mixture_of(data)
+    usable = [s for s in scores if s != "exact" or mix is not None]
+    if mix is None:
+        st.info("This set has no density formula: its exact score is that of a 1,000-point sample, whose density is "
+                "a spike at each point. The likelihood is shown for the networks; the 8 Gaussians also show the true "
+                "density and the exact score's.")
+    if not usable:
+        st.warning("No network for this data set: pick the 8 Gaussians or a set with a pretrained network.")
+        return
+    maps = {}
+    with layout.friendly_errors("compute the likelihood"):
+        if mix is not None:
+            maps["true log density"] = fr.true_grid(data)
+        for sc in usable:
+            maps[f"{score_name(sc)}, {n} steps"] = fr.likelihood_grid(data, sched, sc, n)
+    top = max(float(np.nanmax(g)) for g in maps.values())
+    for col, (title, grid) in zip(st.columns(len(maps)), maps.items()):
+        col.plotly_chart(ff.density_map(grid, fr.EXTENT, title, top - 12, top), width="stretch", key=f"ll_{title[:8]}")
+    curves, bar = {}, st.empty()
+    with layout.friendly_errors("compute the likelihood against steps"):
+        for j, sc in enumerate(usable):
+            curves[score_name(sc)] = (sc, [])
+            for i, steps in enumerate(fr.LIKELIHOOD_STEPS):
+                curves[score_name(sc)][1].append(fr.held_out_ll(data, sched, sc, steps))
+                bar.progress((j * len(fr.LIKELIHOOD_STEPS) + i + 1) / (len(usable) * len(fr.LIKELIHOOD_STEPS)),
+                             text="Likelihood of held-out data…")
+    bar.empty()
+    true = fr.true_held_out_ll(data)
+    st.plotly_chart(ff.likelihood_curves(fr.LIKELIHOOD_STEPS, curves, true, n), width="stretch", key="ll_curve")
+    at = fr.LIKELIHOOD_STEPS.index(n)
+    said = ", ".join(f"{name} {v[at]:.3f}" for name, (_, v) in curves.items())
+    st.caption(f"log p(x₀) through the PF-ODE: x₀ is carried up to t = T while the divergence of the ODE's field "
+               f"(exact, by autograd) is integrated; the prior N(0, I) scores where it lands. {fr.N_HELD_OUT:,} "
+               f"held-out points, nats per point at {n} steps: {said}"
+               + (f"; the true density gives {true:.3f}." if true is not None else ".")
+               + f" Grid {fr.PIXELS} × {fr.PIXELS}, colours clipped 12 nats below the highest value.")
+
+
+# --- flow matching beside diffusion -----------------------------------------------------------------------------
+def flow_matching() -> None:
+    try:
+        fr.flow_network(data.name)
+    except (ValueError, OSError) as err:
+        st.warning(f"No flow network for this data set ({err}). Pick one of the built-in sets.")
+        return
+    c1, c2 = st.columns([2, 1])
+    n = int(state.choice("Steps", "fl_steps", list(fr.FLOW_STEPS), 8, where=c1, widget="select_slider"))
+    with_reflow = state.toggle("Reflow the flow network", "reflow", False, where=c2,
+                               help=f"Pairs {fr.REFLOW['n_pairs']:,} noise draws with where the network's ODE takes "
+                                    f"them and trains a copy on the pairs ({fr.REFLOW['steps']:,} steps, about 15 s "
+                                    "on two CPU cores; done once and shared by everyone on this server).")
+    if with_reflow and not fr.reflow_ready(data.name):
+        bar = st.progress(0.0, text="Reflow: making the pairs…")
+        fr.reflowed(data.name, progress=lambda step, loss: bar.progress(
+            step / fr.REFLOW["steps"], text=f"Reflow: step {step:,} of {fr.REFLOW['steps']:,}, loss {loss:.4f}"),
+            on_wait=lambda ahead: bar.progress(0.0, text=f"Reflow queued: {ahead} computation(s) ahead…"))
+        bar.empty()
+    models = {f"diffusion PF-ODE (Heun, {score_name(score)})": ("ode", f"ode:{score}"),
+              "flow matching (Euler)": ("flow", "flow")}
+    if with_reflow:
+        models["reflowed (Euler)"] = ("reflow", "reflow")
+    target = trr.target(data).points.numpy()
+    points = {}
+    with layout.friendly_errors("sample the flows"):
+        for col, (name, (_, key)) in zip(st.columns(len(models)), models.items()):
+            p = points[name] = fr.flow_point(data, sched, key, n)
+            col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"], f"{name}: {n} steps, {p['nfe']} evaluations"),
+                             width="stretch", key=f"fl_{key}")
+            col.metric("straightness (median)", f"{p['straightness']:.3f}", help="Path length / end-to-end distance: "
+                       "1 for a straight line.")
+            col.metric("SW to the data", f"{p['sw']:.3f}")
+        curve_models = dict(models)
+        curve_models["flow matching (Heun)"] = ("flow_heun", "flow_heun")
+        sw, bar = {}, st.empty()
+        for j, (name, (color, key)) in enumerate(curve_models.items()):
+            sw[name] = (color, [fr.flow_point(data, sched, key, k)["sw"] for k in fr.FLOW_STEPS])
+            bar.progress((j + 1) / len(curve_models), text="Every model at every step count…")
+        bar.empty()
+        fine = fr.FLOW_STEPS[-1]
+        straight = {name: (color, fr.flow_point(data, sched, key, fine)["straight_all"])
+                    for name, (color, key) in models.items()}
+    floor = trr.floor(data)["sw"]
+    for col, fig, key in zip(st.columns(2), (ff.quality_curves(fr.FLOW_STEPS, sw, floor),
+                                             ff.straightness_histograms(straight, fine)), ("fl_sw", "fl_straight")):
+        col.plotly_chart(fig, width="stretch", key=key)
+    one = {name: v[1][0] for name, v in sw.items()}
+    medians = {name: float(np.nanmedian(v[1])) for name, v in straight.items()}
+    words = [f"From the same x₁ ({data.n:,} points). In one step: " + ", ".join(f"{k} SW {v:.3f}" for k, v in one.items())
+             + f" (two data samples: {floor:.3f}).",
+             f"Median straightness of the {fine}-step paths: " + ", ".join(f"{k} {v:.3f}" for k, v in medians.items())
+             + "."]
+    st.caption(" ".join(words) + " Straightness 1 is a straight path, which one Euler step follows exactly; flow "
+               "matching's paths are straight only between each pair (x₀, ε) it was trained on, not along the flow "
+               "of the whole distribution, until reflow pairs each x₁ with the point its own flow reaches.")
+
+
+with layout.friendly_errors("show this view"):
+    {"sde": sde_and_ode, "inversion": inversion, "likelihood": likelihood, "flow": flow_matching}[section or "sde"]()
+
+layout.footer()
