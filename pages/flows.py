@@ -31,9 +31,11 @@ section = state.choice("Show", "view", list(SECTIONS), "sde", widget="radio", ho
 T = sched.T
 
 
-def path_length(xs: np.ndarray) -> float:
-    """Median over points of the summed length of their stored steps."""
-    return float(np.nanmedian(np.linalg.norm(np.diff(xs.astype(np.float32), axis=0), axis=-1).sum(0)))
+def path_length(xs: np.ndarray) -> str:
+    """Median over points of the summed length of their stored steps, as shown ("diverged" if none is finite)."""
+    lengths = np.linalg.norm(np.diff(xs.astype(np.float32), axis=0), axis=-1).sum(0)
+    lengths = lengths[np.isfinite(lengths)]
+    return f"{np.median(lengths):.2f}" if len(lengths) else "diverged"
 
 
 # --- SDE and ODE from the same x_T ------------------------------------------------------------------------------
@@ -51,12 +53,13 @@ def sde_and_ode() -> None:
             st.plotly_chart(cf.state_cloud(data, sched, rev, cf.stored_steps(res), name), width="stretch",
                             key=f"sde_{key}")
             lengths[key] = path_length(res["xs"])
-            st.metric("median path length", f"{lengths[key]:.2f}",
+            st.metric("median path length", lengths[key],
                       help="Over the stored points: the summed length of each point's steps from x_T to x_0.")
+    wanders = "diverged" not in lengths.values() and float(lengths["ddpm"]) > 2 * float(lengths["heun"])
     st.caption(f"All three start from the same x_T ({data.n:,} points, seed {data.seed}) with the {score_name(score)}; "
-               f"{cf.N_PATHS} particles' paths drawn. DDPM adds fresh noise at every one of its {T} steps, so its paths "
-               f"wander: their median length is {lengths['ddpm']:.2f}, against {lengths['heun']:.2f} for Heun's "
-               f"deterministic ones (DDIM with η = {eta:g}: {lengths['ddim']:.2f}).")
+               f"{cf.N_PATHS} particles' paths drawn. DDPM adds fresh noise at every step but the last"
+               + (", so its paths wander" if wanders else "") + f": their median length is {lengths['ddpm']}, against "
+               f"{lengths['heun']} for Heun's deterministic ones (DDIM with η = {eta:g}: {lengths['ddim']}).")
     with layout.friendly_errors("compare the marginals"):
         gaps = {name: (key, fr.marginal_gaps(data, sched, rev)) for key, (name, rev) in revs.items()}
     st.plotly_chart(ff.marginal_gaps(gaps), width="stretch", key="sde_marginals")
@@ -147,10 +150,14 @@ def likelihood() -> None:
 
 # --- flow matching beside diffusion -----------------------------------------------------------------------------
 def flow_matching() -> None:
-    try:
-        fr.flow_network(data.name)
-    except (ValueError, OSError) as err:
-        st.warning(f"No flow network for this data set ({err}). Pick one of the built-in sets.")
+    why_not = fr.flow_available(data)
+    if why_not is None:
+        try:
+            fr.flow_network(data.name)
+        except ValueError as err:
+            why_not = str(err)
+    if why_not is not None:
+        st.warning(f"No flow network for this data set: {why_not}. Pick one of the built-in sets.")
         return
     c1, c2 = st.columns([2, 1])
     n = int(state.choice("Steps", "fl_steps", list(fr.FLOW_STEPS), 8, where=c1, widget="select_slider"))
@@ -172,8 +179,9 @@ def flow_matching() -> None:
     points = {}
     with layout.friendly_errors("sample the flows"):
         for col, (name, (_, key)) in zip(st.columns(len(models)), models.items()):
-            p = points[name] = fr.flow_point(data, sched, key, n)
-            col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"], f"{name}: {n} steps, {p['nfe']} evaluations"),
+            k = min(n, T) if key.startswith("ode:") else n  # the diffusion's ODE has at most T levels
+            p = points[name] = fr.flow_point(data, sched, key, k)
+            col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"], f"{name}: {k} steps, {p['nfe']} evaluations"),
                              width="stretch", key=f"fl_{key}")
             col.metric("straightness (median)", f"{p['straightness']:.3f}", help="Path length / end-to-end distance: "
                        "1 for a straight line.")
@@ -182,11 +190,13 @@ def flow_matching() -> None:
         curve_models["flow matching (Heun)"] = ("flow_heun", "flow_heun")
         sw, bar = {}, st.empty()
         for j, (name, (color, key)) in enumerate(curve_models.items()):
-            sw[name] = (color, [fr.flow_point(data, sched, key, k)["sw"] for k in fr.FLOW_STEPS])
+            usable = [k for k in fr.FLOW_STEPS if k <= T or not key.startswith("ode:")]
+            sw[name] = (color, [fr.flow_point(data, sched, key, k)["sw"] for k in usable])
             bar.progress((j + 1) / len(curve_models), text="Every model at every step count…")
         bar.empty()
         fine = fr.FLOW_STEPS[-1]
-        straight = {name: (color, fr.flow_point(data, sched, key, fine)["straight_all"])
+        straight = {name: (color, fr.flow_point(data, sched, key, min(fine, T) if key.startswith("ode:") else fine)
+                           ["straight_all"])
                     for name, (color, key) in models.items()}
     floor = trr.floor(data)["sw"]
     for col, fig, key in zip(st.columns(2), (ff.quality_curves(fr.FLOW_STEPS, sw, floor),

@@ -26,6 +26,7 @@ MOVES = {
     "train": [("Optimiser steps", ["ArrowRight"], None)],
     "tradeoffs?view=alpha": [("t (noise level)", ["ArrowRight"] * 3, 0)],
     "guidance": [("Guidance scale w", ["ArrowRight"], None), ("t (noise level)", ["ArrowRight"] * 5, 2)],
+    "flows": [("DDIM's η (0: the ODE, 1: as noisy as DDPM)", ["ArrowRight"] * 5, 1)],
 }
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 
 from explorer.checkpoints import load_pretrained
+from explorer.datasets import DEFAULT_WORD, TOY_2D
 from explorer.flows import flow_sample, ode_log_likelihood, round_trip, straightness
 from explorer.metrics import sliced_wasserstein
 from explorer.samplers import heun_sample
@@ -118,6 +119,15 @@ def true_held_out_ll(data: DataChoice) -> float | None:
 
 
 # --- flow matching beside diffusion ---------------------------------------------------------------------------
+def flow_available(data: DataChoice) -> str | None:
+    """None if a pretrained flow network fits the data set, else why not (a sentence)."""
+    if data.name not in TOY_2D:
+        return "flow networks ship for the built-in sets only, not for your own points"
+    if data.name == "word" and data.word != DEFAULT_WORD:
+        return f"the word set's flow network was trained on {DEFAULT_WORD!r}"
+    return None
+
+
 @st.cache_resource(max_entries=8, show_spinner="Loading the flow network…")
 def flow_network(name: str):
     """The pretrained velocity network NAME_flow (a VelocityModel); ValueError if it cannot be loaded."""
