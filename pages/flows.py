@@ -181,7 +181,7 @@ def flow_matching() -> None:
         for col, (name, (_, key)) in zip(st.columns(len(models)), models.items()):
             k = min(n, T) if key.startswith("ode:") else n  # the diffusion's ODE has at most T levels
             p = points[name] = fr.flow_point(data, sched, key, k)
-            col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"], f"{name}: {k} steps, {p['nfe']} evaluations"),
+            col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"], f"{name}<br>{k} steps, {p['nfe']} evaluations"),
                              width="stretch", key=f"fl_{key}")
             col.metric("straightness (median)", f"{p['straightness']:.3f}", help="Path length / end-to-end distance: "
                        "1 for a straight line.")

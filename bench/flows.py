@@ -1,0 +1,69 @@
+"""The Flows & ODEs page's costs, timed as the server runs them (one torch thread).
+
+    python -m bench.flows [--repeats 3]
+
+- the likelihood of 1,000 points through the PF-ODE with the 8 Gaussians' ε network, exact divergence,
+  at 50 (the page's default), 100 and 200 steps: budget ≤ 5 s at 100;
+- a flow sample of 2,000 points × 100 Euler steps with the velocity network: ≤ 0.2 s;
+- reflow of one 2D set as the page runs it (10,000 couples by 100 Heun steps, 2,000 training steps): ≤ 60 s
+  (once: it trains);
+- the page rerun after DDIM's η moves between two cached values (AppTest, whole script).
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from bench.common import median_seconds, report, start
+from explorer.checkpoints import load_pretrained
+from explorer.datasets import toy_2d
+from explorer.flows import flow_sample, ode_log_likelihood
+from explorer.samplers import run_to_end
+from explorer.schedules import make_schedule
+
+PAGE = Path(__file__).resolve().parents[1] / "explorer" / "app.py"
+
+
+def main() -> None:
+    args, device = start(__doc__)
+    torch.set_num_threads(1)
+    eps = load_pretrained("eight_gaussians")[0]
+    x_0 = toy_2d("eight_gaussians", 1000, seed=1)
+    s = make_schedule("linear", 1000)
+    for n in (50, 100, 200):
+        t, _ = median_seconds(lambda: ode_log_likelihood(eps, s, x_0, n), repeats=args.repeats)
+        report(f"likelihood of 1,000 points, network, {n} ODE steps", t, 5.0 if n == 100 else None)
+
+    flow = load_pretrained("eight_gaussians_flow")[0]
+    x_1 = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
+    t, _ = median_seconds(lambda: run_to_end(flow_sample(flow, x_1, 100)), repeats=args.repeats)
+    report("flow sample, 2,000 points × 100 Euler steps, velocity network", t, 0.2)
+
+    import logging
+    logging.disable(logging.WARNING)  # streamlit's caches outside a server say so, once per cached function
+    from explorer.training import reflow
+    from explorer.ui.flow_runs import REFLOW
+    t0 = time.perf_counter()
+    reflow(load_pretrained("two_moons_flow")[0], **REFLOW)
+    report("reflow of two moons (couples + training, as the page runs it)", time.perf_counter() - t0, 60.0)
+
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(PAGE), default_timeout=600)
+    at.switch_page("../pages/flows.py")
+    at.run()
+    for eta in (0.5, 0.0):  # compute both once
+        at.slider(key="eta").set_value(eta).run()
+    times = []
+    for i in range(2 * args.repeats):
+        t0 = time.perf_counter()
+        at.slider(key="eta").set_value(0.5 if i % 2 == 0 else 0.0).run()
+        times.append(time.perf_counter() - t0)
+    assert not at.exception, [e.message for e in at.exception]
+    report("flows page rerun, η slider between cached values (AppTest)", statistics.median(times), 0.300, unit="ms")
+
+
+if __name__ == "__main__":
+    main()
