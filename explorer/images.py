@@ -1,4 +1,4 @@
-"""Images for the explorer: one colour map, grids, nearest-neighbour upscaling, your own picture.
+"""Images for the explorer: one colour map, grids, nearest-neighbour upscaling, your own picture, sketches.
 
 Pixel values live in [−1, 1] (data) and wander outside it once noised; every picture on the
 images page maps [−1, 1] through the same colour map and clips beyond it, so a pixel's shade
@@ -128,3 +128,29 @@ def load_picture(raw: bytes, max_side: int = MAX_SIDE) -> tuple[torch.Tensor, li
     a = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
     x = torch.from_numpy(a.transpose(2, 0, 1).copy() if a.ndim == 3 else a[None].copy())
     return x, notes
+
+
+def _sketch(rows: list[str]) -> torch.Tensor:
+    return torch.tensor([[1.0 if c == "#" else -1.0 for c in row] for row in rows])[None]
+
+
+# Blocky 8 × 8 drawings, white strokes (+1) on black (−1) like the digits: inputs for "sketch to digit".
+SKETCHES = {
+    "a ring (0)": _sketch(["........", "..####..", ".#....#.", ".#....#.", ".#....#.", ".#....#.", "..####..", "........"]),
+    "a bar (1)": _sketch(["........", "...##...", "...##...", "...##...", "...##...", "...##...", "...##...", "........"]),
+    "a hook (7)": _sketch(["........", ".######.", "......#.", ".....#..", "....#...", "...#....", "...#....", "........"]),
+    "a cross (4)": _sketch(["........", ".#...#..", ".#...#..", ".######.", ".....#..", ".....#..", ".....#..", "........"]),
+    "a square (0?)": _sketch(["........", ".######.", ".#....#.", ".#....#.", ".#....#.", ".#....#.", ".######.", "........"]),
+}
+
+
+def as_sketch(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """A picture (C, H, W) in [−1, 1] as an 8 × 8 grey sketch (1, 8, 8) in [−1, 1] like the digits: channels averaged,
+    area-averaged down to 8 × 8, stretched to the full range; inverted when it is mostly light (dark strokes on
+    light paper become white strokes on black). Returns (sketch, inverted)."""
+    grey = x.float().mean(0, keepdim=True)[None]
+    small = torch.nn.functional.interpolate(grey, size=(8, 8), mode="area")[0]
+    lo, hi = float(small.min()), float(small.max())
+    small = (small - lo) / (hi - lo) * 2 - 1 if hi - lo > 1e-6 else torch.full_like(small, -1.0)
+    inverted = bool(small.mean() > 0)
+    return (-small if inverted else small), inverted

@@ -118,6 +118,41 @@ def inpaint_sample(eps_model: Callable, s: NoiseSchedule, x_known: torch.Tensor,
     start = torch.where(known, q_sample(x_known, s.T, s, generator=generator), x_T)
     yield from drive(step, [(t, t - 1) for t in range(s.T, 0, -1)], start, DIVERGENCE_FACTOR)
 
+def low_pass(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """ILVR's filter φ_N = up(down(x)): each factor × factor block replaced by its mean (a projection: φ(φ(x)) = φ(x))."""
+    return torch.nn.functional.interpolate(torch.nn.functional.avg_pool2d(x, factor), scale_factor=factor,
+                                           mode="nearest")
+
+
+def ilvr_sample(eps_model: Callable, s: NoiseSchedule, y: torch.Tensor, x_T: torch.Tensor,
+                generator: torch.Generator | None = None, clip_x0: float | None = None) -> Iterator[Step]:
+    """Super-resolution by ILVR (Choi et al. 2021): DDPM, and after each step to t−1 the low-frequency part of
+    x_{t−1} (block means over factor × factor, factor = x_T's side / y's side) is replaced by that of the reference
+    noised to t−1. y (N, C, h, w) is the low-resolution input itself: the block means of a noised full image are
+    √ᾱ y + √(1−ᾱ) (block means of ε), drawn directly. At t = 0 the sample's block means equal y exactly."""
+    check_x(x_T)
+    _check_clip(clip_x0)
+    if y.ndim != 4 or x_T.ndim != 4 or y.shape[:2] != x_T.shape[:2] or x_T.shape[-1] % y.shape[-1] \
+            or x_T.shape[-2] % y.shape[-2] or x_T.shape[-1] // y.shape[-1] != x_T.shape[-2] // y.shape[-2]:
+        raise ValueError(f"The low-resolution input must be (N, C, h, w) with the image's side a multiple of its own; "
+                         f"got {tuple(y.shape)} for images {tuple(x_T.shape)}.")
+    factor = x_T.shape[-1] // y.shape[-1]
+    y_up = torch.nn.functional.interpolate(y.to(x_T), scale_factor=factor, mode="nearest")
+    ddpm = _ddpm_step(eps_model, s, generator, "posterior", clip_x0)
+
+    def reference_at(t: int) -> torch.Tensor:  # φ(q_sample(x_ref, t)) from y alone
+        if t == 0:
+            return y_up
+        a = float(s.alphas_cumprod[t])
+        return math.sqrt(a) * y_up + math.sqrt(1 - a) * low_pass(noise(x_T, generator), factor)
+
+    def step(x, t, t_next):
+        x_next, x0 = ddpm(x, t, t_next)
+        return x_next - low_pass(x_next, factor) + reference_at(t_next), x0
+
+    yield from drive(step, [(t, t - 1) for t in range(s.T, 0, -1)], x_T, DIVERGENCE_FACTOR)
+
+
 def ddim_sample(eps_model: Callable, s: NoiseSchedule, x_T: torch.Tensor, eta: float = 0.0,
                 generator: torch.Generator | None = None, n_steps: int | None = None,
                 clip_x0: float | None = None,

@@ -49,6 +49,8 @@ STREAMS: dict[str, Stream] = {s_name: s for s_name, s in (
     ("inpainting", Stream(10_000, 1, "x_T and the noise of an inpainting run")),
     ("variations", Stream(11_000, 1, "the noising to t₀ and the denoising of variations")),
     ("picture", Stream(12_000, 1, "the one noise image that dissolves your picture")),
+    ("super_resolution", Stream(13_000, 1, "x_T and the noise of the super-resolution runs")),
+    ("sketch", Stream(14_000, 1, "the noising to t₀ and the denoising of a sketch")),
     ("digit_pick", Stream(0, 1, "which digits the images page shows")),
     ("inpainting_pick", Stream(1, 1, "which digits are inpainted")),
     ("training_levels", Stream(0, 0, "the noise levels drawn for the Train page's histogram")),

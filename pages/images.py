@@ -1,4 +1,5 @@
-"""Small images: digits noised and sampled, memorisation, inpainting, variations, and your own picture."""
+"""Small images: digits noised and sampled, memorisation, inpainting, variations, super-resolution, sketch to digit,
+and your own picture."""
 from dataclasses import replace
 
 import numpy as np
@@ -8,11 +9,12 @@ from explorer import figures, images, rasters
 from explorer.datasets import N_DIGITS
 from explorer.evaluation import CONFIDENT
 from explorer.schedules import frame_times
-from explorer.ui import controls, image_runs as ir, layout, sources, state
+from explorer.ui import controls, image_apps, image_runs as ir, layout, sources, state
 from explorer.ui.settings import ScheduleChoice
 
 SECTIONS = {"forward": "Forward noising", "reverse": "Reverse sampling", "inpaint": "Inpainting",
-            "variations": "Variations", "picture": "Your picture"}
+            "variations": "Variations", "superres": "Super-resolution", "sketch": "Sketch to digit",
+            "picture": "Your picture"}
 WIDTH = images.GRID_WIDTH
 SMALL_GRID = 16  # digits in the inpainting grid and in the nearest-neighbour pairs
 
@@ -206,6 +208,12 @@ elif section == "variations":
                    f"away; two training digits picked at random are typically {var['pair_distance']:.2f} apart.")
     m3.metric("Signal kept √ᾱ_t₀", f"{np.sqrt(var['alpha_bar']):.3f}")
     st.caption("Predicted classes: " + ", ".join(f"{p} ({c:.0%})" for p, c in zip(var["pred"], var["confidence"])))
+
+# --- the source text's other applications: super-resolution, style transfer ----------------------------
+elif section == "superres":
+    image_apps.super_resolution_view(sched, pick.seed)
+elif section == "sketch":
+    image_apps.sketch_view(sched, pick.seed)
 
 # --- your picture --------------------------------------------------------------------------------------
 else:
