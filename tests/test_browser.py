@@ -103,6 +103,31 @@ def test_train_on_an_uploaded_csv_in_the_browser(browser_page, tmp_path):
     page.screenshot(path=str(SHOTS / "train_csv.png"), full_page=True)
 
 
+def test_a_drawing_uploaded_to_sketch_to_digit(browser_page, tmp_path):
+    """A dark stroke on white paper becomes a white-on-black 8 × 8 sketch (the page says it inverted it) and is
+    denoised into digits; a file that is not an image gives a message and the built-in sketch."""
+    from PIL import Image, ImageDraw
+    url, page = browser_page
+    drawing = Image.new("L", (120, 160), 255)
+    ImageDraw.Draw(drawing).line([(30, 20), (90, 20), (50, 140)], fill=0, width=14)  # a 7 in pen
+    png = tmp_path / "seven.png"
+    drawing.save(png)
+    page.goto(f"{url}/images?view=sketch&T=100")
+    page.wait_for_selector("[data-testid=stFileUploader]", timeout=120_000)
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(png))
+    page.get_by_text("Mostly light: inverted", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.get_by_text("seven.png", exact=False).first.wait_for(timeout=10_000)
+    page.screenshot(path=str(SHOTS / "sketch_upload.png"), full_page=True)
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"not an image at all")
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(bad))
+    page.get_by_text("Cannot use notes.png", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
 def overflow(page) -> list[str]:
     """Elements whose right edge passes the viewport's (horizontal overflow), and the document's own."""
     return page.evaluate("""() => {

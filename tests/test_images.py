@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from explorer import images, rasters
-from explorer.samplers import ddpm_sample, inpaint_sample, run_to_end
+from explorer.samplers import ddpm_sample, ilvr_sample, inpaint_sample, low_pass, run_to_end
 from explorer.schedules import make_schedule
 from explorer.scores import EmpiricalData
 from stats import mean_tol, var_tol
@@ -142,3 +142,121 @@ def test_variations_start_from_t0():
     assert [st.t for st in steps] == [4, 3, 2, 1, 0]
     with pytest.raises(ValueError, match="t_start"):
         list(ddpm_sample(EmpiricalData(data), s, data[:8], t_start=41))
+
+
+# --- super-resolution (ILVR) and sketch to digit (SDEdit) -------------------------------------------------------
+def test_low_pass_is_a_block_mean_projection():
+    x = torch.randn(3, 1, 8, 8, generator=torch.Generator().manual_seed(4))
+    lp = low_pass(x, 2)
+    assert torch.allclose(low_pass(lp, 2), lp)
+    assert torch.allclose(lp[0, 0, 0, 0], x[0, 0, :2, :2].mean()) and torch.allclose(lp[0, 0, 1, 1], lp[0, 0, 0, 0])
+
+
+def test_ilvr_samples_equal_the_input_at_low_resolution_at_every_level():
+    """The block means of x_{t−1} after each step are √ᾱ y + √(1−ᾱ) (block means of ε): their deviation from √ᾱ y
+    has mean 0 and variance (1 − ᾱ)/factor²; at t = 0 they equal y exactly. Any model: the replacement decides."""
+    s = make_schedule("cosine", 40)
+    y = torch.rand(2000, 1, 4, 4, generator=torch.Generator().manual_seed(5)) * 2 - 1
+    g = torch.Generator().manual_seed(6)
+    zero = lambda x, ab: torch.zeros_like(x)  # noqa: E731
+    for step in ilvr_sample(zero, s, y, torch.randn(2000, 1, 8, 8, generator=g), generator=g):
+        dev = (torch.nn.functional.avg_pool2d(step.x, 2) - float(s.alphas_cumprod[step.t]) ** 0.5 * y).flatten()
+        if step.t == 0:
+            assert float(dev.abs().max()) < 1e-6
+        elif step.t in (30, 10, 1):
+            want = (1 - float(s.alphas_cumprod[step.t])) / 4
+            assert abs(float(dev.mean())) < mean_tol(want ** 0.5, len(dev))
+            assert abs(float(dev.var()) - want) < var_tol(dev), (step.t, float(dev.var()), want)
+
+
+def test_ilvr_with_the_exact_score_keeps_a_training_digits_detail_and_the_inputs_blocks():
+    """With the exact score of the training digits, each sample is a training digit's detail (what the 4 × 4 cannot
+    see) on the input's block means, and that digit's own 4 × 4 version is nearer the input than a typical digit's."""
+    from explorer.datasets import digits
+
+    x = digits()
+    ref, s = x[:16], make_schedule("cosine", 100)
+    y = torch.nn.functional.avg_pool2d(ref, 2)
+    g = torch.Generator().manual_seed(0)
+    out = run_to_end(ilvr_sample(EmpiricalData(x), s, y, torch.randn(16, 1, 8, 8, generator=g), generator=g)).x
+    assert float((torch.nn.functional.avg_pool2d(out, 2) - y).abs().max()) < 1e-5
+    detail = lambda z: (z - low_pass(z, 2)).flatten(1)  # noqa: E731
+    d, donor = torch.cdist(detail(out), detail(x)).min(1)
+    assert float(d.max()) < 0.05, d  # the detail is a training digit's
+    low_x = torch.nn.functional.avg_pool2d(x, 2).flatten(1)
+    donor_gap = (low_x[donor] - y.flatten(1)).norm(dim=1)
+    typical = torch.cdist(y.flatten(1), low_x).median(dim=1).values
+    assert float((donor_gap / typical).median()) < 0.7, (donor_gap, typical)
+
+
+def test_ilvr_refuses_an_input_that_does_not_divide_the_image():
+    with pytest.raises(ValueError, match="multiple"):
+        list(ilvr_sample(lambda x, ab: x, make_schedule("linear", 5), torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 8, 8)))
+
+
+def test_sketches_look_like_digits_pixels_and_an_upload_becomes_one():
+    for name, sk in images.SKETCHES.items():
+        assert sk.shape == (1, 8, 8) and set(sk.unique().tolist()) == {-1.0, 1.0}, name
+    dark_on_light = torch.ones(3, 40, 30)
+    dark_on_light[:, 10:30, 12:16] = -1  # a dark bar on white paper
+    sketch, inverted = images.as_sketch(dark_on_light)
+    assert inverted and sketch.shape == (1, 8, 8) and float(sketch.max()) == 1.0 and float(sketch.min()) == -1.0
+    assert float(sketch[0, 4, 3]) > 0.5 > float(sketch[0, 4, 7])  # the bar is now white, the paper black
+    flat, _ = images.as_sketch(torch.zeros(1, 8, 8))
+    assert torch.equal(flat, torch.full((1, 8, 8), -1.0))
+
+
+@pytest.mark.slow
+def test_sdedit_faithfulness_falls_and_realism_rises_with_t0():
+    """The hook sketch through the digits network from t₀ = 10 %, 40 %, 90 % of cosine T = 100: the mean distance to the
+    sketch grows and the distance to the nearest training digit shrinks (32 digits each)."""
+    from explorer.checkpoints import load_pretrained
+    from explorer.evaluation import nearest_training_distance
+    from explorer.forward import q_sample
+    from explorer.samplers import CLIP_DIGITS
+
+    model, s = load_pretrained("digits")[0], make_schedule("cosine", 100)
+    sketch = images.SKETCHES["a hook (7)"][None]
+    far, near = [], []
+    for t0 in (10, 40, 90):
+        g = torch.Generator().manual_seed(t0)
+        noised = q_sample(sketch.expand(32, -1, -1, -1), t0, s, generator=g)
+        out = run_to_end(ddpm_sample(model, s, noised, generator=g, clip_x0=CLIP_DIGITS, t_start=t0)).x.clamp(-1, 1)
+        far.append(float((out - sketch).flatten(1).norm(dim=1).mean()))
+        near.append(float(nearest_training_distance(out)[0].mean()))
+    assert far[0] < far[1] < far[2], far
+    assert near[0] > near[1] > near[2] or near[0] > 1.5 * near[2], near
+
+
+# --- the two views on the page ------------------------------------------------------------------------------------
+def test_super_resolution_view_shows_what_ilvr_made():
+    from explorer.checkpoints import load_pretrained
+    from explorer.datasets import digits
+    from explorer.evaluation import digit_verdicts
+    from explorer.samplers import CLIP_DIGITS
+    from explorer.streams import STREAMS
+    from test_pages import assert_clean, metric, open_page
+
+    at = open_page("images", view="superres", sr_index=7, sr_side=4, T=100)
+    assert_clean(at)
+    x, labels = digits(return_labels=True)
+    y = torch.nn.functional.avg_pool2d(x[7:8], 2).expand(8, -1, -1, -1)
+    g = STREAMS["super_resolution"].generator(0)
+    out = run_to_end(ilvr_sample(load_pretrained("digits")[0], make_schedule("cosine", 100), y,
+                                 torch.randn(8, 1, 8, 8, generator=g), generator=g, clip_x0=CLIP_DIGITS)).x
+    same = int((torch.as_tensor(digit_verdicts(out.clamp(-1, 1))["label"]) == labels[7]).sum())
+    assert metric(at, f"samples read as a {int(labels[7])}") == f"{same} of 8"
+    assert float(metric(at, "samples' own 4 × 4 vs the input")) < 1e-5
+    assert float(metric(at, "bicubic's 4 × 4 vs the input")) > 0.01  # bicubic does not keep the block means
+
+
+def test_sketch_view_measures_faithfulness_against_t0():
+    import re
+    from test_pages import assert_clean, open_page
+
+    at = open_page("images", view="sketch", T=100, sk_t0=30, sk_name="a bar (1)")
+    assert_clean(at)
+    text = [c.value for c in at.caption if "distance to the sketch goes from" in c.value][0]
+    lo, hi = (float(v) for v in re.findall(r"distance to the sketch goes from (\S+) to (\S+?),", text)[0])
+    assert lo < hi, text  # faithfulness falls as t₀ grows
+    assert any(c.key == "sk_curve" for c in at.get("plotly_chart"))

@@ -193,7 +193,7 @@ def _extremes(at: AppTest):
 VARIANTS = [(p, {}) for p in PAGES] + [("reverse", {"sampler": "ddim", "ab": 1, "b_sampler": "langevin"}),
                                        ("reverse", {"sampler": "langevin", "rule": "snr"}),
                                        ("score", {"score": "pretrained"})] + \
-    [("images", {"view": v}) for v in ("reverse", "inpaint", "variations", "picture")]
+    [("images", {"view": v}) for v in ("reverse", "inpaint", "variations", "superres", "sketch", "picture")]
 
 
 @pytest.mark.slow
