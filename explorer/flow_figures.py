@@ -107,7 +107,7 @@ def quality_curves(steps: Sequence[int], curves: dict[str, tuple[str, Sequence[f
                                 log_x=True, log_y=True), floor)
 
 
-def straightness_histograms(values: dict[str, tuple[str, np.ndarray]], n_steps: int, top: float = 4.0,
+def straightness_histograms(values: dict[str, tuple[str, np.ndarray]], steps_note: str, top: float = 4.0,
                             height: int = 380) -> go.Figure:
     """Per-point straightness (path length / end-to-end distance, clipped at top) of each model's paths."""
     fig = go.Figure()
@@ -115,5 +115,5 @@ def straightness_histograms(values: dict[str, tuple[str, np.ndarray]], n_steps: 
         fig.add_trace(go.Histogram(x=np.clip(v, 1.0, top), name=name, xbins=dict(start=1.0, end=top, size=0.05),
                                    histnorm="percent", marker_color=COLORS[color], opacity=0.6))
     fig.update_layout(barmode="overlay")
-    return _axes(fig, f"How straight are the paths? ({n_steps} steps)", f"path length / end-to-end distance "
+    return _axes(fig, f"How straight are the paths? ({steps_note})", f"path length / end-to-end distance "
                  f"(clipped at {top:g})", "% of points", height)

@@ -59,33 +59,46 @@ def _divergence(eps_model: Callable, x: torch.Tensor, a: float) -> tuple[torch.T
     return eps.detach(), div.detach()
 
 
+SIGMA_LO, SIGMA_TOP = 0.01, 1000.0  # the likelihood's ODE runs from σ = min(σ_1, SIGMA_LO) to min(σ_T, SIGMA_TOP)
+
+
 def likelihood_levels(s: NoiseSchedule, n_steps: int | None = None) -> list[float]:
-    """σ = √((1−ᾱ)/ᾱ) from 0 up to the schedule's σ_T: 0, then n_steps levels (default T) spaced evenly in log σ
-    from σ_1 to σ_T. The integrand of the likelihood changes on the scale of log σ, so these levels converge
-    for every schedule; the schedule's own levels crowd where it has many steps and leave a jump of thousands
-    of σ units at cosine's end."""
+    """log σ (σ = √((1−ᾱ)/ᾱ)) of the likelihood's levels above σ = 0: n_steps levels (default T) spaced evenly in
+    log σ from min(σ_1, SIGMA_LO) to min(σ_T, SIGMA_TOP). The integrand changes on the scale of log σ, so these
+    levels converge for every schedule (the schedule's own levels leave a jump of thousands of σ units at
+    cosine's end, and a constant β = 0.5 starts at σ_1 = 1). Above σ = 1,000, x = √ᾱ x̃ has variance
+    1 + (v − 1)/(1 + σ²), 1 to within a few millionths for data of variance v, so the prior N(0, I) is applied there: the ODE beyond it maps
+    that Gaussian onto itself. The levels ask the network for noise levels of their own (it is conditioned on
+    the level, not a step index)."""
     n = s.T if n_steps is None else whole_number(n_steps, "The number of ODE steps", 1, 100_000)
-    lo, hi = (math.sqrt(-math.expm1(float(la))) * math.exp(-float(la) / 2)
-              for la in (s.log_alphas_cumprod[1], s.log_alphas_cumprod[s.T]))
+    la_1, la_T = float(s.log_alphas_cumprod[1]), float(s.log_alphas_cumprod[s.T])
+    lo, hi = (0.5 * (math.log(-math.expm1(la)) - la) for la in (la_1, la_T))  # log σ, finite for any ᾱ > 0 in logs
+    lo, hi = min(lo, math.log(SIGMA_LO)), min(hi, math.log(SIGMA_TOP))
     if n == 1 or hi <= lo:
-        return [0.0, hi]
-    return [0.0] + [math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * k / (n - 1)) for k in range(n)]
+        return [hi]
+    return [lo + (hi - lo) * k / (n - 1) for k in range(n)]
+
+
+def _softplus(z: float) -> float:
+    """log(1 + e^z) without overflow."""
+    return z + math.log1p(math.exp(-z)) if z > 0 else math.log1p(math.exp(z))
 
 
 def ode_log_likelihood(eps_model: Callable, s: NoiseSchedule, x_0: torch.Tensor, n_steps: int | None = None) -> torch.Tensor:
-    """log p(x_0) (nats, one per row) of the model's probability-flow ODE: Heun steps in σ on likelihood_levels
-    (n_steps levels from σ_1 to σ_T, evenly in log σ); the first step, from σ = 0, takes ε̂ at σ_1.
-    The network is asked for these noise levels (it is conditioned on the level, not a step index)."""
+    """log p(x_0) (nats, one per row) of the model's probability-flow ODE: Heun steps in σ from 0 through
+    likelihood_levels (n_steps levels evenly in log σ), the first step, from σ = 0, taking ε̂ at the lowest level;
+    the N(0, I) prior on x = √ᾱ x̃ at the top level."""
     check_x(x_0)
-    sig = likelihood_levels(s, n_steps)
-    ab = [1.0 / (1.0 + sg * sg) for sg in sig]
-    ab[-1] = float(s.alphas_cumprod[s.T])  # the prior's level exactly (1/(1+σ²) loses it where ᾱ_T underflows)
+    log_sig = likelihood_levels(s, n_steps)
+    sig = [0.0] + [math.exp(ls) for ls in log_sig]
+    log_root = [0.0] + [-0.5 * _softplus(2 * ls) for ls in log_sig]  # log √ᾱ = −½ log(1 + σ²)
+    root = [math.exp(lr) for lr in log_root]
     x = x_0.detach().double()
     integral = torch.zeros(len(x), dtype=torch.float64)
 
     def slope(x_tilde, i):  # dx̃/dσ and its divergence in x̃ at level i: ε̂(√ᾱ x̃) and √ᾱ div_x ε̂
-        r = math.sqrt(ab[i])
-        eps, div = _divergence(eps_model, x_tilde * r, ab[i])
+        r = root[i]
+        eps, div = _divergence(eps_model, x_tilde * r, r * r)
         return eps.double(), div.double() * r
 
     for i in range(len(sig) - 1):
@@ -95,10 +108,9 @@ def ode_log_likelihood(eps_model: Callable, s: NoiseSchedule, x_0: torch.Tensor,
         d2, div2 = slope(guess, i + 1)
         x = x + h * 0.5 * (d + d2)
         integral += h * 0.5 * (div + div2)
-    r = math.sqrt(ab[-1])
-    x_T = x * r  # prior N(0, I) on x_T; log p(x̃_T) = log N(x_T; 0, I) + d log √ᾱ_T
+    x_T = x * root[-1]  # prior N(0, I) on x at the top level; log p(x̃) = log N(x; 0, I) + d log √ᾱ
     d = x.shape[1]
-    log_prior = -0.5 * (x_T ** 2).sum(1) - 0.5 * d * math.log(2 * math.pi) + d * math.log(r)
+    log_prior = -0.5 * (x_T ** 2).sum(1) - 0.5 * d * math.log(2 * math.pi) + d * log_root[-1]
     return (log_prior + integral).float()
 
 
@@ -106,6 +118,9 @@ def round_trip(eps_model: Callable, s: NoiseSchedule, x_0: torch.Tensor, n_steps
     """Inversion: x_0 → x_T along the PF-ODE (solvers.ode_encode) and back with heun_sample on the same n_steps
     levels. {"x_T", "back", "error": ‖back − x_0‖ per point}."""
     x_T = ode_encode(eps_model, s, x_0, n_steps)
+    if not torch.isfinite(x_T).all():
+        raise ValueError("Encoding diverged: x_T overflowed on the way up (this schedule's last levels are too far "
+                         "apart for these steps). Try more steps, a smaller β or a smaller T.")
     back = run_to_end(heun_sample(eps_model, s, x_T, n_steps)).x
     return {"x_T": x_T, "back": back, "error": (back.double() - x_0.double()).norm(dim=1)}
 

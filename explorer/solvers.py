@@ -48,8 +48,20 @@ def ode_levels(s: NoiseSchedule, n_steps: int | None) -> tuple[list[int], list[f
     taus = respaced_timesteps(s.T, n_steps)
     ab = [float(s.alphas_cumprod[t]) for t in taus]
     log_ab = [float(s.log_alphas_cumprod[t]) for t in taus]
+    check_ode_range(log_ab[0])
     sig = [math.sqrt(-math.expm1(la)) * math.exp(-la / 2) if la < 0 else 0.0 for la in log_ab]
     return taus, ab, log_ab, sig
+
+
+LOG_AB_MIN = -1400.0  # below, σ = √((1−ᾱ)/ᾱ) > e⁷⁰⁰ leaves float64's range
+
+
+def check_ode_range(log_alpha_bar_T: float) -> None:
+    """ValueError if the schedule's last level is too noisy for the ODE's variables (σ_T beyond float64)."""
+    if log_alpha_bar_T < LOG_AB_MIN:
+        raise ValueError(f"This schedule leaves ᾱ_T = e^{log_alpha_bar_T:.0f}: the probability-flow ODE would have to "
+                         f"start at σ_T ≈ e^{-log_alpha_bar_T / 2:.0f}, beyond what float64 can hold. Choose a smaller "
+                         "β or a smaller T (DDPM and DDIM still run).")
 
 
 def _eps_at(eps_model: Callable, x_tilde: torch.Tensor, a: float) -> torch.Tensor:

@@ -11,10 +11,11 @@ SECTIONS = {"sde": "SDE and ODE", "inversion": "Inversion", "likelihood": "Likel
 
 layout.header(
     "Flows & ODEs",
-    "DDPM's reverse process is a stochastic differential equation; the same marginals q_t are also reached by a "
+    "DDPM's reverse process is a discretisation of a stochastic differential equation; the same marginals q_t are "
+    "also reached by a "
     "deterministic **probability-flow ODE** (Song et al. 2021), which DDIM with η = 0 and Heun's method solve. "
-    "A deterministic map from noise to data can be run backwards (**inversion**) and gives an exact "
-    "**likelihood**. **Flow matching** (Lipman et al. 2023; Liu et al. 2023) learns such a map directly, as a "
+    "A deterministic map from noise to data can be run backwards (**inversion**) and gives the **likelihood** by an "
+    "exact formula (the instantaneous change of variables), accurate once the ODE solver has converged. **Flow matching** (Lipman et al. 2023; Liu et al. 2023) learns such a map directly, as a "
     "velocity field from noise x₁ to data x₀ — and **reflow** straightens its paths.")
 
 st.sidebar.header("Data")
@@ -25,10 +26,34 @@ with layout.friendly_errors("build this schedule"):
     sched.build()
 scores = sources.score_options(data)
 score = state.choice("Score", "score", list(scores), "exact", where=st.sidebar, widget="radio", horizontal=True,
-                     format_func=scores.get, help=controls.SCORE_HELP)
+                     format_func=scores.get, help=controls.EXACT_HELP + " **pretrained network**: the ε network shipped in "
+                     "pretrained/ (its x̂₀ clipped to ±2.5 in DDPM and DDIM only; Heun, inversion and the likelihood use "
+                     "it unclipped). **your network**: trained on the Train your own page in this session.")
 section = state.choice("Show", "view", list(SECTIONS), "sde", widget="radio", horizontal=True,
                        format_func=SECTIONS.get, label_visibility="collapsed")
 T = sched.T
+
+
+def shown(v: float) -> str:
+    """A measurement as the page shows it: three decimals, or "diverged" for a run that left the numbers."""
+    return f"{v:.3f}" if np.isfinite(v) else "diverged"
+
+
+def trend(e: list[float], steps: list[int], k: int, score: str) -> str:
+    """The round-trip errors against steps, in words that follow the numbers."""
+    who = f"With the {score_name(score)} the mean error of these {k} points"
+    if len(e) == 1:
+        return f"{who} is {e[0]:.2g} at {steps[0]} step{'s' if steps[0] > 1 else ''}."
+    best = int(np.nanargmin(e))
+    if best == len(e) - 1 and all(a >= b for a, b in zip(e, e[1:])):
+        if e[-1] < 0.01:
+            return (f"{who} falls from {e[0]:.2g} at {steps[0]} steps to {e[-1]:.2g} at {steps[-1]}: the map is "
+                    "invertible up to the solver's error.")
+        return (f"{who} falls from {e[0]:.2g} at {steps[0]} steps to {e[-1]:.2g} at {steps[-1]} — still far from 0: with "
+                "this score and schedule the points do not come back.")
+    return (f"{who} goes from {e[0]:.2g} at {steps[0]} steps to its smallest, {e[best]:.2g}, at {steps[best]} and "
+            f"is {e[-1]:.2g} at {steps[-1]}: where it stalls or grows, the solver's error is not what limits it — the "
+            "exact score of a point set is stiff near its points, and a network is only approximately a gradient field.")
 
 
 def path_length(xs: np.ndarray) -> str:
@@ -55,11 +80,15 @@ def sde_and_ode() -> None:
             lengths[key] = path_length(res["xs"])
             st.metric("median path length", lengths[key],
                       help="Over the stored points: the summed length of each point's steps from x_T to x_0.")
+    said = {k: (f"{v} (median length)" if v != "diverged" else "diverged") for k, v in lengths.items()}
     wanders = "diverged" not in lengths.values() and float(lengths["ddpm"]) > 2 * float(lengths["heun"])
     st.caption(f"All three start from the same x_T ({data.n:,} points, seed {data.seed}) with the {score_name(score)}; "
-               f"{cf.N_PATHS} particles' paths drawn. DDPM adds fresh noise at every step but the last"
-               + (", so its paths wander" if wanders else "") + f": their median length is {lengths['ddpm']}, against "
-               f"{lengths['heun']} for Heun's deterministic ones (DDIM with η = {eta:g}: {lengths['ddim']}).")
+               f"{cf.N_PATHS} particles' paths drawn. "
+               + (("DDPM adds fresh noise at every one of its steps but the last"
+                   + (", so its paths wander" if wanders else "") + ". ") if T > 1 else
+                  "With T = 1 DDPM has only its last step, which adds no noise. ")
+               + f"DDPM: {said['ddpm']}; Heun's deterministic paths: {said['heun']}; DDIM with η = {eta:g}: "
+               f"{said['ddim']}. A noisy path's length grows with its number of steps.")
     with layout.friendly_errors("compare the marginals"):
         gaps = {name: (key, fr.marginal_gaps(data, sched, rev)) for key, (name, rev) in revs.items()}
     st.plotly_chart(ff.marginal_gaps(gaps), width="stretch", key="sde_marginals")
@@ -69,9 +98,10 @@ def sde_and_ode() -> None:
             ratio = g["sw"] / g["floor"]
             words.append(f"{name}: at most {ratio.max():.1f}× the floor (t = {g['t'][ratio.argmax()]})")
     st.caption("The distance between each run's x_t and samples of the forward chain's q_t at the same t, against the "
-               "distance between two forward samples (the floor: sampling noise alone). Measured: "
-               + "; ".join(words) + ". Where a line stays near the floor, that run has q_t's marginal at that t, "
-               "whether it got there by the SDE or the ODE.")
+               f"distance between two forward samples (the floor: sampling noise alone), at up to {fr.MARGINAL_TIMES} "
+               "levels of each run. " + (("Measured: " + "; ".join(words) + ". Where a line stays near the floor, that "
+                                          "run has q_t's marginal at that t, whether it got there by the SDE or the ODE.")
+                                         if words else "No level between x_T and x_0 to compare here."))
 
 
 # --- inversion -------------------------------------------------------------------------------------------------
@@ -91,7 +121,7 @@ def inversion() -> None:
     m[1].metric("largest error", f"{res['error'].max():.2g}")
     m[2].metric("std of the encoded x_T", f"{res['x_T'].std():.2f}", help="N(0, I) has std 1.")
     errors, bar = {}, st.empty()
-    usable = [s for s in scores if s in ("exact", "pretrained")] or [score]
+    usable = [score] + [s for s in scores if s in ("exact", "pretrained") and s != score]
     with layout.friendly_errors("invert at every step count"):
         for j, sc in enumerate(usable):
             errors[score_name(sc)] = (sc, [])
@@ -100,10 +130,8 @@ def inversion() -> None:
                 bar.progress((j * len(options) + i + 1) / (len(usable) * len(options)), text="Round trips…")
     bar.empty()
     st.plotly_chart(ff.error_curves(options, errors, n), width="stretch", key="inv_curve")
-    e = errors[score_name(usable[0])][1]
     st.caption(f"Encode: the ODE from t = 0 up to t = T ({sched.label()}, Heun steps); decode: back down on the same "
-               f"levels. With the {score_name(usable[0])} the mean error of these {k} points goes from {e[0]:.2g} at "
-               f"{options[0]} steps to {e[-1]:.2g} at {options[-1]}: the map is invertible, up to the solver's error. "
+               f"levels. {trend(errors[score_name(score)][1], options, k, score)} "
                "DDPM cannot do this: its fresh noise makes x_T → x_0 a different draw every time.")
 
 
@@ -112,13 +140,14 @@ def likelihood() -> None:
     n = int(state.choice("ODE steps", "ll_steps", list(fr.LIKELIHOOD_STEPS), 50, widget="select_slider"))
     mix = fr.mixture_of(data)
     usable = [s for s in scores if s != "exact" or mix is not None]
+    if not usable:
+        st.warning("This set has no density formula and no network here (the word set's network knows "
+                   "'DIFFUSION'): pick the 8 Gaussians or another set.")
+        return
     if mix is None:
         st.info("This set has no density formula: its exact score is that of a 1,000-point sample, whose density is "
                 "a spike at each point. The likelihood is shown for the networks; the 8 Gaussians also show the true "
                 "density and the exact score's.")
-    if not usable:
-        st.warning("No network for this data set: pick the 8 Gaussians or a set with a pretrained network.")
-        return
     maps = {}
     with layout.friendly_errors("compute the likelihood"):
         if mix is not None:
@@ -141,7 +170,8 @@ def likelihood() -> None:
     st.plotly_chart(ff.likelihood_curves(fr.LIKELIHOOD_STEPS, curves, true, n), width="stretch", key="ll_curve")
     at = fr.LIKELIHOOD_STEPS.index(n)
     said = ", ".join(f"{name} {v[at]:.3f}" for name, (_, v) in curves.items())
-    st.caption(f"log p(x₀) through the PF-ODE: x₀ is carried up to t = T while the divergence of the ODE's field "
+    st.caption(f"log p(x₀) through the PF-ODE: x₀ is carried up the noise levels (σ from 0 to σ_T, or to 1,000 where "
+               f"σ_T is larger: there the noised data's variance is 1 to within a few millionths) while the divergence of the ODE's field "
                f"(exact, by autograd) is integrated; the prior N(0, I) scores where it lands. {fr.N_HELD_OUT:,} "
                f"held-out points, nats per point at {n} steps: {said}"
                + (f"; the true density gives {true:.3f}." if true is not None else ".")
@@ -157,7 +187,8 @@ def flow_matching() -> None:
         except ValueError as err:
             why_not = str(err)
     if why_not is not None:
-        st.warning(f"No flow network for this data set: {why_not}. Pick one of the built-in sets.")
+        st.warning(f"No flow network for this data set: {why_not}. Pick another data set"
+                   + (" or type DIFFUSION." if data.name == "word" else "."))
         return
     c1, c2 = st.columns([2, 1])
     n = int(state.choice("Steps", "fl_steps", list(fr.FLOW_STEPS), 8, where=c1, widget="select_slider"))
@@ -183,11 +214,11 @@ def flow_matching() -> None:
             p = points[name] = fr.flow_point(data, sched, key, k)
             col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"], f"{name}<br>{k} steps, {p['nfe']} evaluations"),
                              width="stretch", key=f"fl_{key}")
-            col.metric("straightness (median)", f"{p['straightness']:.3f}", help="Path length / end-to-end distance: "
-                       "1 for a straight line.")
-            col.metric("SW to the data", f"{p['sw']:.3f}")
+            col.metric("straightness (median)", shown(p["straightness"]), help="Path length / end-to-end distance "
+                       "of the path drawn with these steps: 1 for a straight line, and 1 by construction at 1 step.")
+            col.metric("SW to the data", shown(p["sw"]))
         curve_models = dict(models)
-        curve_models["flow matching (Heun)"] = ("flow_heun", "flow_heun")
+        curve_models["flow matching (Heun, 2 evaluations a step)"] = ("flow_heun", "flow_heun")
         sw, bar = {}, st.empty()
         for j, (name, (color, key)) in enumerate(curve_models.items()):
             usable = [k for k in fr.FLOW_STEPS if k <= T or not key.startswith("ode:")]
@@ -195,22 +226,25 @@ def flow_matching() -> None:
             bar.progress((j + 1) / len(curve_models), text="Every model at every step count…")
         bar.empty()
         fine = fr.FLOW_STEPS[-1]
-        straight = {name: (color, fr.flow_point(data, sched, key, min(fine, T) if key.startswith("ode:") else fine)
-                           ["straight_all"])
+        fine_of = {name: min(fine, T) if key.startswith("ode:") else fine for name, (_, key) in models.items()}
+        straight = {name: (color, fr.flow_point(data, sched, key, fine_of[name])["straight_all"])
                     for name, (color, key) in models.items()}
     floor = trr.floor(data)["sw"]
     for col, fig, key in zip(st.columns(2), (ff.quality_curves(fr.FLOW_STEPS, sw, floor),
-                                             ff.straightness_histograms(straight, fine)), ("fl_sw", "fl_straight")):
+                                             ff.straightness_histograms(straight, f"{fine} steps" if fine <= T else
+                                                                        f"{fine} steps; the diffusion's ODE {T}")),
+                             ("fl_sw", "fl_straight")):
         col.plotly_chart(fig, width="stretch", key=key)
     one = {name: v[1][0] for name, v in sw.items()}
-    medians = {name: float(np.nanmedian(v[1])) for name, v in straight.items()}
-    words = [f"From the same x₁ ({data.n:,} points). In one step: " + ", ".join(f"{k} SW {v:.3f}" for k, v in one.items())
+    medians = {name: shown(float(np.median(v[1])) if np.isfinite(v[1]).all() else np.nan) for name, v in straight.items()}
+    words = [f"From the same x₁ ({data.n:,} points). In one step: " + ", ".join(f"{k} SW {shown(v)}" for k, v in one.items())
              + f" (two data samples: {floor:.3f}).",
-             f"Median straightness of the {fine}-step paths: " + ", ".join(f"{k} {v:.3f}" for k, v in medians.items())
-             + "."]
-    st.caption(" ".join(words) + " Straightness 1 is a straight path, which one Euler step follows exactly; flow "
-               "matching's paths are straight only between each pair (x₀, ε) it was trained on, not along the flow "
-               "of the whole distribution, until reflow pairs each x₁ with the point its own flow reaches.")
+             "Median straightness of the finest paths: " + ", ".join(f"{k} {medians[k]} ({fine_of[k]} steps)"
+                                                                     for k in medians) + "."]
+    st.caption(" ".join(words) + " Straightness 1 is a straight path; at constant speed one Euler step follows it "
+               "exactly, and reflow comes close. Flow matching's paths are straight only between each pair (x₀, x₁) it "
+               "was trained on, not along the flow of the whole distribution, until reflow pairs each x₁ with the point "
+               "its own flow reaches.")
 
 
 with layout.friendly_errors("show this view"):

@@ -68,15 +68,30 @@ def test_the_ode_likelihood_of_the_exact_score_is_the_true_density(kind, T):
     assert math.isfinite(float(got.sum()))
 
 
-def test_the_likelihood_levels_run_from_zero_to_the_schedules_last_level_evenly_in_log_sigma():
+def test_the_likelihood_levels_run_evenly_in_log_sigma_between_their_bounds():
+    from explorer.flows import SIGMA_LO, SIGMA_TOP
     s = make_schedule("cosine", 1000)
-    sig = likelihood_levels(s, 50)
+    log_sig = likelihood_levels(s, 50)
     ab = s.alphas_cumprod
-    assert len(sig) == 51 and sig[0] == 0.0
-    assert sig[1] == pytest.approx(math.sqrt((1 - ab[1]) / ab[1]), rel=1e-9)
-    assert sig[-1] == pytest.approx(math.sqrt((1 - ab[-1]) / ab[-1]), rel=1e-6)
-    ratios = [b / a for a, b in zip(sig[1:-1], sig[2:])]
-    assert max(ratios) == pytest.approx(min(ratios), rel=1e-9)
+    assert len(log_sig) == 50
+    assert math.exp(log_sig[0]) == pytest.approx(math.sqrt((1 - ab[1]) / ab[1]), rel=1e-9)  # σ_1 < SIGMA_LO
+    assert math.exp(log_sig[-1]) == pytest.approx(SIGMA_TOP)  # σ_T ≈ 2·10⁴ > SIGMA_TOP
+    gaps = [b - a for a, b in zip(log_sig, log_sig[1:])]
+    assert max(gaps) == pytest.approx(min(gaps), rel=1e-9)
+    strong = likelihood_levels(make_schedule("constant", 1000, beta=0.7), 20)  # σ_1 = 1.5, σ_T = e^602
+    assert math.exp(strong[0]) == pytest.approx(SIGMA_LO) and math.exp(strong[-1]) == pytest.approx(SIGMA_TOP)
+
+
+def test_strong_schedules_integrate_and_one_beyond_float64_is_refused_by_the_solvers():
+    """constant β = 0.7 at T = 1,000 leaves ᾱ_T = e^−1204 (σ_T ≈ e^602) and starts at σ_1 = 1.5: the likelihood is
+    still the true density; β = 0.9 (ᾱ_T = e^−2303) is refused by the ODE solvers with a message."""
+    from explorer.samplers import heun_sample
+    x0 = toy_2d("eight_gaussians", 200, 5).double()
+    for beta in (0.7, 0.9):
+        got = ode_log_likelihood(MIX, make_schedule("constant", 1000, beta=beta), x0, n_steps=200).double()
+        assert float((got - MIX.log_prob(x0)).abs().mean()) < 0.05, beta
+    with pytest.raises(ValueError, match="float64"):
+        list(heun_sample(MIX, make_schedule("constant", 1000, beta=0.9), torch.randn(10, 2), 10))
 
 
 def test_the_divergence_through_a_network_equals_finite_differences():

@@ -43,7 +43,8 @@ def test_sde_and_ode_reach_the_same_marginals_and_only_the_sde_wanders():
         assert said < 2.0, (name, text)  # the same marginals as the forward chain, to sampling noise
     lengths = [float(m.value) for m in at.metric if m.label == "median path length"]
     assert lengths[0] > 10 * lengths[2]  # DDPM's paths wander; Heun's do not
-    assert f"their median length is {lengths[0]:.2f}, against {lengths[2]:.2f}" in caption_with(at, "so its paths wander")
+    assert f"DDPM: {lengths[0]:.2f} (median length); Heun's deterministic paths: {lengths[2]:.2f}" in \
+        caption_with(at, "so its paths wander")
     noisy = open_page("flows", T=200, n=500, steps=50, eta=1.0)
     assert_clean(noisy)
     assert float([m.value for m in noisy.metric if m.label == "median path length"][1]) > 3 * lengths[1]
@@ -66,7 +67,7 @@ def test_inversion_shows_the_round_trip_of_the_first_points():
     assert metric(at, "mean round-trip error") == f"{float(rt['error'].mean()):.2g}"
     assert metric(at, "largest error") == f"{float(rt['error'].max()):.2g}"
     text = caption_with(at, "the map is invertible")
-    first, last = (float(v) for v in re.findall(r"goes from (\S+) at 2 steps to (\S+) at 200", text)[0])
+    first, last = (float(v) for v in re.findall(r"falls from (\S+) at 2 steps to (\S+) at 200", text)[0])
     assert last < 1e-3 < first  # invertible up to the solver's error, which falls with the steps
     assert at.get("plotly_chart")[2].key == "inv_curve" or any(c.key == "inv_curve" for c in at.get("plotly_chart"))
 
@@ -146,3 +147,14 @@ def test_bad_links_give_a_message_and_a_working_page(params, words):
     at = open_page("flows", T=100, n=200, **params)
     assert not at.exception
     assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+@pytest.mark.parametrize("view", ["sde", "inversion", "likelihood", "flow"])
+@pytest.mark.parametrize("beta", [0.7, 0.9])
+def test_strong_schedules_give_messages_not_tracebacks_or_nan(view, beta):
+    """constant β = 0.7 / 0.9 at T = 1,000 (ᾱ_T = e^−1204 / e^−2303): every view answers with numbers, "diverged" or a
+    message, never a traceback or "nan"."""
+    at = open_page("flows", view=view, kind="constant", beta=beta, n=200, inv_k=10, ll_steps=10, fl_steps=2)
+    assert not at.exception, [e.message for e in at.exception]
+    shown = [c.value for c in at.caption] + [m.value for m in at.metric] + [e.value for e in at.error]
+    assert not any(re.search(r"\bnan\b", v, re.IGNORECASE) for v in shown), shown

@@ -161,14 +161,20 @@ def flow_point(data: DataChoice, sched: ScheduleChoice, model: str, n_steps: int
     {"sw" to the target, "straightness" (median over all points; "straight_all" per point), "nfe",
     "paths" (N_PATHS, steps + 1, 2), "last"}."""
     x_1 = _x_1(data)
+    calls = [0]
+
+    def counted(f):  # the network evaluations a run really makes (Heun skips its correction above σ = 80)
+        def call(x, level):
+            calls[0] += 1
+            return f(x, level)
+        return call
+
     if model.startswith("ode:"):
-        steps = list(heun_sample(score_model(data, model[4:]), sched.build(), x_1, n_steps))
-        nfe = 2 * len(steps) - 1
+        steps = list(heun_sample(counted(score_model(data, model[4:])), sched.build(), x_1, n_steps))
     else:
         net = reflowed(data.name)["model"] if model == "reflow" else flow_network(data.name)
-        method = "heun" if model == "flow_heun" else "euler"
-        steps = list(flow_sample(net, x_1, n_steps, method))
-        nfe = 2 * n_steps - 1 if method == "heun" else n_steps
+        steps = list(flow_sample(counted(net), x_1, n_steps, "heun" if model == "flow_heun" else "euler"))
+    nfe = calls[0]
     path = [x_1] + [s.x for s in steps]
     last = path[-1]
     finite = bool(torch.isfinite(last).all())
