@@ -41,12 +41,27 @@ def marginal_gaps(curves: dict[str, tuple[str, dict]], height: int = 380) -> go.
 def round_trip_clouds(x_0: np.ndarray, x_T: np.ndarray, back: np.ndarray, n_steps: int) -> tuple[go.Figure, go.Figure]:
     """The encoded points over N(0, I), and the decoded points over the originals with each error as a segment."""
     enc = cloud_snapshot([(np.clip(x_T, -figures.LIM, figures.LIM), STATE, "x_T = encode(x_0)")],
-                         f"Encoded: x_T after {n_steps} ODE steps up", height=460)
+                         f"Encoded x_T ({n_steps} steps up)", height=460)
     segments = np.stack([x_0, back], axis=1)  # (k, 2, 2): x_0 → decode(encode(x_0))
     dec = cloud_snapshot([(x_0, DATA, "x_0 (data)"), (np.clip(back, -figures.LIM, figures.LIM), STATE, "decoded")],
-                         f"Decoded after {n_steps} steps down: error segments", height=460, paths=segments,
+                         f"Decoded ({n_steps} steps down)", height=460, paths=segments,
                          paths_name="x_0 → decoded")
     return enc, dec
+
+
+def picker(points: np.ndarray, picked: np.ndarray, height: int = 460) -> go.Figure:
+    """The data as one selectable trace (box or lasso), the points being inverted ringed."""
+    fig = go.Figure(go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name="data",
+                                 marker=dict(size=4, color=DATA, opacity=0.55), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=picked[:, 0], y=picked[:, 1], mode="markers", name="inverted",
+                             marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(color=STATE, width=2)),
+                             hoverinfo="skip"))
+    fig.update_layout(title=dict(text="Pick: box or lasso"), height=height, font=FONT,
+                      dragmode="select", plot_bgcolor="white", margin=dict(l=40, r=10, t=50, b=40),
+                      legend=dict(orientation="h", y=-0.12),
+                      xaxis=dict(range=[-figures.LIM, figures.LIM], gridcolor="#eee"),
+                      yaxis=dict(range=[-figures.LIM, figures.LIM], scaleanchor="x", gridcolor="#eee"))
+    return fig
 
 
 def error_curves(steps: Sequence[int], errors: dict[str, tuple[str, Sequence[float]]], chosen: int,

@@ -56,6 +56,21 @@ def trend(e: list[float], steps: list[int], k: int, score: str) -> str:
             "exact score of a point set is stiff near its points, and a network is only approximately a gradient field.")
 
 
+def pick_key(data) -> str:
+    """The picker chart's key: one selection per data set (indices mean nothing on another set)."""
+    return f"inv_pick_{data.name}_{data.word if data.name == 'word' else ''}_{data.n}_{data.seed}"
+
+
+def picked(data, points: np.ndarray) -> tuple[int, ...]:
+    """Indices of the data points selected on the picker chart (this session), at most MAX_PICKED."""
+    event = st.session_state.get(pick_key(data))
+    try:
+        chosen = [p["point_index"] for p in event["selection"]["points"] if p.get("curve_number", 0) == 0]
+    except (KeyError, TypeError):
+        return ()
+    return tuple(sorted({int(i) for i in chosen if 0 <= int(i) < len(points)}))[:fr.MAX_PICKED]
+
+
 def path_length(xs: np.ndarray) -> str:
     """Median over points of the summed length of their stored steps, as shown ("diverged" if none is finite)."""
     lengths = np.linalg.norm(np.diff(xs.astype(np.float32), axis=0), axis=-1).sum(0)
@@ -107,31 +122,43 @@ def sde_and_ode() -> None:
 # --- inversion -------------------------------------------------------------------------------------------------
 def inversion() -> None:
     c1, c2 = st.columns(2)
-    k = int(state.slider("Points to invert (the first of the data)", "inv_k", 1, 200, 50, where=c1))
+    k = int(state.slider("Points to invert (the first of the data)", "inv_k", 1, fr.MAX_PICKED, 50, where=c1,
+                         help="Or pick them on the left-hand chart with a box or a lasso."))
     options = fr.invert_steps(sched)
     n = int(state.choice("ODE steps each way", "inv_steps", options, 20 if 20 in options else options[-1], where=c2,
                          widget="select_slider"))
+    shown_points = sources.toy_points(data)[:1000]
+    picks = picked(data, shown_points)
+    note = (f"Inverting the {len(picks)} points you picked" + (f" (the first {fr.MAX_PICKED})" if len(picks) ==
+            fr.MAX_PICKED else "") + "; clear the selection (double-click the chart) to go back to the first "
+            f"{k}.") if picks else f"Inverting the first {k} points of the data."
+    picks = picks or tuple(range(min(k, len(shown_points))))
     with layout.friendly_errors("invert the points"):
-        res = fr.inversion(data, sched, score, k, n)
+        res = fr.inversion(data, sched, score, picks, n)
     enc, dec = ff.round_trip_clouds(res["x_0"], res["x_T"], res["back"], n)
-    for col, fig, key in zip(st.columns(2), (enc, dec), ("inv_enc", "inv_dec")):
+    cols = st.columns(3)
+    cols[0].plotly_chart(ff.picker(shown_points, res["x_0"]), width="stretch", key=pick_key(data),
+                         on_select="rerun", selection_mode=("box", "lasso"))
+    for col, fig, key in zip(cols[1:], (enc, dec), ("inv_enc", "inv_dec")):
         col.plotly_chart(fig, width="stretch", key=key)
+    st.caption(note)
     m = st.columns(3)
     m[0].metric("mean round-trip error", f"{res['error'].mean():.2g}")
     m[1].metric("largest error", f"{res['error'].max():.2g}")
-    m[2].metric("std of the encoded x_T", f"{res['x_T'].std():.2f}", help="N(0, I) has std 1.")
+    m[2].metric("std of the encoded x_T", f"{res['x_T'].std():.2f}", help="Points drawn from the whole data set encode to N(0, I), std 1; a "
+                 "picked region of it encodes to a region of N(0, I).")
     errors, bar = {}, st.empty()
     usable = [score] + [s for s in scores if s in ("exact", "pretrained") and s != score]
     with layout.friendly_errors("invert at every step count"):
         for j, sc in enumerate(usable):
             errors[score_name(sc)] = (sc, [])
             for i, steps in enumerate(options):
-                errors[score_name(sc)][1].append(float(fr.inversion(data, sched, sc, k, steps)["error"].mean()))
+                errors[score_name(sc)][1].append(float(fr.inversion(data, sched, sc, picks, steps)["error"].mean()))
                 bar.progress((j * len(options) + i + 1) / (len(usable) * len(options)), text="Round trips…")
     bar.empty()
     st.plotly_chart(ff.error_curves(options, errors, n), width="stretch", key="inv_curve")
     st.caption(f"Encode: the ODE from t = 0 up to t = T ({sched.label()}, Heun steps); decode: back down on the same "
-               f"levels. {trend(errors[score_name(score)][1], options, k, score)} "
+               f"levels. {trend(errors[score_name(score)][1], options, len(picks), score)} "
                "DDPM cannot do this: its fresh noise makes x_T → x_0 a different draw every time.")
 
 

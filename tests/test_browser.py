@@ -128,6 +128,30 @@ def test_a_drawing_uploaded_to_sketch_to_digit(browser_page, tmp_path):
     assert page.locator("[data-testid=stException]").count() == 0
 
 
+def test_points_picked_with_a_box_are_inverted(browser_page):
+    """A box dragged over the Flows page's picker chart selects data points; the page inverts exactly those."""
+    url, page = browser_page
+    page.goto(f"{url}/flows?view=inversion&T=200&inv_steps=20")
+    page.get_by_text("Inverting the first 50 points", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    area = plot.locator(".nsewdrag").first.bounding_box()  # the plotting area inside the axes
+    x0, y0 = area["x"] + 0.55 * area["width"], area["y"] + 0.05 * area["height"]  # upper right: two of the 8 bumps
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 0.4 * area["width"], y0 + 0.45 * area["height"], steps=12)
+    page.mouse.up()
+    page.get_by_text("points you picked", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    note = page.get_by_text("points you picked", exact=False).first.inner_text()
+    picked = int(note.split("the ")[1].split(" points")[0])
+    assert 5 <= picked <= 200, note
+    assert f"these {picked} points" in page.get_by_text("mean error of these", exact=False).first.inner_text()
+    page.screenshot(path=str(SHOTS / "flows_picked.png"), full_page=True)
+
+
 def overflow(page) -> list[str]:
     """Elements whose right edge passes the viewport's (horizontal overflow), and the document's own."""
     return page.evaluate("""() => {

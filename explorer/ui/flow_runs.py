@@ -59,15 +59,18 @@ def marginal_gaps(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice) -
 
 
 # --- inversion ------------------------------------------------------------------------------------------------
-def chosen_points(data: DataChoice, k: int) -> torch.Tensor:
-    """The first k of the data's drawn points (the grey cloud on every page)."""
-    return torch.from_numpy(toy_points(data)[:k].copy()).float()
+MAX_PICKED = 200  # points one inversion takes
+
+
+def chosen_points(data: DataChoice, picks: tuple[int, ...]) -> torch.Tensor:
+    """The data's drawn points (the grey cloud on every page) at the indices picks."""
+    return torch.from_numpy(toy_points(data)[list(picks)].copy()).float()
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def inversion(data: DataChoice, sched: ScheduleChoice, score: str, k: int, n_steps: int) -> dict:
-    """Encode the first k points to x_T along the PF-ODE and decode them back (flows.round_trip)."""
-    x_0 = chosen_points(data, k)
+def inversion(data: DataChoice, sched: ScheduleChoice, score: str, picks: tuple[int, ...], n_steps: int) -> dict:
+    """Encode the data points at indices picks to x_T along the PF-ODE and decode them back (flows.round_trip)."""
+    x_0 = chosen_points(data, picks)
     rt = round_trip(score_model(data, score), sched.build(), x_0, n_steps)
     return {"x_0": x_0.numpy(), "x_T": rt["x_T"].float().cpu().numpy(), "back": rt["back"].float().cpu().numpy(),
             "error": rt["error"].cpu().numpy()}
