@@ -12,7 +12,7 @@ from explorer import images, rasters
 from explorer.datasets import N_DIGITS, digits
 from explorer.evaluation import CONFIDENT, nearest_training_distance
 from explorer.forward import q_sample
-from explorer.samplers import CLIP_DIGITS, SAMPLERS, ilvr_sample, record, run_to_end
+from explorer.samplers import CLIP_DIGITS, SAMPLERS, ilvr_sample, record
 from explorer.schedules import frame_times
 from explorer.streams import STREAMS
 from explorer.ui import layout, state
@@ -62,11 +62,13 @@ def sketch_to_digit(sched: ScheduleChoice, sketch: bytes, t0: int, seed: int) ->
     x = torch.from_numpy(np.frombuffer(sketch, dtype=np.float32).reshape(1, 1, 8, 8).copy())
     g = STREAMS["sketch"].generator(seed)
     noised = q_sample(x.expand(N_SKETCH, -1, -1, -1), t0, s, generator=g)
-    out = run_to_end(SAMPLERS["ddpm"].function(digits_model(), s, noised.to(COMPUTE), generator=g,
-                                               clip_x0=CLIP_DIGITS, t_start=t0)).x.cpu().clamp(-1, 1)
+    run = record(SAMPLERS["ddpm"].function(digits_model(), s, noised.to(COMPUTE), generator=g, clip_x0=CLIP_DIGITS,
+                                           t_start=t0), start=(t0, noised.to(COMPUTE)), keep=frame_times(t0, GIF_FRAMES))
+    out = run.last.x.cpu().clamp(-1, 1)
     pred, conf = _classify(out)
     return {"noised": noised.numpy(), "out": out.numpy(), "pred": pred, "conf": conf,
             "dist": (out - x).flatten(1).norm(dim=1).numpy(), "nearest": nearest_training_distance(out)[0].numpy(),
+            "gif": grid_gif(run.xs.clamp(-1.5, 1.5).cpu().numpy(), range(len(run.times)), 4),
             "alpha_bar": float(s.alphas_cumprod[t0])}
 
 
@@ -107,7 +109,7 @@ def super_resolution_view(sched: ScheduleChoice, seed: int) -> None:
     m[2].metric(f"samples read as a {sr['label']}", f"{same} of {N_SR}", help="By the digits classifier.")
     m[3].metric("bicubic read as", f"{sr['b_pred']} ({sr['b_conf']:.0%})")
     confident = int((sr["conf"] >= CONFIDENT).sum())
-    st.caption(f"Classifier verdicts of the samples: " + ", ".join(f"{p} ({c:.0%})" for p, c in zip(sr["pred"], sr["conf"]))
+    st.caption("Classifier verdicts of the samples: " + ", ".join(f"{p} ({c:.0%})" for p, c in zip(sr["pred"], sr["conf"]))
                + f". {confident} of {N_SR} are read with confidence ≥ {CONFIDENT:.0%}; {same} of {N_SR} as the original's "
                f"class. Their median distance to the original is {np.median(sr['dist']):.2f}: they agree with the input, "
                "not necessarily with the digit it came from — many digits share one low-resolution version.")
@@ -183,6 +185,9 @@ def sketch_view(sched: ScheduleChoice, seed: int) -> None:
                f"the distance to the nearest training digit from {near[0]:.2f} to {near[-1]:.2f} and the classifier's "
                f"confidence from {conf[0]:.0%} to {conf[-1]:.0%}. The sketch itself lies "
                f"{float(nearest_training_distance(sketch[None])[0][0]):.2f} from its nearest training digit.")
-    st.download_button("PNG of the digits", rasters.png_bytes(images.picture(images.grid(res["out"], ncol=4),
+    d1, d2 = st.columns(2)
+    d1.download_button("PNG of the digits", rasters.png_bytes(images.picture(images.grid(res["out"], ncol=4),
                                                                                images.GRID_WIDTH)),
                        "sketch_to_digit.png", "image/png", key="dl_sk_png", icon=":material/download:")
+    d2.download_button(f"GIF of the denoising from t₀ = {t0}", res["gif"], "sketch_to_digit.gif", "image/gif",
+                       key="dl_sk_gif", icon=":material/download:")
