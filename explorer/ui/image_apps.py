@@ -22,8 +22,13 @@ from explorer.ui.sources import COMPUTE, digits_model
 
 N_SR = 8  # high-resolution samples drawn from one low-resolution input
 N_SKETCH = 8  # digits made from one sketch
-T0_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9)  # the t₀ / T of the faithfulness–realism curve
+T0_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9, 1.0)  # the t₀ / T of the faithfulness–realism curve
 LOW_SIDES = {4: "4 × 4", 2: "2 × 2"}
+
+
+def pct(c: float) -> str:
+    """A confidence as a whole percent, rounded down: 0.698 is 69 %, so a count "≥ 70 %" matches the list."""
+    return f"{int(c * 100)}%"
 
 
 def down(x: torch.Tensor, side: int) -> torch.Tensor:
@@ -42,6 +47,7 @@ def super_resolve(sched: ScheduleChoice, index: int, side: int, seed: int) -> di
     run = record(ilvr_sample(digits_model(), s, low.expand(N_SR, -1, -1, -1).to(COMPUTE), x_T.to(COMPUTE), generator=g,
                              clip_x0=CLIP_DIGITS), keep=frame_times(s.T, GIF_FRAMES))
     out = run.last.x.cpu()
+    diverged = run.last.diverged
     bicubic = torch.nn.functional.interpolate(low, size=(8, 8), mode="bicubic", align_corners=False)
     pred, conf = _classify(out.clamp(-1, 1))
     b_pred, b_conf = _classify(bicubic.clamp(-1, 1))
@@ -51,7 +57,8 @@ def super_resolve(sched: ScheduleChoice, index: int, side: int, seed: int) -> di
             "b_pred": int(b_pred[0]), "b_conf": float(b_conf[0]),
             "low_error": float((down(out, side) - low).abs().max()),
             "b_low_error": float((down(bicubic, side) - low).abs().max()),
-            "dist": (out - original).flatten(1).norm(dim=1).numpy(),
+            "clipped_low_error": float((down(out.clamp(-1, 1), side) - low).abs().max()),
+            "dist": (out - original).flatten(1).norm(dim=1).numpy(), "diverged": diverged,
             "gif": grid_gif(run.xs.clamp(-1.5, 1.5).cpu().numpy(), range(len(run.times)), 4)}
 
 
@@ -66,7 +73,7 @@ def sketch_to_digit(sched: ScheduleChoice, sketch: bytes, t0: int, seed: int) ->
                                            t_start=t0), start=(t0, noised.to(COMPUTE)), keep=frame_times(t0, GIF_FRAMES))
     out = run.last.x.cpu().clamp(-1, 1)
     pred, conf = _classify(out)
-    return {"noised": noised.numpy(), "out": out.numpy(), "pred": pred, "conf": conf,
+    return {"noised": noised.numpy(), "out": out.numpy(), "pred": pred, "conf": conf, "diverged": run.last.diverged,
             "dist": (out - x).flatten(1).norm(dim=1).numpy(), "nearest": nearest_training_distance(out)[0].numpy(),
             "gif": grid_gif(run.xs.clamp(-1.5, 1.5).cpu().numpy(), range(len(run.times)), 4),
             "alpha_bar": float(s.alphas_cumprod[t0])}
@@ -83,8 +90,9 @@ def show(x, caption: str, width: int = images.GRID_WIDTH) -> None:
 def super_resolution_view(sched: ScheduleChoice, seed: int) -> None:
     st.markdown("The input is **only a 4 × 4 (or 2 × 2) version** of a digit: each pixel the mean of a block. "
                 "ILVR (Choi et al. 2021) runs DDPM with the digits network and, after every step, replaces the block "
-                "means of $x_{t-1}$ by those of the input noised to the same level — so the picture it refines always "
-                "agrees with the input, and only the detail inside the blocks is the network's.")
+                "means of $x_{t-1}$ (its low-pass filter: block means here) by those a full-size image with the input's "
+                "block means has at that noise level — so at every level the picture agrees with the noised input, at "
+                "t = 0 exactly with the input, and only the detail inside the blocks is the network's.")
     c1, c2 = st.columns(2)
     index = int(state.slider("Which training digit", "sr_index", 0, N_DIGITS - 1, 0, where=c1))
     side = int(state.choice("Input resolution", "sr_side", list(LOW_SIDES), 4, where=c2, widget="radio",
@@ -103,13 +111,18 @@ def super_resolution_view(sched: ScheduleChoice, seed: int) -> None:
     same = int((sr["pred"] == sr["label"]).sum())
     m = st.columns(4)
     m[0].metric(f"samples' own {LOW_SIDES[side]} vs the input", f"{sr['low_error']:.1e}",
-                help="Largest difference between a sample's block means and the input's (pixel values in [−1, 1]).")
+                help="Largest difference between a sample's block means and the input's, as ILVR returns the samples. "
+                     "The pictures are clipped to [−1, 1] for display and the classifier; after clipping the "
+                     f"difference is {sr['clipped_low_error']:.2f}.")
     m[1].metric(f"bicubic's {LOW_SIDES[side]} vs the input", f"{sr['b_low_error']:.2f}",
-                help="Bicubic upsampling does not keep the block means.")
+                help="Bicubic upsampling does not keep the block means (measured before clipping too).")
     m[2].metric(f"samples read as a {sr['label']}", f"{same} of {N_SR}", help="By the digits classifier.")
-    m[3].metric("bicubic read as", f"{sr['b_pred']} ({sr['b_conf']:.0%})")
+    m[3].metric("bicubic read as", f"{sr['b_pred']} ({pct(sr['b_conf'])})")
+    if sr["diverged"]:
+        st.warning("The run diverged (non-finite values): the samples shown are its last finite state.",
+                   icon=":material/warning:")
     confident = int((sr["conf"] >= CONFIDENT).sum())
-    st.caption("Classifier verdicts of the samples: " + ", ".join(f"{p} ({c:.0%})" for p, c in zip(sr["pred"], sr["conf"]))
+    st.caption("Classifier verdicts of the samples: " + ", ".join(f"{p} ({pct(c)})" for p, c in zip(sr["pred"], sr["conf"]))
                + f". {confident} of {N_SR} are read with confidence ≥ {CONFIDENT:.0%}; {same} of {N_SR} as the original's "
                f"class. Their median distance to the original is {np.median(sr['dist']):.2f}: they agree with the input, "
                "not necessarily with the digit it came from — many digits share one low-resolution version.")
@@ -141,9 +154,14 @@ def sketch_input(upload_key: str) -> tuple[torch.Tensor, str, list[str]]:
 
 
 def sketch_view(sched: ScheduleChoice, seed: int) -> None:
-    st.markdown("Style transfer, diffusion's way (SDEdit, Meng et al. 2022): a rough input is noised to a level t₀ "
-                "and denoised by the digits network from there. A small t₀ keeps the sketch and leaves it rough; a "
-                "large one makes a convincing digit that may forget the sketch.")
+    st.markdown("Guided synthesis from a rough drawing (SDEdit, Meng et al. 2022) — what the source text's \"style "
+                "transfer\" becomes for a digits model: the sketch is noised to a level t₀ and denoised by the digits "
+                "network from there. Noised only slightly (ᾱ_t₀ near 1) the sketch survives, rough; noised nearly to "
+                "pure noise (ᾱ_t₀ near 0) it becomes a digit that may forget the sketch.")
+    first = float(sched.build().alphas_cumprod[1])
+    if first < 0.9:
+        st.info(f"This schedule's first step already leaves ᾱ₁ = {first:.2g}: even t₀ = 1 noises the sketch heavily.",
+                icon=":material/info:")
     sketch, name, notes = sketch_input("sk_upload")
     for note in notes:
         st.info(note, icon=":material/info:")
@@ -172,19 +190,24 @@ def sketch_view(sched: ScheduleChoice, seed: int) -> None:
                                                                    dict(color="#636efa", width=2.5, mode="lines+markers")),
         "distance to the nearest training digit (realism: lower is more digit-like)": (
             np.array([np.mean(r["nearest"]) for r in runs]), dict(color="#00a67e", width=2.5, mode="lines+markers")),
-        "classifier confidence (realism)": (np.array([np.mean(r["conf"]) for r in runs]),
+        "classifier confidence (how decisively a digit is read)": (np.array([np.mean(r["conf"]) for r in runs]),
                                             dict(color="#ef553b", width=2.5, mode="lines+markers"))},
         "Faithfulness against realism over t₀", "t₀", "mean over the digits", marker_x=t0)
     st.plotly_chart(fig, width="stretch", key="sk_curve")
     d = [float(np.mean(r["dist"])) for r in runs]
     conf = [float(np.mean(r["conf"])) for r in runs]
     near = [float(np.mean(r["nearest"])) for r in runs]
+    own_pred, own_conf = _classify(sketch[None].clamp(-1, 1))
+    over = (f" Over t₀ from {grid[0]} to {grid[-1]} the distance to the sketch goes from {d[0]:.2f} to {d[-1]:.2f}, the "
+            f"distance to the nearest training digit from {near[0]:.2f} to {near[-1]:.2f} and the classifier's confidence "
+            f"from {pct(conf[0])} to {pct(conf[-1])}." if len(grid) > 1 else "")
+    if res["diverged"]:
+        st.warning("The run diverged (non-finite values): the digits shown are its last finite state.",
+                   icon=":material/warning:")
     st.caption(f"At t₀ = {t0}: mean distance to the sketch {np.mean(res['dist']):.2f}, to the nearest training digit "
-               f"{np.mean(res['nearest']):.2f}; classes " + ", ".join(f"{p} ({c:.0%})" for p, c in zip(res["pred"], res["conf"]))
-               + f". Over t₀ from {grid[0]} to {grid[-1]} the distance to the sketch goes from {d[0]:.2f} to {d[-1]:.2f}, "
-               f"the distance to the nearest training digit from {near[0]:.2f} to {near[-1]:.2f} and the classifier's "
-               f"confidence from {conf[0]:.0%} to {conf[-1]:.0%}. The sketch itself lies "
-               f"{float(nearest_training_distance(sketch[None])[0][0]):.2f} from its nearest training digit.")
+               f"{np.mean(res['nearest']):.2f}; classes " + ", ".join(f"{p} ({pct(c)})" for p, c in zip(res["pred"], res["conf"]))
+               + "." + over + f" The sketch itself lies {float(nearest_training_distance(sketch[None])[0][0]):.2f} from "
+               f"its nearest training digit and is read as a {int(own_pred[0])} ({pct(own_conf[0])}).")
     d1, d2 = st.columns(2)
     d1.download_button("PNG of the digits", rasters.png_bytes(images.picture(images.grid(res["out"], ncol=4),
                                                                                images.GRID_WIDTH)),
