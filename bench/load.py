@@ -47,6 +47,7 @@ class Run:
     exceptions: int
     errors: int
     status: int  # ScriptFinishedStatus; 0: finished successfully
+    messages: tuple = ()  # the text of every exception and error shown
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Session:
         t0 = time.perf_counter()
         self.ws.send(msg.SerializeToString())
         nbytes = exceptions = errors = 0
+        messages = []
         for _ in range(MAX_MESSAGES):
             left = RUN_TIMEOUT_S - (time.perf_counter() - t0)
             if left <= 0:
@@ -96,10 +98,14 @@ class Session:
                 widget_id = getattr(getattr(element, element.WhichOneof("type") or "", None), "id", "")
                 if widget_id.startswith("$$ID"):
                     self.widgets[widget_id] = element.WhichOneof("type")
-                exceptions += element.WhichOneof("type") == "exception"
-                errors += element.WhichOneof("type") == "alert" and element.alert.format == ERROR_ALERT
+                if element.WhichOneof("type") == "exception":
+                    exceptions += 1
+                    messages.append(f"exception: {element.exception.type}: {element.exception.message}")
+                elif element.WhichOneof("type") == "alert" and element.alert.format == ERROR_ALERT:
+                    errors += 1
+                    messages.append(f"error: {element.alert.body}")
             elif kind == "script_finished":
-                return Run(time.perf_counter() - t0, nbytes, exceptions, errors, fm.script_finished)
+                return Run(time.perf_counter() - t0, nbytes, exceptions, errors, fm.script_finished, tuple(messages))
         raise TimeoutError(f"no script_finished within {RUN_TIMEOUT_S} s or {MAX_MESSAGES} messages")
 
     def move_slider(self, key: str, value: float) -> Run:
@@ -131,6 +137,7 @@ class Outcome:
     exceptions: int = 0
     errors: int = 0
     lost: int = 0  # views never shown, even after reconnecting
+    messages: list = field(default_factory=list)  # what the exceptions and errors said
 
 
 def keep_viewing(url: str, page: str, queries: list[str], retries: int = 3) -> Outcome:
@@ -156,6 +163,7 @@ def keep_viewing(url: str, page: str, queries: list[str], retries: int = 3) -> O
                 out.views += run.status == 0
                 out.exceptions += run.exceptions
                 out.errors += run.errors
+                out.messages += run.messages
                 break
             else:
                 out.lost += 1

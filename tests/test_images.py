@@ -260,3 +260,22 @@ def test_sketch_view_measures_faithfulness_against_t0():
     lo, hi = (float(v) for v in re.findall(r"distance to the sketch goes from (\S+) to (\S+?),", text)[0])
     assert lo < hi, text  # faithfulness falls as t₀ grows
     assert any(c.key == "sk_curve" for c in at.get("plotly_chart"))
+
+
+@pytest.mark.parametrize("params", [
+    {"view": "superres", "sr_side": 2, "sr_index": 1796, "T": 20},
+    {"view": "superres", "sr_side": 4, "sr_index": 0, "T": 1},
+    *({"view": "sketch", "sk_name": name, "sk_t0": t0, "T": 20} for name in images.SKETCHES for t0 in (1, 20)),
+    {"view": "sketch", "T": 1},
+    {"view": "sketch", "kind": "constant", "beta": 0.5, "T": 10},
+])
+def test_the_application_views_at_every_choice(params):
+    """The radios the slider-extremes test does not reach: both input resolutions, every built-in sketch at t₀ = 1 and
+    t₀ = T, T = 1, and a schedule whose first step already noises heavily (the page says so)."""
+    from test_pages import assert_clean, open_page
+
+    at = open_page("images", **params)
+    assert_clean(at)
+    assert len(at.get("imgs")) >= 3 or len(at.get("image")) >= 3
+    if params.get("kind") == "constant":
+        assert any("already leaves ᾱ₁ = 0.5" in i.value for i in at.info)
