@@ -86,7 +86,15 @@ def test_sigterm_stops_deploy_serve_and_everything_it_started(tmp_path):
     with serve_deploy(replicas=2, log_path=log) as (url, proc):
         children = replica_pids(proc.pid)
         tab = Session(url, "reverse")
-        running = threading.Thread(target=lambda: pytest.raises(Exception, tab.run, "T=5000&n=5000"), daemon=True)
+        ended = {}
+
+        def sample() -> None:  # a long run: it is still computing when SIGTERM comes (checked below)
+            try:
+                ended["run"] = tab.run("T=5000&n=5000")
+            except Exception as err:  # noqa: BLE001 — the server going away mid-run is the expected end
+                ended["error"] = err
+            ended["at"] = time.monotonic()
+        running = threading.Thread(target=sample, daemon=True)
         running.start()
         time.sleep(3)
         t0 = time.monotonic()
@@ -94,6 +102,7 @@ def test_sigterm_stops_deploy_serve_and_everything_it_started(tmp_path):
         assert proc.wait(15) == 0
         assert time.monotonic() - t0 < 10
         running.join(15)
+        assert ended.get("at", float("inf")) >= t0, ended  # the run had not finished before the signal
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
     text = log.read_text()
