@@ -5,7 +5,7 @@ import streamlit as st
 from explorer import flow_figures as ff
 from explorer.ui import cloud_figures as cf, controls, layout, runs, sources, state
 from explorer.ui import flow_runs as fr, tradeoff_runs as trr
-from explorer.ui.settings import ReverseChoice, score_name
+from explorer.ui.settings import score_name
 
 SECTIONS = {"sde": "SDE and ODE", "inversion": "Inversion", "likelihood": "Likelihood", "flow": "Flow matching"}
 
@@ -34,9 +34,9 @@ section = state.choice("Show", "view", list(SECTIONS), "sde", widget="radio", ho
 T = sched.T
 
 
-def shown(v: float) -> str:
-    """A measurement as the page shows it: three decimals, or "diverged" for a run that left the numbers."""
-    return f"{v:.3f}" if np.isfinite(v) else "diverged"
+def shown(v: float, digits: int = 3) -> str:
+    """A measurement as the page shows it, or "diverged" for a run that left the numbers."""
+    return f"{v:.{digits}f}" if np.isfinite(v) else "diverged"
 
 
 def trend(e: list[float], steps: list[int], k: int, score: str) -> str:
@@ -71,28 +71,19 @@ def picked(data, points: np.ndarray) -> tuple[int, ...]:
     return tuple(sorted({int(i) for i in chosen if 0 <= int(i) < len(points)}))[:fr.MAX_PICKED]
 
 
-def path_length(xs: np.ndarray) -> str:
-    """Median over points of the summed length of their stored steps, as shown ("diverged" if none is finite)."""
-    lengths = np.linalg.norm(np.diff(xs.astype(np.float32), axis=0), axis=-1).sum(0)
-    lengths = lengths[np.isfinite(lengths)]
-    return f"{np.median(lengths):.2f}" if len(lengths) else "diverged"
-
-
 # --- SDE and ODE from the same x_T ------------------------------------------------------------------------------
 def sde_and_ode() -> None:
     c1, c2 = st.columns(2)
     eta = float(state.slider("DDIM's η (0: the ODE, 1: as noisy as DDPM)", "eta", 0.0, 1.0, 0.0, step=0.1, where=c1))
     steps = int(state.slider("Steps for DDIM and Heun (≤ T)", "steps", 1, T, min(T, 100), where=c2))
-    revs = {"ddpm": (f"DDPM, the SDE ({T} steps)", ReverseChoice.make("ddpm", score, variance="posterior")),
-            "ddim": (f"DDIM η = {eta:g} ({steps} steps)", ReverseChoice.make("ddim", score, eta=eta, n_steps=steps)),
-            "heun": (f"Heun, the ODE ({steps} steps)", ReverseChoice.make("heun", score, n_steps=steps))}
+    revs = fr.sde_runs(score, T, eta, steps)
     lengths = {}
     for col, (key, (name, rev)) in zip(st.columns(3), revs.items()):
         with col:
             res = runs.reverse_run_shown(data, sched, rev, name)
             st.plotly_chart(cf.state_cloud(data, sched, rev, cf.stored_steps(res), name), width="stretch",
                             key=f"sde_{key}")
-            lengths[key] = path_length(res["xs"])
+            lengths[key] = shown(fr.path_length(res["xs"]), 2)
             st.metric("median path length", lengths[key],
                       help="Over the stored points: the summed length of each point's steps from x_T to x_0.")
     said = {k: (f"{v} (median length)" if v != "diverged" else "diverged") for k, v in lengths.items()}
@@ -110,8 +101,8 @@ def sde_and_ode() -> None:
     words = []
     for name, (_, g) in gaps.items():
         if len(g["t"]):
-            ratio = g["sw"] / g["floor"]
-            words.append(f"{name}: at most {ratio.max():.1f}× the floor (t = {g['t'][ratio.argmax()]})")
+            ratio, at = fr.largest_gap(g)
+            words.append(f"{name}: at most {ratio:.1f}× the floor (t = {at})")
     st.caption("The distance between each run's x_t and samples of the forward chain's q_t at the same t, against the "
                f"distance between two forward samples (the floor: sampling noise alone), at up to {fr.MARGINAL_TIMES} "
                "levels of each run. " + (("Measured: " + "; ".join(words) + ". Where a line stays near the floor, that "
@@ -229,10 +220,7 @@ def flow_matching() -> None:
             step / fr.REFLOW["steps"], text=f"Reflow: step {step:,} of {fr.REFLOW['steps']:,}, loss {loss:.4f}"),
             on_wait=lambda ahead: bar.progress(0.0, text=f"Reflow queued: {ahead} computation(s) ahead…"))
         bar.empty()
-    models = {f"diffusion PF-ODE (Heun, {score_name(score)})": ("ode", f"ode:{score}"),
-              "flow matching (Euler)": ("flow", "flow")}
-    if with_reflow:
-        models["reflowed (Euler)"] = ("reflow", "reflow")
+    models = fr.flow_models(score, with_reflow)
     target = trr.target(data).points.numpy()
     points = {}
     with layout.friendly_errors("sample the flows"):

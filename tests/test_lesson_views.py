@@ -4,6 +4,7 @@ them, and the handout is one self-contained HTML file."""
 import html
 import math
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -177,6 +178,18 @@ def test_the_handout_is_one_self_contained_file():
     answers = text[text.index("<h2>Answers</h2>"):]
     assert lesson.steps[1].reveal.format(value=shown[1].measures[lesson.steps[1].measure]) in answers
     assert "99 % or more" in answers  # the choice the measurement makes right
+
+
+def test_the_flows_lessons_handout_draws_every_figure():
+    """Lesson 8's figures (clouds with paths, the marginal-gap lines on a reversed t axis) go into the handout, and
+    the numbers its texts state are the page's: 20 drawn paths, straightness on the 128-step paths."""
+    from explorer.ui import cloud_figures, flow_runs
+    lesson = next(lesson for lesson in LESSONS if lesson.name == "08_flows")
+    assert cloud_figures.N_PATHS == 20 and flow_runs.FLOW_STEPS[-1] == 128
+    steps = [s for s in lesson.steps if not dict(s.settings).get("reflow")]  # reflow is trained in test_flows_page
+    shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in steps]
+    page = handout.lesson_html(replace(lesson, steps=tuple(steps)), shown)
+    assert page.count("<img ") == sum(len(v.figures) for v in shown) > 0
 
 
 def test_the_format_document_lists_every_view():

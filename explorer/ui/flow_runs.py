@@ -21,7 +21,7 @@ from explorer.streams import STREAMS
 from explorer.training import reflow
 from explorer.ui import runs, tradeoff_runs as trr
 from explorer.ui.bounded_cache import BoundedCache
-from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
+from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice, score_name
 from explorer.ui.sources import data_points, exact_model_for, score_model, toy_points
 
 N_PATHS = 30  # particles whose paths are drawn
@@ -34,7 +34,29 @@ EXTENT, PIXELS = 3.0, 40  # the likelihood grid: PIXELS² points over [−EXTENT
 REFLOW = dict(n_pairs=10_000, steps=2000)  # about 15 s on two CPU cores
 
 
-# --- SDE and ODE: the marginals -------------------------------------------------------------------------------
+# --- SDE and ODE: the three runs, their paths and their marginals -------------------------------------------------------------------------------
+def sde_runs(score: str, T: int, eta: float, steps: int) -> dict[str, tuple[str, ReverseChoice]]:
+    """The SDE and ODE view's three samplers from the same x_T: key -> (name, ReverseChoice)."""
+    return {"ddpm": (f"DDPM, the SDE ({T} steps)", ReverseChoice.make("ddpm", score, variance="posterior")),
+            "ddim": (f"DDIM η = {eta:g} ({steps} steps)", ReverseChoice.make("ddim", score, eta=eta, n_steps=steps)),
+            "heun": (f"Heun, the ODE ({steps} steps)", ReverseChoice.make("heun", score, n_steps=steps))}
+
+
+def path_length(xs: np.ndarray) -> float:
+    """Median over points of the summed length of their stored steps; NaN if no point stayed finite."""
+    lengths = np.linalg.norm(np.diff(xs.astype(np.float32), axis=0), axis=-1).sum(0)
+    lengths = lengths[np.isfinite(lengths)]
+    return float(np.median(lengths)) if len(lengths) else float("nan")
+
+
+def largest_gap(g: dict) -> tuple[float, int]:
+    """(the largest ratio of a run's SW to q_t over the floor, the t where it is); (NaN, 0) with no level."""
+    if not len(g["t"]):
+        return float("nan"), 0
+    ratio = g["sw"] / g["floor"]
+    return float(ratio.max()), int(g["t"][ratio.argmax()])
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def marginal_gaps(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice) -> dict:
     """SW between the run's x_t (its first stored points) and the forward chain's x_t at MARGINAL_TIMES of the
@@ -151,6 +173,15 @@ def reflowed(name: str, progress=None, on_wait=None) -> dict:
 
 def reflow_ready(name: str) -> bool:
     return _REFLOWED.has(name)
+
+
+def flow_models(score: str, with_reflow: bool) -> dict[str, tuple[str, str]]:
+    """The flow view's models: name -> (colour key, flow_point model key)."""
+    models = {f"diffusion PF-ODE (Heun, {score_name(score)})": ("ode", f"ode:{score}"),
+              "flow matching (Euler)": ("flow", "flow")}
+    if with_reflow:
+        models["reflowed (Euler)"] = ("reflow", "reflow")
+    return models
 
 
 def _x_1(data: DataChoice) -> torch.Tensor:

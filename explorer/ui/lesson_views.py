@@ -14,7 +14,8 @@ from typing import Callable
 from explorer.lessons import View
 from explorer.schedules import SCHEDULE_KINDS
 from explorer import tradeoffs as tr
-from explorer.ui import lesson_noising as noising, lesson_sampling as sampling, lesson_tradeoffs as trade, sources
+from explorer.ui import lesson_flows as flows, lesson_noising as noising, lesson_sampling as sampling, \
+    lesson_tradeoffs as trade, sources
 from explorer.ui.controls import BETA_GRID
 from explorer.ui.lesson_settings import Reader, Shown
 
@@ -85,5 +86,12 @@ VIEWS: dict[str, LessonView] = {
                            trade.tradeoffs_map, _check(trade.map_settings), query=[("view", "map")]),
     "tradeoffs.cost": _view("tradeoffs", _DATA | {"kind"}, {f"nfe_{s}" for s in tr.SOLVERS}, trade.tradeoffs_cost,
                             _check(trade.map_settings), query=[("view", "cost")]),
+    "flows.sde": _view("flows", _DATA | _SCHED | {"score", "eta", "steps"},
+                       {f"{m}_{k}" for m in ("length", "gap") for k in ("ddpm", "ddim", "heun")} | {"length_ratio"},
+                       flows.flows_sde, _check(flows.sde_settings), query=[("view", "sde")]),
+    "flows.flow": _view("flows", _DATA | _SCHED | {"score", "fl_steps", "reflow"},
+                        {"sw_floor"} | {f"{m}_{k}" for m in ("sw", "straight") for k in ("ode", "flow", "reflow")}
+                        | {f"one_step_{k}_over_floor" for k in ("ode", "flow", "reflow")},
+                        flows.flows_flow, flows.check_flow, query=[("view", "flow")]),
 }
 SPECS = {name: view.spec for name, view in VIEWS.items()}  # what explorer.lessons checks lesson files against
