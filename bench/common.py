@@ -48,3 +48,28 @@ def report(name: str, seconds: float, budget: float | None = None, unit: str = "
         line += f"   (budget {budget * scale:g} {unit}: {'ok' if seconds <= budget else 'OVER'})"
     print(line, flush=True)
     return line
+
+
+def page_rerun_seconds(page: str, key: str, a, b, repeats: int) -> float:
+    """Median seconds of the whole page's rerun (AppTest) when slider `key` moves between a and b, both computed once
+    before the timing."""
+    import logging
+    import statistics
+    import time
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    logging.disable(logging.WARNING)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "explorer" / "app.py"), default_timeout=600)
+    at.switch_page(f"../pages/{page}.py")
+    at.run()
+    for value in (a, b):
+        at.slider(key=key).set_value(value).run()
+    times = []
+    for i in range(2 * repeats):
+        t0 = time.perf_counter()
+        at.slider(key=key).set_value(a if i % 2 == 0 else b).run()
+        times.append(time.perf_counter() - t0)
+    assert not at.exception, [e.message for e in at.exception]
+    return statistics.median(times)

@@ -11,21 +11,16 @@
 """
 from __future__ import annotations
 
-import statistics
 import time
-from pathlib import Path
 
 import torch
 
-from bench.common import median_seconds, report, start
+from bench.common import median_seconds, page_rerun_seconds, report, start
 from explorer.checkpoints import load_pretrained
 from explorer.datasets import toy_2d
 from explorer.flows import flow_sample, ode_log_likelihood
 from explorer.samplers import run_to_end
 from explorer.schedules import make_schedule
-
-PAGE = Path(__file__).resolve().parents[1] / "explorer" / "app.py"
-
 
 def main() -> None:
     args, device = start(__doc__)
@@ -50,19 +45,8 @@ def main() -> None:
     reflow(load_pretrained("two_moons_flow")[0], **REFLOW)
     report("reflow of two moons (couples + training, as the page runs it)", time.perf_counter() - t0, 60.0)
 
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(PAGE), default_timeout=600)
-    at.switch_page("../pages/flows.py")
-    at.run()
-    for eta in (0.5, 0.0):  # compute both once
-        at.slider(key="eta").set_value(eta).run()
-    times = []
-    for i in range(2 * args.repeats):
-        t0 = time.perf_counter()
-        at.slider(key="eta").set_value(0.5 if i % 2 == 0 else 0.0).run()
-        times.append(time.perf_counter() - t0)
-    assert not at.exception, [e.message for e in at.exception]
-    report("flows page rerun, η slider between cached values (AppTest)", statistics.median(times), 0.300, unit="ms")
+    rerun = page_rerun_seconds("flows", "eta", 0.5, 0.0, args.repeats)
+    report("flows page rerun, η slider between cached values (AppTest)", rerun, 0.300, unit="ms")
 
 
 if __name__ == "__main__":

@@ -8,20 +8,14 @@
 """
 from __future__ import annotations
 
-import statistics
-import time
-from pathlib import Path
 
 import torch
 
-from bench.common import median_seconds, report, start
+from bench.common import median_seconds, page_rerun_seconds, report, start
 from explorer.checkpoints import load_pretrained
 from explorer.cond_models import guided_eps
 from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
 from explorer.schedules import make_schedule
-
-PAGE = Path(__file__).resolve().parents[1] / "explorer" / "app.py"
-
 
 def main() -> None:
     args, device = start(__doc__)
@@ -39,22 +33,8 @@ def main() -> None:
     report("guided run (w = 3), one batched call per step", t_guided, 1.3 * t_plain)
     print(f"  ratio guided / unguided: {t_guided / t_plain:.2f} (budget ≤ 1.3)")
 
-    import logging
-    logging.disable(logging.WARNING)
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(PAGE), default_timeout=600)
-    at.switch_page("../pages/guidance.py")
-    at.run()
-    for w in (5.0, 3.0):  # compute both once
-        at.slider(key="scale").set_value(w).run()
-    times = []
-    for i in range(2 * args.repeats):
-        t0 = time.perf_counter()
-        at.slider(key="scale").set_value(5.0 if i % 2 == 0 else 3.0).run()
-        times.append(time.perf_counter() - t0)
-    assert not at.exception, [e.message for e in at.exception]
-    report("guidance page rerun, scale slider between cached values (AppTest)", statistics.median(times), 0.150,
-           unit="ms")
+    rerun = page_rerun_seconds("guidance", "scale", 5.0, 3.0, args.repeats)
+    report("guidance page rerun, scale slider between cached values (AppTest)", rerun, 0.150, unit="ms")
 
 
 if __name__ == "__main__":

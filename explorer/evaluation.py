@@ -25,16 +25,22 @@ CONFIDENT = 0.7
 
 def toy_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed: int = 0) -> dict:
     """{"data_sw", "bar", "sw": {"linear T=1000": ..., ...}, "passed"} for a 2D eps model."""
+    def sample(kind: str, T: int) -> torch.Tensor:
+        g = STREAMS["quality_start"].generator(seed)
+        x_T = torch.randn(n, 2, generator=g)
+        return run_to_end(ddpm_sample(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_2D)).x
+    return _judged(name, word, n, seed, {f"{kind} T={T}": (lambda k=kind, t=T: sample(k, t))
+                                         for kind, T in QUALITY_SCHEDULES})
+
+
+def _judged(name: str, word: str, n: int, seed: int, samplers: dict) -> dict:
+    """Each sampler's n samples (name -> a function giving them) against fresh data of the set; the bar is
+    2 × the SW between two fresh data sets + 0.08."""
     fresh = toy_2d(name, n, seed=STREAMS["quality_fresh"].seed(seed), word=word)
     other = toy_2d(name, n, seed=STREAMS["quality_other"].seed(seed), word=word)
     data_sw = sliced_wasserstein(fresh, other)
     bar = 2 * data_sw + 0.08
-    sw = {}
-    for kind, T in QUALITY_SCHEDULES:
-        g = STREAMS["quality_start"].generator(seed)
-        x_T = torch.randn(n, 2, generator=g)
-        x = run_to_end(ddpm_sample(model, make_schedule(kind, T), x_T, generator=g, clip_x0=CLIP_2D)).x
-        sw[f"{kind} T={T}"] = sliced_wasserstein(x, fresh)
+    sw = {key: sliced_wasserstein(make(), fresh) for key, make in samplers.items()}
     return {"data_sw": data_sw, "bar": bar, "sw": sw, "passed": all(v <= bar for v in sw.values())}
 
 
@@ -42,15 +48,11 @@ def flow_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed
     """toy_quality for a velocity network (flow matching): flow_sample from the same N(0, I) starts with each
     (method, steps) of FLOW_QUALITY_STEPS against fresh data, the same bar."""
     from .flows import flow_sample
-    fresh = toy_2d(name, n, seed=STREAMS["quality_fresh"].seed(seed), word=word)
-    other = toy_2d(name, n, seed=STREAMS["quality_other"].seed(seed), word=word)
-    data_sw = sliced_wasserstein(fresh, other)
-    bar = 2 * data_sw + 0.08
-    sw = {}
-    for method, steps in FLOW_QUALITY_STEPS:
+
+    def sample(method: str, steps: int) -> torch.Tensor:
         x_1 = torch.randn(n, 2, generator=STREAMS["quality_start"].generator(seed))
-        sw[f"{method} {steps} steps"] = sliced_wasserstein(run_to_end(flow_sample(model, x_1, steps, method)).x, fresh)
-    return {"data_sw": data_sw, "bar": bar, "sw": sw, "passed": all(v <= bar for v in sw.values())}
+        return run_to_end(flow_sample(model, x_1, steps, method)).x
+    return _judged(name, word, n, seed, {f"{m} {k} steps": (lambda m=m, k=k: sample(m, k)) for m, k in FLOW_QUALITY_STEPS})
 
 
 def conditional_quality(model, name: str, word: str = DEFAULT_WORD, n: int = 2000, seed: int = 0) -> dict:
