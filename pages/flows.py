@@ -227,7 +227,8 @@ def flow_matching() -> None:
         for col, (name, (_, key)) in zip(st.columns(len(models)), models.items()):
             k = min(n, T) if key.startswith("ode:") else n  # the diffusion's ODE has at most T levels
             p = points[name] = fr.flow_point(data, sched, key, k)
-            col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"], f"{name}<br>{k} steps, {p['nfe']} evaluations"),
+            col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"],
+                                        f"{name}<br>{fr.plural(k, 'step')}, {fr.plural(p['nfe'], 'evaluation')}"),
                              width="stretch", key=f"fl_{key}")
             col.metric("straightness (median)", shown(p["straightness"]), help="Path length / end-to-end distance "
                        "of the path drawn with these steps: 1 for a straight line, and 1 by construction at 1 step.")

@@ -184,6 +184,11 @@ def flow_models(score: str, with_reflow: bool) -> dict[str, tuple[str, str]]:
     return models
 
 
+def plural(n: int, thing: str) -> str:
+    """'1 step', '8 steps'."""
+    return f"{n} {thing}" + ("" if n == 1 else "s")
+
+
 def _x_1(data: DataChoice) -> torch.Tensor:
     return torch.randn(data.n, 2, generator=STREAMS["reverse_start"].generator(data.seed))
 

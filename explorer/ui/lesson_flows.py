@@ -62,8 +62,9 @@ def flows_flow(settings: dict) -> Shown:
     for name, (color, key) in models.items():
         k = min(n, sched.T) if key.startswith("ode:") else n
         p = fr.flow_point(data, sched, key, k)
-        figures.append((ff.flow_paths(target, p["last"], p["paths"], f"{name}<br>{k} steps, {p['nfe']} evaluations"),
-                        f"{name}: {k} steps from the same x₁."))
+        figures.append((ff.flow_paths(target, p["last"], p["paths"],
+                                        f"{name}<br>{fr.plural(k, 'step')}, {fr.plural(p['nfe'], 'evaluation')}"),
+                        f"{name}: {fr.plural(k, 'step')} from the same x₁."))
         one, fine = fr.flow_point(data, sched, key, 1), fr.flow_point(data, sched, key, min(fr.FLOW_STEPS[-1], sched.T)
                                                                          if key.startswith("ode:") else fr.FLOW_STEPS[-1])
         short = {"ode": "ode", "flow": "flow", "reflow": "reflow"}[color]
