@@ -156,8 +156,8 @@ def sketch_input(upload_key: str) -> tuple[torch.Tensor, str, list[str]]:
 def sketch_view(sched: ScheduleChoice, seed: int) -> None:
     st.markdown("Guided synthesis from a rough drawing (SDEdit, Meng et al. 2022) — what the source text's \"style "
                 "transfer\" becomes for a digits model: the sketch is noised to a level t₀ and denoised by the digits "
-                "network from there. Noised only slightly (ᾱ_t₀ near 1) the sketch survives, rough; noised nearly to "
-                "pure noise (ᾱ_t₀ near 0) it becomes a digit that may forget the sketch.")
+                "network from there. Noised only slightly ($\\bar\\alpha_{t_0}$ near 1) the sketch survives, rough; noised "
+                "nearly to pure noise ($\\bar\\alpha_{t_0}$ near 0) it becomes a digit that may forget the sketch.")
     first = float(sched.build().alphas_cumprod[1])
     if first < 0.9:
         st.info(f"This schedule's first step already leaves ᾱ₁ = {first:.2g}: even t₀ = 1 noises the sketch heavily.",
