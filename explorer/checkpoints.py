@@ -13,7 +13,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .cond_models import CondEpsModel
-from .models import EpsModel, VelocityModel, build, config_dict
+from .models import EpsModel, build, config_dict
+from .velocity import VelocityModel
 
 FORMAT_VERSION = 1
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"

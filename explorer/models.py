@@ -241,7 +241,7 @@ class EpsModel:
 
     def __call__(self, x_t: torch.Tensor, alpha_bar) -> torch.Tensor:
         if x_t.requires_grad and torch.is_grad_enabled():  # differentiated through (the ODE likelihood's divergence)
-            return _differentiable(self.net, x_t, _log_snr_tensor(alpha_bar))
+            return differentiable(self.net, x_t, _log_snr_tensor(alpha_bar))
         if isinstance(alpha_bar, float):  # the samplers' case: one shared level, no tensor maths
             ab = min(max(alpha_bar, 1e-30), 1 - 1e-15)
             log_snr = min(max(math.log(ab) - math.log1p(-ab), LOG_SNR_RANGE[0]), LOG_SNR_RANGE[1])
@@ -263,41 +263,7 @@ def _log_snr_tensor(alpha_bar) -> torch.Tensor:
     return log_snr.reshape(1) if log_snr.ndim == 0 else log_snr
 
 
-def _differentiable(net: nn.Module, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
+def differentiable(net: nn.Module, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
     """net(x, log-SNR) with autograd through x, in the network's dtype and back in x's."""
     dtype = net.out.weight.dtype
     return net(x.to(dtype), log_snr.to(x.device, dtype)).to(x.dtype)
-
-
-def tau_log_snr(tau):
-    """The noise level of the flow interpolant x_τ = (1 − τ) x_0 + τ ε as a log-SNR, 2 log((1 − τ)/τ), clamped to
-    LOG_SNR_RANGE: x_τ / √((1 − τ)² + τ²) is the VP state at ᾱ = (1 − τ)² / ((1 − τ)² + τ²). A float or a tensor."""
-    lo, hi = LOG_SNR_RANGE
-    if isinstance(tau, (float, int)):
-        if tau <= 0:
-            return hi
-        if tau >= 1:
-            return lo
-        return min(max(2 * (math.log1p(-tau) - math.log(tau)), lo), hi)
-    tau = torch.as_tensor(tau, dtype=torch.float64)
-    return (2 * (torch.log1p(-tau.clamp(max=1.0)) - torch.log(tau.clamp(min=0.0)))).nan_to_num(hi).clamp(lo, hi)
-
-
-class VelocityModel:
-    """The velocity-model interface around a network trained by flow matching: (x_τ, τ) -> v̂ ≈ E[ε − x_0 | x_τ].
-    The network is conditioned on the noise level of τ (tau_log_snr), as the eps networks are."""
-
-    def __init__(self, net: nn.Module):
-        self.net = net.eval()
-
-    def __call__(self, x: torch.Tensor, tau) -> torch.Tensor:
-        if x.requires_grad and torch.is_grad_enabled():
-            return _differentiable(self.net, x, torch.as_tensor(tau_log_snr(tau), dtype=torch.float64).reshape(-1))
-        if isinstance(tau, (float, int)):  # the samplers' case: one τ for the batch
-            return self.net.at_level(x, float(tau_log_snr(float(tau))))
-        with torch.no_grad():
-            return self.net(x, tau_log_snr(tau).reshape(-1).to(x.device, x.dtype))
-
-    def to(self, device) -> "VelocityModel":
-        self.net.to(device)
-        return self

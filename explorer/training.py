@@ -24,7 +24,8 @@ import torch
 
 from .checks import whole_number
 from .datasets import DEFAULT_WORD, LABELLED_2D, TOY_2D, class_names, digits, toy_2d, toy_2d_labelled
-from .models import LOG_SNR_RANGE, EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig, VelocityModel, tau_log_snr
+from .models import LOG_SNR_RANGE, EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig
+from .velocity import VelocityModel, tau_log_snr
 from .schedules import make_schedule
 
 

@@ -8,7 +8,8 @@ from explorer.datasets import TOY_2D, eight_gaussians_mixture, toy_2d
 from explorer.evaluation import FLOW_QUALITY_STEPS, flow_quality
 from explorer.flows import flow_sample, likelihood_levels, ode_log_likelihood, round_trip, straightness
 from explorer.training import reflow
-from explorer.models import LOG_SNR_RANGE, tau_log_snr
+from explorer.models import LOG_SNR_RANGE
+from explorer.velocity import tau_log_snr
 from explorer.metrics import sliced_wasserstein
 from explorer.samplers import run_to_end
 from explorer.schedules import make_schedule
@@ -173,7 +174,7 @@ def test_the_flow_objective_is_refused_where_it_does_not_apply():
 @pytest.mark.parametrize("name", list(TOY_2D))
 def test_every_flow_network_ships_as_a_velocity_model_that_passed_its_bar(name):
     from explorer.checkpoints import load_pretrained
-    from explorer.models import VelocityModel
+    from explorer.velocity import VelocityModel
 
     model, meta = load_pretrained(f"{name}_flow")
     assert isinstance(model, VelocityModel) and meta["objective"] == "flow" and meta["dataset"] == name
