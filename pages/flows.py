@@ -83,7 +83,7 @@ def sde_and_ode() -> None:
             res = runs.reverse_run_shown(data, sched, rev, name)
             st.plotly_chart(cf.state_cloud(data, sched, rev, cf.stored_steps(res), name), width="stretch",
                             key=f"sde_{key}")
-            lengths[key] = shown(fr.path_length(res["xs"]), 2)
+            lengths[key] = shown(fr.path_length(data, sched, rev), 2)
             st.metric("median path length", lengths[key],
                       help="Over the stored points: the summed length of each point's steps from x_T to x_0.")
     said = {k: (f"{v} (median length)" if v != "diverged" else "diverged") for k, v in lengths.items()}
@@ -221,15 +221,10 @@ def flow_matching() -> None:
             on_wait=lambda ahead: bar.progress(0.0, text=f"Reflow queued: {ahead} computation(s) ahead…"))
         bar.empty()
     models = fr.flow_models(score, with_reflow)
-    target = trr.target(data).points.numpy()
-    points = {}
     with layout.friendly_errors("sample the flows"):
         for col, (name, (_, key)) in zip(st.columns(len(models)), models.items()):
-            k = min(n, T) if key.startswith("ode:") else n  # the diffusion's ODE has at most T levels
-            p = points[name] = fr.flow_point(data, sched, key, k)
-            col.plotly_chart(ff.flow_paths(target, p["last"], p["paths"],
-                                        f"{name}<br>{fr.plural(k, 'step')}, {fr.plural(p['nfe'], 'evaluation')}"),
-                             width="stretch", key=f"fl_{key}")
+            p = fr.flow_point(data, sched, key, n)
+            col.plotly_chart(fr.flow_figure(data, sched, key, n, name), width="stretch", key=f"fl_{key}")
             col.metric("straightness (median)", shown(p["straightness"]), help="Path length / end-to-end distance "
                        "of the path drawn with these steps: 1 for a straight line, and 1 by construction at 1 step.")
             col.metric("SW to the data", shown(p["sw"]))
@@ -242,9 +237,8 @@ def flow_matching() -> None:
             bar.progress((j + 1) / len(curve_models), text="Every model at every step count…")
         bar.empty()
         fine = fr.FLOW_STEPS[-1]
-        fine_of = {name: min(fine, T) if key.startswith("ode:") else fine for name, (_, key) in models.items()}
-        straight = {name: (color, fr.flow_point(data, sched, key, fine_of[name])["straight_all"])
-                    for name, (color, key) in models.items()}
+        finest = {name: fr.flow_point(data, sched, key, fine) for name, (_, key) in models.items()}
+        straight = {name: (color, finest[name]["straight_all"]) for name, (color, _) in models.items()}
     floor = trr.floor(data)["sw"]
     for col, fig, key in zip(st.columns(2), (ff.quality_curves(fr.FLOW_STEPS, sw, floor),
                                              ff.straightness_histograms(straight, f"{fine} steps" if fine <= T else
@@ -255,7 +249,7 @@ def flow_matching() -> None:
     medians = {name: shown(float(np.median(v[1])) if np.isfinite(v[1]).all() else np.nan) for name, v in straight.items()}
     words = [f"From the same x₁ ({data.n:,} points). In one step: " + ", ".join(f"{k} SW {shown(v)}" for k, v in one.items())
              + f" (two data samples: {floor:.3f}).",
-             "Median straightness of the finest paths: " + ", ".join(f"{k} {medians[k]} ({fine_of[k]} steps)"
+             "Median straightness of the finest paths: " + ", ".join(f"{k} {medians[k]} ({finest[k]['steps']} steps)"
                                                                      for k in medians) + "."]
     st.caption(" ".join(words) + " Straightness 1 is a straight path; at constant speed one Euler step follows it "
                "exactly, and reflow comes close. Flow matching's paths are straight only between each pair (x₀, x₁) it "

@@ -11,7 +11,9 @@ import numpy as np
 import streamlit as st
 import torch
 
+from explorer import flow_figures as ff
 from explorer.checkpoints import load_pretrained
+from explorer.figures import Frozen
 from explorer.datasets import DEFAULT_WORD, TOY_2D
 from explorer.flows import flow_sample, ode_log_likelihood, round_trip, straightness
 from explorer.metrics import sliced_wasserstein
@@ -42,8 +44,10 @@ def sde_runs(score: str, T: int, eta: float, steps: int) -> dict[str, tuple[str,
             "heun": (f"Heun, the ODE ({steps} steps)", ReverseChoice.make("heun", score, n_steps=steps))}
 
 
-def path_length(xs: np.ndarray) -> float:
-    """Median over points of the summed length of their stored steps; NaN if no point stayed finite."""
+@st.cache_data(max_entries=64, show_spinner=False)
+def path_length(data: DataChoice, sched: ScheduleChoice, rev: ReverseChoice) -> float:
+    """Median over the run's stored points of the summed length of their steps; NaN if no point stayed finite."""
+    xs = runs.reverse_run(data, sched, rev)["xs"]
     lengths = np.linalg.norm(np.diff(xs.astype(np.float32), axis=0), axis=-1).sum(0)
     lengths = lengths[np.isfinite(lengths)]
     return float(np.median(lengths)) if len(lengths) else float("nan")
@@ -193,8 +197,24 @@ def _x_1(data: DataChoice) -> torch.Tensor:
     return torch.randn(data.n, 2, generator=STREAMS["reverse_start"].generator(data.seed))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
 def flow_point(data: DataChoice, sched: ScheduleChoice, model: str, n_steps: int) -> dict:
+    """_flow_point, keyed by the schedule only where it matters (the diffusion's ODE), whose steps are capped at T:
+    the result's "steps" says how many were taken."""
+    if model.startswith("ode:"):
+        return _flow_point(data, sched, model, min(n_steps, sched.T))
+    return _flow_point(data, None, model, n_steps)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def flow_figure(data: DataChoice, sched: ScheduleChoice, model: str, n_steps: int, name: str) -> Frozen:
+    """The paths of flow_point over the data and its samples, frozen and shared."""
+    p = flow_point(data, sched, model, n_steps)
+    return Frozen(ff.flow_paths(trr.target(data).points.numpy(), p["last"], p["paths"],
+                                f"{name}<br>{plural(p['steps'], 'step')}, {plural(p['nfe'], 'evaluation')}"))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _flow_point(data: DataChoice, sched: ScheduleChoice | None, model: str, n_steps: int) -> dict:
     """One model at n_steps from the reverse page's x_T: model "flow" (Euler), "flow_heun", "reflow" (Euler on the
     reflowed network) or "ode:<score>" (the diffusion's PF-ODE, Heun on the schedule's levels respaced).
     {"sw" to the target, "straightness" (median over all points; "straight_all" per point), "nfe",
@@ -219,5 +239,5 @@ def flow_point(data: DataChoice, sched: ScheduleChoice, model: str, n_steps: int
     finite = bool(torch.isfinite(last).all())
     straight = straightness(path).numpy() if finite else np.full(len(last), np.nan)
     return {"sw": sliced_wasserstein(last, trr.target(data).points) if finite else np.nan,
-            "straightness": float(np.median(straight)), "straight_all": straight, "nfe": nfe,
+            "straightness": float(np.median(straight)), "straight_all": straight, "nfe": nfe, "steps": n_steps,
             "paths": np.stack([p[:N_PATHS].float().numpy() for p in path], axis=1), "last": last.numpy()}

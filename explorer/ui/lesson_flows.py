@@ -45,7 +45,7 @@ def flows_sde(settings: dict) -> Shown:
         if res["diverged"]:
             warnings.append(f"{name} diverged. {res['message']}")
         figures.append((cf.state_cloud(data, sched, rev, cf.stored_steps(res), name), f"{name}, from the same x_T."))
-        measures[f"length_{key}"] = fr.path_length(res["xs"])
+        measures[f"length_{key}"] = fr.path_length(data, sched, rev)
         measures[f"gap_{key}"] = fr.largest_gap(fr.marginal_gaps(data, sched, rev))[0]
     gaps = {name: (key, fr.marginal_gaps(data, sched, rev)) for key, (name, rev) in revs.items()}
     figures.append((ff.marginal_gaps(gaps), "Each run's x_t against samples of q_t; dotted: two samples of q_t."))
@@ -57,16 +57,12 @@ def flows_sde(settings: dict) -> Shown:
 def flows_flow(settings: dict) -> Shown:
     data, sched, score, n, with_reflow = flow_settings(Reader(settings))
     models = fr.flow_models(score, with_reflow)
-    target, floor = trr.target(data).points.numpy(), trr.floor(data)["sw"]
+    floor = trr.floor(data)["sw"]
     figures, measures = [], {"sw_floor": floor}
     for name, (color, key) in models.items():
-        k = min(n, sched.T) if key.startswith("ode:") else n
-        p = fr.flow_point(data, sched, key, k)
-        figures.append((ff.flow_paths(target, p["last"], p["paths"],
-                                        f"{name}<br>{fr.plural(k, 'step')}, {fr.plural(p['nfe'], 'evaluation')}"),
-                        f"{name}: {fr.plural(k, 'step')} from the same x₁."))
-        one, fine = fr.flow_point(data, sched, key, 1), fr.flow_point(data, sched, key, min(fr.FLOW_STEPS[-1], sched.T)
-                                                                         if key.startswith("ode:") else fr.FLOW_STEPS[-1])
+        p = fr.flow_point(data, sched, key, n)
+        figures.append((fr.flow_figure(data, sched, key, n, name), f"{name}: {fr.plural(p['steps'], 'step')} from the same x₁."))
+        one, fine = fr.flow_point(data, sched, key, 1), fr.flow_point(data, sched, key, fr.FLOW_STEPS[-1])
         short = {"ode": "ode", "flow": "flow", "reflow": "reflow"}[color]
         measures[f"sw_{short}"] = p["sw"]
         measures[f"one_step_{short}_over_floor"] = one["sw"] / floor
