@@ -4,11 +4,11 @@ Set DIFFUSION_EXPLORER_TIMING=FILE to append one line per script run, "<page>\t<
 the server-side rerun time that bench/pages.py reports.
 """
 import os
-import sys
 import time
 
 import streamlit as st
 
+from explorer.threads import limit_torch_threads
 from explorer.ui import memory
 from explorer.ui.layout import PAGES, PAGES_DIR, log_timing, presenting
 
@@ -24,9 +24,7 @@ memory.for_a_server()  # fewer malloc arenas, and freed memory back to the syste
 
 def main() -> None:
     t0 = time.perf_counter()
-    torch = sys.modules.get("torch")  # loaded by an earlier run (or by the tests): set it directly
-    if torch is not None and torch.get_num_threads() != TORCH_THREADS:
-        torch.set_num_threads(TORCH_THREADS)
+    limit_torch_threads(TORCH_THREADS)  # torch loaded by an earlier run (or by the tests): set it directly
     st.set_page_config(page_title="Diffusion Explorer", page_icon=":material/blur_on:", layout="wide",
                        initial_sidebar_state="collapsed" if presenting() else "auto")
     page = st.navigation([st.Page(str(PAGES_DIR / p.file), title=p.title, icon=p.icon, default=(i == 0))

@@ -67,7 +67,8 @@ def test_a_replica_killed_in_the_middle_of_a_class_loses_no_view():
                             kill_after_s=1.0)
         assert sum(o.reconnects for o in outcomes) >= 1  # the kill did hit tabs in the middle of their runs
         assert [o.views for o in outcomes] == [len(queries)] * 8
-        assert sum(o.lost + o.exceptions + o.errors for o in outcomes) == 0, outcomes
+        assert sum(o.lost + o.exceptions + o.errors for o in outcomes) == 0, \
+            [o for o in outcomes if o.lost + o.exceptions + o.errors]
         for _ in range(120):  # restarted: a new streamlit child in place of the dead one
             alive = replica_pids(proc.pid)
             if len(alive) == 2 and replicas[0] not in alive:
