@@ -66,9 +66,12 @@ for sc, run in guided.items():
         st.warning(f"**The guided run ({gr.SCORES[sc]}) diverged.** {run['message']}", icon=":material/warning:")
 for col, sc in zip(st.columns(2, gap="large"), scores):
     col.plotly_chart(clouds(name, sched, scale, interval, seed, label, sc), width="stretch", key=f"g_{sc}")
+network_note = "" if "network" not in scores else (
+    " Network: one conditional network, an unconditional MLP for ε_u with a small class head that adds ε_c − ε_u, "
+    f"trained with the null label on {gr.network(name).net.config.p_uncond:.0%} of its examples; one pass per "
+    "step gives both branches.")
 st.caption(f"{gr.N_PER_CLASS} samples of every class, all from the same x_T; the chosen class drawn strong. "
-           "Exact: each class's own exact score and the whole set's. Network: one conditional network, trained "
-           "with the null label on a tenth of its examples, both branches in one call per step.")
+           "Exact: each class's own exact score and the whole set's." + network_note)
 m = st.columns(2 * len(scores))
 for i, sc in enumerate(scores):
     q, q1 = gr.class_quality(name, sched, scale, interval, seed, sc), gr.class_quality(name, sched, 1.0, whole, seed, sc)

@@ -92,6 +92,11 @@ def test_the_page_shows_guidance_measured():
     assert float(metric(at, "recall of 0°, exact")) == pytest.approx(q["recall"][0], abs=5e-4)
     qn = gr.class_quality("eight_gaussians", sched, 3.0, (1, 1000), 0, "network")
     assert float(metric(at, "precision of 0°, network")) == pytest.approx(qn["precision"][0], abs=5e-4)
+    # the caption's share of null-label examples is the one the shipped network was trained with
+    import json
+    from explorer.checkpoints import PRETRAINED_DIR
+    share = json.loads((PRETRAINED_DIR / "eight_gaussians_cond.json").read_text())["train_config"]["p_uncond"]
+    assert any(f"null label on {share:.0%} of its examples" in c.value for c in at.caption)
 
 
 @pytest.mark.slow

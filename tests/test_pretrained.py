@@ -60,6 +60,23 @@ def test_the_fast_sampling_path_moves_eps_far_less_than_the_networks_own_error(n
         assert (fast - plain).norm() < 0.1 * (plain - truth).norm(), (name, alpha_bar)
 
 
+def test_the_fast_path_of_a_conditional_network_moves_eps_far_less_than_its_own_error():
+    """The same for a class: the class head's fast path (bfloat16 products where the CPU has them) against
+    the float32 forward pass, under a tenth of the network's deviation from the class's exact ε."""
+    from explorer.datasets import toy_2d_labelled
+    model, _ = load_pretrained("eight_gaussians_cond")
+    points, labels = toy_2d_labelled("eight_gaussians", 8000, seed=7)
+    x0 = points[labels == 3][:1000]
+    exact = exact_eps_model("eight_gaussians", label=3)
+    g = torch.Generator().manual_seed(8)
+    for alpha_bar in (0.9, 0.5, 0.1, 0.01):
+        x_t = alpha_bar ** 0.5 * x0 + (1 - alpha_bar) ** 0.5 * torch.randn(x0.shape, generator=g)
+        with torch.no_grad():
+            plain = model.net(x_t, model_log_snr(alpha_bar), torch.full((len(x_t),), 3))
+        fast, truth = model(x_t, alpha_bar, 3), exact(x_t, alpha_bar).float()
+        assert (fast - plain).norm() < 0.1 * (plain - truth).norm(), alpha_bar
+
+
 def model_log_snr(alpha_bar: float) -> torch.Tensor:
     return torch.full((1,), math.log(alpha_bar / (1 - alpha_bar)))
 
@@ -132,7 +149,7 @@ from explorer.datasets import LABELLED_2D  # noqa: E402
 def test_every_conditional_network_ships_and_records_its_training(name):
     meta = json.loads((PRETRAINED_DIR / f"{name}_cond.json").read_text())
     assert meta["kind"] == "mlp2d_cond" and meta["dataset"] == name
-    assert meta["config"]["n_classes"] == len(LABELLED_2D[name]) and meta["config"]["p_uncond"] == 0.1
+    assert meta["config"]["n_classes"] == len(LABELLED_2D[name]) and meta["config"]["p_uncond"] == meta["train_config"]["p_uncond"] == 0.2
     assert meta["train_config"]["conditional"] and meta["metrics"]["passed"]
     assert len(meta["metrics"]["classes"]) == len(LABELLED_2D[name])
 
@@ -149,13 +166,34 @@ def test_conditional_networks_pass_the_bar_for_every_class_and_for_none(name):
 
 
 def test_one_guided_step_is_one_network_call():
+    """Both branches come from one pass: the trunk (the network up to its last hidden layer) runs once over the
+    batch, and ε_u + w·δ equals ε_u + w(ε_c − ε_u) from separate calls."""
     from explorer.cond_models import guided_eps
     model, _ = load_pretrained("two_moons_cond")
-    calls = []
-    real = model.net.at_level_labels
-    model.net.at_level_labels = lambda *a: (calls.append(len(a[0])), real(*a))[1]
+    rows = []
+    real = model.net._hidden
+    model.net._hidden = lambda x, *a: (rows.append(len(x)), real(x, *a))[1]
     x = torch.randn(300, 2)
     out = guided_eps(model, 1, 3.0)(x, 0.4)
-    assert calls == [600]  # conditional and unconditional rows in one batch
+    assert rows == [300]  # one trunk pass over the 300 points gives both branches
     e_c, e_u = model(x, 0.4, 1), model(x, 0.4, None)
     assert torch.allclose(out, e_u + 3.0 * (e_c - e_u), atol=1e-5)
+    labels = torch.tensor([0, 1, 2] * 100)  # 2 is two moons' null label: ε_u on those rows
+    mixed = guided_eps(model, labels, 3.0)(x, 0.4)
+    assert torch.allclose(mixed[2::3], e_u[2::3], atol=1e-6)
+    assert torch.allclose(mixed[1::3], out[1::3], atol=1e-6)
+
+
+def test_the_fast_conditional_path_is_the_network():
+    """at_level_branches (cached FiLM, label groups, float32 products here) equals forward() on shuffled labels."""
+    from explorer.cond_models import CondEpsModel
+    model, _ = load_pretrained("eight_gaussians_cond")
+    model.net.bf16_products = False
+    x = torch.randn(2500, 2, generator=torch.Generator().manual_seed(0))
+    labels = torch.randint(0, 9, (2500,), generator=torch.Generator().manual_seed(1))  # 8 = null
+    for ab in (0.02, 0.5, 0.99):
+        fast_u, fast_d = model.branches(x, ab, labels)
+        slow_u, slow_d = model.branches(x, torch.tensor(ab), labels)
+        assert torch.allclose(fast_u, slow_u, atol=1e-5) and torch.allclose(fast_d, slow_d, atol=1e-5)
+        assert bool((fast_d[labels == 8] == 0).all()) and fast_d[labels != 8].abs().mean() > 1e-3
+    assert isinstance(model, CondEpsModel)

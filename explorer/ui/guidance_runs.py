@@ -72,7 +72,7 @@ def network(name: str):
 def guided_run(name: str, sched: ScheduleChoice, scale: float, t_range: tuple[int, int], seed: int,
                score: str = "exact") -> dict:
     """Guided DDPM of N_PER_CLASS points for each class from one x_T: final points and their classes. With the
-    network one call per step evaluates every class's ε_c and ε_u (cond_models.guided_eps); x̂_0 clipped as
+    network one pass per step gives every class's ε_u and ε_c − ε_u (cond_models.guided_eps); x̂_0 clipped as
     for every network."""
     K = len(class_names(name))
     labels = torch.arange(K).repeat_interleave(N_PER_CLASS)
