@@ -109,7 +109,7 @@ st.caption(f"At t = {t} (ᾱ_t = {fld['alpha_bar']:.3g}), over log q_t of the wh
 st.subheader("What guidance does to the distribution")
 with_network = "network" in scores and state.toggle(
     "Add the network's curves", "g_net_curves", False,
-    help=f"Samples every class with the conditional network at all {len(gr.SCALES)} scales (a few seconds each).")
+    help=f"Samples every class with the conditional network at all {len(gr.SCALES)} scales: one guided run per scale.")
 slot, status = st.empty(), st.empty()
 per_scale, net_scale = [], [] if with_network else None
 with layout.friendly_errors("sample at every scale"):
