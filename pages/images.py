@@ -67,9 +67,9 @@ if section == "forward":
         with mid:
             st.plotly_chart(figures.pixel_histogram(fwd["xs"][t].ravel(), f"Pixel values at t = {t}"), width="stretch",
                             key="img_hist")
+            st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon")  # too wide for the right column
         with right:
             ab = float(fwd["alpha_bar"][t])
-            st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon")
             st.metric("ᾱ_t", f"{ab:.4g}")
             st.metric("pixel mean, measured", f"{fwd['mean'][t]:.3f}",
                       help=f"Theory √ᾱ_t · mean(x_0) = {np.sqrt(ab) * fwd['mu0']:.3f}")
