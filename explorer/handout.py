@@ -119,8 +119,8 @@ def figure_png(fig, width_in: float = 7.0) -> bytes:
             if z is None or z.ndim != 2:
                 continue
             xs, ys = trace.get("x"), trace.get("y")
-            xs, ys = (None if v is None or isinstance(v, dict) else list(v) for v in (xs, ys))
-            if xs and isinstance(xs[0], str):  # categories (the trade-offs map)
+            if isinstance(xs, (list, tuple)) and xs and isinstance(xs[0], str):  # categories (the trade-offs map)
+                ys = list(ys) if isinstance(ys, (list, tuple)) else _array(ys).tolist()
                 ax.imshow(z, origin="lower", aspect="auto", cmap="viridis", vmin=trace.get("zmin"),
                           vmax=trace.get("zmax"))
                 ax.set_xticks(range(len(xs)), xs)
@@ -134,7 +134,7 @@ def figure_png(fig, width_in: float = 7.0) -> bytes:
                             light = not light
                         ax.text(j, i, label, ha="center", va="center", fontsize=6, color="#222" if light else "white")
                 continue
-            x, y = _array(xs), _array(ys)
+            x, y = _array(xs), _array(ys)  # coordinates, as lists or as typed arrays ({"bdata": …})
             extent = None if x is None or y is None else (x.min(), x.max(), y.min(), y.max())
             ax.imshow(z, origin="lower", extent=extent, aspect="auto", cmap="Blues", alpha=0.8)
             continue

@@ -2,11 +2,10 @@
 import numpy as np
 import streamlit as st
 
-from explorer import arrows, figures, guidance_figures as gf
+from explorer import guidance_figures as gf
 from explorer.datasets import LABELLED_2D, class_names
 from explorer.ui import controls, layout, state
 from explorer.ui import guidance_runs as gr
-from explorer.ui.settings import ScheduleChoice
 
 layout.header(
     "Guidance",
@@ -44,15 +43,6 @@ interval = (int(g_lo), int(g_hi))
 whole = (1, T)
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
-def clouds(name: str, sched: ScheduleChoice, scale: float, interval: tuple, seed: int, label: int,
-           score: str) -> figures.Frozen:
-    run = gr.guided_run(name, sched, scale, interval, seed, score)
-    part = "" if interval == (1, sched.T) else f", guided for t in [{interval[0]}, {interval[1]}]"
-    return figures.Frozen(gf.class_clouds(run["x"], run["labels"], class_names(name),
-                                          f"{gr.SCORES[score].capitalize()}, w = {scale:g}{part}", label))
-
-
 try:
     gr.network(name)
     scores = ["exact", "network"]
@@ -65,7 +55,7 @@ for sc, run in guided.items():
     if run["diverged"]:
         st.warning(f"**The guided run ({gr.SCORES[sc]}) diverged.** {run['message']}", icon=":material/warning:")
 for col, sc in zip(st.columns(2, gap="large"), scores):
-    col.plotly_chart(clouds(name, sched, scale, interval, seed, label, sc), width="stretch", key=f"g_{sc}")
+    col.plotly_chart(gr.clouds(name, sched, scale, interval, seed, label, sc), width="stretch", key=f"g_{sc}")
 network_note = "" if "network" not in scores else (
     " Network: one conditional network, an unconditional MLP for ε_u with a small class head that adds ε_c − ε_u, "
     f"trained with the null label on {gr.network(name).net.config.p_uncond:.0%} of its examples; one pass per "
@@ -89,16 +79,7 @@ t = state.slider("t (noise level)", "g_t", 1, T, min(T, max(1, T // 20)))
 fld = gr.fields_at(name, sched, label, scale, int(t))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def field_figures(name: str, sched: ScheduleChoice, label: int, scale: float, t: int) -> list:
-    f = gr.fields_at(name, sched, label, scale, t)
-    return [figures.Frozen(arrows.score_field(f["grid"], f[key], f["logp"], gr.EXTENT, title, height=420,
-                                              arrows_name=key))
-            for key, title in (("cond", f"s_c: {class_names(name)[label]}"), ("uncond", "s_u: the whole set"),
-                               ("guided", f"guided, w = {scale:g}"))]
-
-
-for col, fig, key in zip(st.columns(3), field_figures(name, sched, label, scale, int(t)), ("cond", "uncond", "guided")):
+for col, fig, key in zip(st.columns(3), gr.field_figures(name, sched, label, scale, int(t)), ("cond", "uncond", "guided")):
     col.plotly_chart(fig, width="stretch", key=f"field_{key}")
 norms = {k: np.linalg.norm(fld[k], axis=-1).mean() for k in ("cond", "uncond", "guided")}
 st.caption(f"At t = {t} (ᾱ_t = {fld['alpha_bar']:.3g}), over log q_t of the whole set: the mean arrow length is "

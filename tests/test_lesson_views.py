@@ -195,3 +195,50 @@ def test_the_flows_lessons_handout_draws_every_figure():
 def test_the_format_document_lists_every_view():
     doc = (LESSONS_DIR / "README.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in doc for name in lesson_views.VIEWS)
+
+
+def test_what_the_guidance_lesson_states_holds():
+    """Lesson 9's texts: 250 points per class; s_c − s_u is ∇ log p(c | x_t); near an isolated Gaussian at small noise
+    that gradient is close to zero; the checkerboard's two classes touch; the w = 0 rows spread over the whole set."""
+    import torch
+    from explorer.datasets import exact_eps_model, toy_2d_labelled
+    from explorer.ui import guidance_runs
+    assert guidance_runs.N_PER_CLASS == 250
+    steps = {i + 1: s for i, s in enumerate(next(lesson for lesson in LESSONS if lesson.name == "09_guidance").steps)}
+    ab = float(make_schedule("linear", 1000).alphas_cumprod[50])
+    cond, whole = exact_eps_model("eight_gaussians", label=0), exact_eps_model("eight_gaussians")
+    points, labels = toy_2d_labelled("eight_gaussians", 4000, seed=3)
+    x0 = points[labels == 0]
+    x = ab ** 0.5 * x0 + (1 - ab) ** 0.5 * torch.randn(x0.shape, generator=torch.Generator().manual_seed(4))
+    s_c, s_u = -cond(x, ab) / (1 - ab) ** 0.5, -whole(x, ab) / (1 - ab) ** 0.5
+    assert (s_c - s_u).norm(dim=1).median() < 1e-3 * s_c.norm(dim=1).median()  # "close to zero"
+    xg = x[:50].double().requires_grad_(True)
+    grad, = torch.autograd.grad(cond.log_prob(xg, ab).sum() - whole.log_prob(xg, ab).sum(), xg)
+    assert torch.allclose(grad, (s_c - s_u)[:50].double(), atol=1e-4)  # ∇ log p(c|x_t) = ∇ log p_c − ∇ log p
+    board, cls = toy_2d_labelled("checkerboard", 4000, seed=3)
+    assert torch.cdist(board[cls == 0], board[cls == 1]).min() < 0.1  # the two classes touch (at the corners)
+    assert measured(steps[2])["spread_ratio"] > 5  # "they spread over the whole set"
+    assert steps[4].settings and dict(steps[7].settings)["g_lo"] == 300 and dict(steps[5].settings)["g_t"] == 50
+
+
+def test_the_guidance_lessons_handout_draws_every_figure_over_its_density():
+    """Lesson 9 in the handout (clouds, arrow fields and the sharpened density as images), and a heat map whose
+    coordinates come as typed arrays covers its axes (it was drawn in pixel units in a corner)."""
+    import io
+
+    import numpy as np
+    import plotly.graph_objects as go
+    from PIL import Image
+    lesson = next(lesson for lesson in LESSONS if lesson.name == "09_guidance")
+    shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
+    page = handout.lesson_html(lesson, shown)
+    assert page.count("<img ") == sum(len(v.figures) for v in shown) == 14
+    axis = np.linspace(-3, 3, 30)
+    z = np.ones((30, 30))
+    z[0, 0] = 0.0  # one light cell in a corner; the rest at the top of the colour scale
+    fig = go.Figure(go.Heatmap(x=axis, y=axis, z=z)).update_xaxes(range=[-3, 3]).update_yaxes(range=[-3, 3])
+    assert isinstance(fig.to_dict()["data"][0]["x"], dict)  # plotly hands numpy coordinates over as typed arrays
+    picture = np.asarray(Image.open(io.BytesIO(handout.figure_png(fig))).convert("L"), dtype=float)
+    h, w = picture.shape
+    inside = picture[int(0.3 * h):int(0.7 * h), int(0.3 * w):int(0.7 * w)]
+    assert (inside < 200).mean() > 0.9  # the middle of the axes is painted

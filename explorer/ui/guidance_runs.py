@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from explorer import arrows, figures, guidance_figures as gf
 from explorer.datasets import class_names, exact_eps_model, toy_2d_labelled
 from explorer.guidance import cfg_eps_model
 from explorer.metrics import precision_recall, sliced_wasserstein
@@ -150,3 +151,22 @@ def sharpened(name: str, sched: ScheduleChoice, label: int, scale: float, seed: 
     finite = bool(torch.isfinite(mine).all())
     return {"logp": logp.reshape(PIXELS, PIXELS).numpy(), "samples": mine.numpy(),
             "sw": sliced_wasserstein(mine, first) if finite else math.nan, "sw_floor": sliced_wasserstein(second, first)}
+
+
+# --- the page's figures, frozen and shared by the page and its lesson views --------------------------------------------
+@st.cache_resource(max_entries=128, show_spinner=False)
+def clouds(name: str, sched: ScheduleChoice, scale: float, interval: tuple, seed: int, label: int,
+           score: str) -> figures.Frozen:
+    run = guided_run(name, sched, scale, interval, seed, score)
+    part = "" if interval == (1, sched.T) else f", guided for t in [{interval[0]}, {interval[1]}]"
+    return figures.Frozen(gf.class_clouds(run["x"], run["labels"], class_names(name),
+                                          f"{SCORES[score].capitalize()}, w = {scale:g}{part}", label))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def field_figures(name: str, sched: ScheduleChoice, label: int, scale: float, t: int) -> list:
+    f = fields_at(name, sched, label, scale, t)
+    return [figures.Frozen(arrows.score_field(f["grid"], f[key], f["logp"], EXTENT, title, height=420,
+                                              arrows_name=key))
+            for key, title in (("cond", f"s_c: {class_names(name)[label]}"), ("uncond", "s_u: the whole set"),
+                               ("guided", f"guided, w = {scale:g}"))]

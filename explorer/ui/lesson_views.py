@@ -14,8 +14,8 @@ from typing import Callable
 from explorer.lessons import View
 from explorer.schedules import SCHEDULE_KINDS
 from explorer import tradeoffs as tr
-from explorer.ui import lesson_flows as flows, lesson_noising as noising, lesson_sampling as sampling, \
-    lesson_tradeoffs as trade, sources
+from explorer.ui import lesson_flows as flows, lesson_guidance as guidance, lesson_noising as noising, \
+    lesson_sampling as sampling, lesson_tradeoffs as trade, sources
 from explorer.ui.controls import BETA_GRID
 from explorer.ui.lesson_settings import Reader, Shown
 
@@ -46,6 +46,9 @@ def _view(page, keys, measures, build, check, query=()):
 
 _COMPARE_MEASURES = {f"{m}_{k}" for m in ("kl", "alpha_bar_T", "signal_T") for k in SCHEDULE_KINDS}
 _IMG = {"kind", "T", "beta", "beta_start", "beta_end", "img_n", "img_seed"}
+_GUIDE = _SCHED | {"data", "seed", "cls", "scale", "g_hi", "g_lo"}
+_CLASS_MEASURES = {f"{m}{w}{net}" for m in ("precision", "recall", "spread") for w in ("", "_w1") for net in ("", "_net")} \
+    | {"spread_ratio", "spread_ratio_net", "precision_whole_run", "recall_whole_run", "recall_gain"}
 VIEWS: dict[str, LessonView] = {
     "forward.animation": _view("forward", _DATA | _SCHED, {"alpha_bar_T", "signal_T", "var_T", "var_0"},
                                noising.forward_animation, _check(lambda r: (r.data(), r.schedule()))),
@@ -93,5 +96,10 @@ VIEWS: dict[str, LessonView] = {
                         {"sw_floor"} | {f"{m}_{k}" for m in ("sw", "straight") for k in ("ode", "flow", "reflow")}
                         | {f"one_step_{k}_over_floor" for k in ("ode", "flow", "reflow")},
                         flows.flows_flow, flows.check_flow, query=[("view", "flow")]),
+    "guidance.classes": _view("guidance", _GUIDE, _CLASS_MEASURES, guidance.classes, _check(guidance.settings)),
+    "guidance.fields": _view("guidance", _GUIDE | {"g_t"}, {"norm_cond", "norm_uncond", "norm_guided", "guided_over_cond",
+                                                           "alpha_bar_t"}, guidance.fields, _check(guidance.field_settings)),
+    "guidance.sharpened": _view("guidance", _GUIDE, {"sw", "sw_floor", "sw_over_floor"}, guidance.sharpened,
+                                guidance.check_sharpened),
 }
 SPECS = {name: view.spec for name, view in VIEWS.items()}  # what explorer.lessons checks lesson files against
