@@ -82,9 +82,9 @@ fld = gr.fields_at(name, sched, label, scale, int(t))
 for col, fig, key in zip(st.columns(3), gr.field_figures(name, sched, label, scale, int(t)), ("cond", "uncond", "guided")):
     col.plotly_chart(fig, width="stretch", key=f"field_{key}")
 norms = {k: np.linalg.norm(fld[k], axis=-1).mean() for k in ("cond", "uncond", "guided")}
-st.caption(f"At t = {t} (ᾱ_t = {fld['alpha_bar']:.3g}), over log q_t of the whole set: the mean arrow length is "
-           f"{norms['cond']:.3g} for s_c, {norms['uncond']:.3g} for s_u and {norms['guided']:.3g} for the guided "
-           f"field s_u + w(s_c − s_u).")
+st.caption(f"At t = {t} (ᾱ_t = {fld['alpha_bar']:.3g}), over log q_t of the whole set. Each panel's arrows are drawn to "
+           f"its own scale; the scores' mean length on the arrow grid is {norms['cond']:.3g} for s_c, "
+           f"{norms['uncond']:.3g} for s_u and {norms['guided']:.3g} for the guided field s_u + w(s_c − s_u).")
 
 # --- what guidance does to the distribution ------------------------------------------------------------------------
 st.subheader("What guidance does to the distribution")

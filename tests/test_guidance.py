@@ -97,6 +97,12 @@ def test_the_page_shows_guidance_measured():
     from explorer.checkpoints import PRETRAINED_DIR
     share = json.loads((PRETRAINED_DIR / "eight_gaussians_cond.json").read_text())["train_config"]["p_uncond"]
     assert any(f"null label on {share:.0%} of its examples" in c.value for c in at.caption)
+    # the fields' caption: each score's mean length on the arrow grid at the default t = T / 20
+    import numpy as np
+    f = gr.fields_at("eight_gaussians", sched, 0, 3.0, 50)
+    lengths = {k: np.linalg.norm(f[k], axis=-1).mean() for k in ("cond", "uncond", "guided")}
+    caption = next(c.value for c in at.caption if "mean length on the arrow grid" in c.value)
+    assert f"{lengths['cond']:.3g} for s_c, {lengths['uncond']:.3g} for s_u and {lengths['guided']:.3g}" in caption
 
 
 @pytest.mark.slow

@@ -218,6 +218,9 @@ def test_what_the_guidance_lesson_states_holds():
     board, cls = toy_2d_labelled("checkerboard", 4000, seed=3)
     assert torch.cdist(board[cls == 0], board[cls == 1]).min() < 0.1  # the two classes touch (at the corners)
     assert measured(steps[2])["spread_ratio"] > 5  # "they spread over the whole set"
+    # step 6: around the isolated class p(c|x) ≈ 1 wherever p(x|c) has its mass (log p(c|x) = log π_c + log p_c − log p)
+    log_post = math.log(1 / 8) + cond.log_prob(x0, 1.0) - whole.log_prob(x0, 1.0)
+    assert float(log_post.exp().quantile(0.01)) > 0.999
     assert steps[4].settings and dict(steps[7].settings)["g_lo"] == 300 and dict(steps[5].settings)["g_t"] == 50
 
 

@@ -69,7 +69,7 @@ def classes(values: dict) -> Shown:
 
 
 def fields(values: dict) -> Shown:
-    """The three fields at t and their mean arrow lengths over log q_t."""
+    """The three fields at t and the mean length of each score on the arrow grid (the arrows are drawn to each panel's scale)."""
     name, sched, label, scale, t = field_settings(Reader(values))
     f = gr.fields_at(name, sched, label, scale, t)
     norms = {k: float(np.linalg.norm(f[k], axis=-1).mean()) for k in ("cond", "uncond", "guided")}
