@@ -48,14 +48,6 @@ class CondMLP2D(MLP2D):
         film = self.head_emb(e)
         return film[:, :self.config.hidden] + 1, film[:, self.config.hidden:]
 
-    def hidden(self, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
-        scale, shift = self.film(log_snr)
-        freqs2, phase = self._fourier_consts()
-        h = self.inp(torch.cat([x, torch.addmm(phase, x, freqs2).sin()], dim=1))
-        for i, layer in enumerate(self.layers):
-            h = h + torch.relu(torch.addcmul(shift[:, i], h, scale[:, i])) @ layer.weight.t()
-        return h
-
     def branches(self, x: torch.Tensor, log_snr: torch.Tensor, label: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(ε_u, δ): the unconditional prediction and each point's class correction (0 for the null label)."""
         h = self.hidden(x, log_snr)
@@ -66,7 +58,7 @@ class CondMLP2D(MLP2D):
 
     def forward(self, x: torch.Tensor, log_snr: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
         if label is None:
-            return self.out(torch.relu(self.hidden(x, log_snr)))
+            return super().forward(x, log_snr)
         eps_u, delta = self.branches(x, log_snr, label)
         return eps_u + delta
 

@@ -90,12 +90,16 @@ class MLP2D(nn.Module):
         return film[:, :, 0] + 1, film[:, :, 1]
 
     def forward(self, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.relu(self.hidden(x, log_snr)))
+
+    def hidden(self, x: torch.Tensor, log_snr: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer h (before the output layer's ReLU)."""
         scale, shift = self.film(log_snr)
         freqs2, phase = self._fourier_consts()
         h = self.inp(torch.cat([x, torch.addmm(phase, x, freqs2).sin()], dim=1))
         for i, layer in enumerate(self.layers):
             h = h + torch.relu(torch.addcmul(shift[:, i], h, scale[:, i])) @ layer.weight.t()
-        return self.out(torch.relu(h))
+        return h
 
     def _fourier_consts(self) -> tuple[torch.Tensor, torch.Tensor]:
         """2π [f, f] and phases [0, π/2] (cos z = sin(z + π/2)), shape (2, 2k) and (2k,)."""

@@ -43,12 +43,9 @@ interval = (int(g_lo), int(g_hi))
 whole = (1, T)
 
 
-try:
-    gr.network(name)
-    scores = ["exact", "network"]
-except ValueError as err:
-    scores = ["exact"]
-    st.info(f"The conditional network for this set cannot be loaded ({err}); the exact scores only.")
+scores, why_not = gr.scores(name)
+if why_not:
+    st.info(f"The conditional network for this set cannot be loaded ({why_not}); the exact scores only.")
 with layout.friendly_errors("sample with guidance"):
     guided = {sc: gr.guided_run(name, sched, scale, interval, seed, sc) for sc in scores}
 for sc, run in guided.items():

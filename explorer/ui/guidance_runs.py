@@ -69,6 +69,15 @@ def network(name: str):
     return load_pretrained(f"{name}_cond")[0].to(COMPUTE)
 
 
+def scores(name: str) -> tuple[list[str], str | None]:
+    """The scores the page can show for a set: exact, and the network when it loads (else why it does not)."""
+    try:
+        network(name)
+        return ["exact", "network"], None
+    except ValueError as err:
+        return ["exact"], str(err)
+
+
 @st.cache_data(max_entries=64, show_spinner="Sampling every class with guidance…")
 def guided_run(name: str, sched: ScheduleChoice, scale: float, t_range: tuple[int, int], seed: int,
                score: str = "exact") -> dict:

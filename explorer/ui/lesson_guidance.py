@@ -36,21 +36,13 @@ def check_sharpened(values: dict, measure: str) -> None:
         raise ValueError("'data' must be eight_gaussians: the sharpened density is computed for the mixture only.")
 
 
-def _scores(name: str) -> list[str]:
-    try:
-        gr.network(name)
-        return ["exact", "network"]
-    except ValueError:
-        return ["exact"]
-
-
 def classes(values: dict) -> Shown:
     """Both clouds (exact, network) at w, and the chosen class's precision, recall and spread at w and at w = 1
     (and guided over the whole run, when the interval is part of it)."""
     name, sched, seed, label, scale, interval = settings(Reader(values))
     whole = (1, sched.T)
     figures, measures, warnings = [], {}, []
-    for sc in _scores(name):
+    for sc in gr.scores(name)[0]:
         run = gr.guided_run(name, sched, scale, interval, seed, sc)
         if run["diverged"]:
             warnings.append(f"The guided run ({gr.SCORES[sc]}) diverged. {run['message']}")
