@@ -1,7 +1,29 @@
 """The chain diagram as inline SVG: text the browser draws at once, before any chart library loads."""
 from __future__ import annotations
 
+import html
+import re
+
 from .palette import ESTIMATE, STATE
+
+_SUBSCRIPT = re.compile(r"_(\{[^}]*\}|\w+)")  # x_{t−1} or x_t: the subscript in braces, or one word
+
+
+def math_tspans(text: str, size: int = 15) -> str:
+    """Text with TeX-style subscripts (x_{t−1}, β_t) as SVG: each subscript a smaller tspan lowered with dy (which
+    every browser draws; baseline-shift is not), the text after it raised back; no underscores or braces left."""
+    sub, drop = round(size * 0.72), round(size * 0.3)
+    out, last, lowered = [], 0, False
+    for m in _SUBSCRIPT.finditer(text):
+        plain = html.escape(text[last:m.start()])
+        out.append(f'<tspan dy="-{drop}">{plain}</tspan>' if lowered and plain else plain)
+        lowered = lowered and not plain
+        shift = 0 if lowered else drop  # a subscript right after another stays down
+        out.append(f'<tspan dy="{shift}" font-size="{sub}">{html.escape(m.group(1).strip("{}"))}</tspan>')
+        last, lowered = m.end(), True
+    rest = html.escape(text[last:])
+    out.append(f'<tspan dy="-{drop}">{rest}</tspan>' if lowered and rest else rest)
+    return "".join(out)
 
 
 def chain_diagram_svg(width: int = 1000, height: int = 170) -> str:
@@ -28,9 +50,10 @@ def chain_diagram_svg(width: int = 1000, height: int = 170) -> str:
         parts.append(f'<text x="{x:.1f}" y="{cy + 6}" text-anchor="middle" font-size="18" font-style="italic" '
                      f'fill="{"#fff" if dark else "#222"}" font-family="serif">{label}</text>')
     parts.append(f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15" fill="{STATE}" '
-                 'font-family="sans-serif">forward q(x_t | x_{t−1}) = N(√(1−β_t) x_{t−1}, β_t I): add noise</text>')
+                 'font-family="sans-serif">' + math_tspans("forward q(x_t | x_{t−1}) = N(√(1−β_t) x_{t−1}, β_t I): add noise")
+                 + '</text>')
     parts.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" font-size="15" fill="{ESTIMATE}" '
-                 'font-family="sans-serif">reverse p(x_{t−1} | x_t): remove noise, guided by the score '
-                 '∇log q_t(x_t)</text>')
+                 'font-family="sans-serif">' + math_tspans("reverse p(x_{t−1} | x_t): remove noise, guided by the score "
+                                                    "∇log q_t(x_t)") + '</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -80,7 +80,7 @@ def test_url_opens_the_same_view(browser_page):
     wait_idle(page)
     assert slider_input(page, "Number of steps T").input_value() == "250"
     title = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
-    assert "cosine, T=250" in title
+    assert "cosine, T = 250" in title
 
 
 def test_train_on_an_uploaded_csv_in_the_browser(browser_page, tmp_path):

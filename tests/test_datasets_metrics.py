@@ -140,7 +140,14 @@ def test_figures_build_from_arrays():
     assert len(anim.frames) == 2 and np.allclose(anim.frames[1].data[0].x, 2 * x[:, 0])
     svg = chain_diagram_svg()
     assert svg.count("<circle") == 6 and svg.count("<line") == 2 * 5  # x_0 … x_T, arrows both ways
-    assert "forward q(x_t | x_{t−1})" in svg and "reverse p(x_{t−1} | x_t)" in svg
+    import re
+    import xml.etree.ElementTree as ET
+    texts = ["".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    forward, reverse = texts[-2], texts[-1]
+    assert forward.startswith("forward q(xt | xt−1)") and reverse.startswith("reverse p(xt−1 | xt)")
+    # subscripts are drawn as subscripts (a smaller, lowered tspan), not typed as x_{t−1}
+    assert not re.search(r"[_{}]", forward + reverse), (forward, reverse)
+    assert '<tspan dy="4" font-size="11">t−1</tspan>' in svg
 
 
 def test_cloud_png_draws_the_points_where_they_are():

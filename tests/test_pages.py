@@ -75,7 +75,7 @@ def test_forward_numbers_match_the_schedule():
     chain_vs_jump = float(metric(at, "Sliced Wasserstein: chain vs jump"))
     assert chain_vs_jump < 4 * float(metric(at, "… between two independent jumps")) + 0.02
     anim = chart(at, "forward_animation")
-    assert "constant(beta=0.01), T=100" in anim["layout"]["title"]["text"]
+    assert "constant β = 0.01, T = 100" in anim["layout"]["title"]["text"]
     assert len(anim["frames"]) == 51 and len(anim["layout"]["sliders"][0]["steps"]) == 51
 
 
@@ -122,8 +122,8 @@ def test_schedules_verdict_and_claims():
     assert_clean(at)
     table = at.dataframe[0].value
     verdict = dict(zip(table["schedule"], table["is x_T pure noise?"]))
-    assert verdict["linear(beta_start=0.0001, beta_end=0.02), T=1000"].startswith("yes")
-    assert verdict["geometric(beta=0.02), T=1000"].startswith("no")
+    assert verdict["linear β from 0.0001 to 0.02, T = 1000"].startswith("yes")
+    assert verdict["geometric β = 0.02, T = 1000"].startswith("no")
     assert float(metric(at, "ᾱ_T left by this schedule")) == pytest.approx(0.366, abs=1e-3)
     assert any("Not constant" in w.value for w in at.warning)
     sw = [float(m.value) for m in at.metric if m.label == "Sliced Wasserstein to data"]

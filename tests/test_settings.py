@@ -19,6 +19,19 @@ def test_sampler_labels(choice, label):
     assert choice.label() == label
 
 
+@pytest.mark.parametrize("choice,label", [
+    (ScheduleChoice("linear", 1000, (("beta_start", 1e-4), ("beta_end", 0.02))), "linear β from 0.0001 to 0.02, T = 1000"),
+    (ScheduleChoice("sigmoid", 50, (("beta_start", 1e-5), ("beta_end", 0.5))), "sigmoid β from 1e-05 to 0.5, T = 50"),
+    (ScheduleChoice("geometric", 1000, (("beta", 0.02),)), "geometric β = 0.02, T = 1000"),
+    (ScheduleChoice("constant", 10, (("beta", 0.5),)), "constant β = 0.5, T = 10"),
+    (ScheduleChoice("cosine", 250), "cosine, T = 250"),
+])
+def test_schedule_labels_are_words_not_code(choice, label):
+    """Titles and captions name a schedule in words (no `linear(beta_start=0.0001, …)` repr)."""
+    assert choice.label() == label
+    assert "_" not in label and "(" not in label
+
+
 def test_choices_are_cache_keys_that_ignore_option_order():
     a = ReverseChoice.make("ddim", eta=0.5, n_steps=20)
     b = ReverseChoice.make("ddim", n_steps=20, eta=0.5)

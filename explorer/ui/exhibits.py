@@ -37,7 +37,7 @@ def schedule_comparison(choices: tuple[ScheduleChoice, ...], data: DataChoice) -
     for choice in choices:
         s = choice.build()
         ab = s.alphas_cumprod.numpy()
-        label = f"{choice.kind}, T={choice.T}" if several_T else choice.kind
+        label = f"{choice.kind}, T = {choice.T}" if several_T else choice.kind
         curves[label] = {"u": np.arange(1, s.T + 1) / s.T, "beta": s.betas.numpy()[1:], "alpha_bar": ab[1:],
                          "signal": np.sqrt(ab[1:]), "noise": np.sqrt(1 - ab[1:]), "log_snr": s.log_snr.numpy()[1:]}
         if choice.T == choices[0].T:

@@ -38,8 +38,15 @@ class ScheduleChoice:
         return make_schedule(self.kind, self.T, **dict(self.params))
 
     def label(self) -> str:
-        ps = ", ".join(f"{k}={v:g}" for k, v in self.params)
-        return f"{self.kind}({ps}), T={self.T}" if ps else f"{self.kind}, T={self.T}"
+        """The schedule in words for titles and captions: "linear β from 0.0001 to 0.02, T = 1000"."""
+        p = dict(self.params)
+        if "beta_start" in p or "beta_end" in p:
+            knob = f" β from {p.get('beta_start', 0):g} to {p.get('beta_end', 0):g}"
+        elif "beta" in p:
+            knob = f" β = {p['beta']:g}"
+        else:
+            knob = ""
+        return f"{self.kind}{knob}, T = {self.T}"
 
 
 def score_name(score: str) -> str:
