@@ -23,6 +23,14 @@ class Frozen(go.Figure):
         if frames is not None:
             self._frozen["frames"] = _plain(frames)
 
+    @classmethod
+    def of_dict(cls, spec: dict) -> "Frozen":
+        """A Frozen figure of a figure dict as to_dict() writes it (not validated again)."""
+        fig = cls.__new__(cls)
+        go.Figure.__init__(fig)
+        fig._frozen = spec
+        return fig
+
     def to_dict(self) -> dict:
         return self._frozen
 

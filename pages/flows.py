@@ -81,7 +81,7 @@ def sde_and_ode() -> None:
     for col, (key, (name, rev)) in zip(st.columns(3), revs.items()):
         with col:
             res = runs.reverse_run_shown(data, sched, rev, name)
-            st.plotly_chart(cf.state_cloud(data, sched, rev, cf.stored_steps(res), name), width="stretch",
+            layout.chart(st, cf.state_cloud(data, sched, rev, cf.stored_steps(res), name), width="stretch",
                             key=f"sde_{key}")
             lengths[key] = shown(fr.path_length(data, sched, rev), 2)
             st.metric("median path length", lengths[key],
@@ -97,7 +97,7 @@ def sde_and_ode() -> None:
                f"{said['ddim']}. A noisy path's length grows with its number of steps.")
     with layout.friendly_errors("compare the marginals"):
         gaps = {name: (key, fr.marginal_gaps(data, sched, rev)) for key, (name, rev) in revs.items()}
-    st.plotly_chart(ff.marginal_gaps(gaps), width="stretch", key="sde_marginals")
+    layout.chart(st, ff.marginal_gaps(gaps), width="stretch", key="sde_marginals")
     words = []
     for name, (_, g) in gaps.items():
         if len(g["t"]):
@@ -128,10 +128,10 @@ def inversion() -> None:
         res = fr.inversion(data, sched, score, picks, n)
     enc, dec = ff.round_trip_clouds(res["x_0"], res["x_T"], res["back"], n)
     cols = st.columns(3)
-    cols[0].plotly_chart(ff.picker(shown_points, res["x_0"]), width="stretch", key=pick_key(data),
+    layout.chart(cols[0], ff.picker(shown_points, res["x_0"]), width="stretch", key=pick_key(data),
                          on_select="rerun", selection_mode=("box", "lasso"))
     for col, fig, key in zip(cols[1:], (enc, dec), ("inv_enc", "inv_dec")):
-        col.plotly_chart(fig, width="stretch", key=key)
+        layout.chart(col, fig, width="stretch", key=key)
     st.caption(note)
     m = st.columns(3)
     m[0].metric("mean round-trip error", f"{res['error'].mean():.2g}")
@@ -147,7 +147,7 @@ def inversion() -> None:
                 errors[score_name(sc)][1].append(float(fr.inversion(data, sched, sc, picks, steps)["error"].mean()))
                 bar.progress((j * len(options) + i + 1) / (len(usable) * len(options)), text="Round trips…")
     bar.empty()
-    st.plotly_chart(ff.error_curves(options, errors, n), width="stretch", key="inv_curve")
+    layout.chart(st, ff.error_curves(options, errors, n), width="stretch", key="inv_curve")
     st.caption(f"Encode: the ODE from t = 0 up to t = T ({sched.label()}, Heun steps); decode: back down on the same "
                f"levels. {trend(errors[score_name(score)][1], options, len(picks), score)} "
                "DDPM cannot do this: its fresh noise makes x_T → x_0 a different draw every time.")
@@ -174,7 +174,7 @@ def likelihood() -> None:
             maps[f"{score_name(sc)}, {n} steps"] = fr.likelihood_grid(data, sched, sc, n)
     top = max(float(np.nanmax(g)) for g in maps.values())
     for col, (title, grid) in zip(st.columns(len(maps)), maps.items()):
-        col.plotly_chart(ff.density_map(grid, fr.EXTENT, title, top - 12, top), width="stretch", key=f"ll_{title[:8]}")
+        layout.chart(col, ff.density_map(grid, fr.EXTENT, title, top - 12, top), width="stretch", key=f"ll_{title[:8]}")
     curves, bar = {}, st.empty()
     with layout.friendly_errors("compute the likelihood against steps"):
         for j, sc in enumerate(usable):
@@ -185,7 +185,7 @@ def likelihood() -> None:
                              text="Likelihood of held-out data…")
     bar.empty()
     true = fr.true_held_out_ll(data)
-    st.plotly_chart(ff.likelihood_curves(fr.LIKELIHOOD_STEPS, curves, true, n), width="stretch", key="ll_curve")
+    layout.chart(st, ff.likelihood_curves(fr.LIKELIHOOD_STEPS, curves, true, n), width="stretch", key="ll_curve")
     at = fr.LIKELIHOOD_STEPS.index(n)
     said = ", ".join(f"{name} {v[at]:.3f}" for name, (_, v) in curves.items())
     st.caption(f"log p(x₀) through the PF-ODE: x₀ is carried up the noise levels (σ from 0 to σ_T, or to 1,000 where "
@@ -224,7 +224,7 @@ def flow_matching() -> None:
     with layout.friendly_errors("sample the flows"):
         for col, (name, (_, key)) in zip(st.columns(len(models)), models.items()):
             p = fr.flow_point(data, sched, key, n)
-            col.plotly_chart(fr.flow_figure(data, sched, key, n, name), width="stretch", key=f"fl_{key}")
+            layout.chart(col, fr.flow_figure(data, sched, key, n, name), width="stretch", key=f"fl_{key}")
             col.metric("straightness (median)", shown(p["straightness"]), help="Path length / end-to-end distance "
                        "of the path drawn with these steps: 1 for a straight line, and 1 by construction at 1 step.")
             col.metric("SW to the data", shown(p["sw"]))
@@ -244,7 +244,7 @@ def flow_matching() -> None:
                                              ff.straightness_histograms(straight, f"{fine} steps" if fine <= T else
                                                                         f"{fine} steps; the diffusion's ODE {T}")),
                              ("fl_sw", "fl_straight")):
-        col.plotly_chart(fig, width="stretch", key=key)
+        layout.chart(col, fig, width="stretch", key=key)
     one = {name: v[1][0] for name, v in sw.items()}
     medians = {name: shown(float(np.median(v[1])) if np.isfinite(v[1]).all() else np.nan) for name, v in straight.items()}
     words = [f"From the same x₁ ({data.n:,} points). In one step: " + ", ".join(f"{k} SW {shown(v)}" for k, v in one.items())

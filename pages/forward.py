@@ -27,12 +27,12 @@ T = sched.T
 ts = np.arange(T + 1)
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.plotly_chart(cf.forward_animation(data, sched), width="stretch", key="forward_animation")
+    layout.chart(st, cf.forward_animation(data, sched), width="stretch", key="forward_animation")
     if data.n > runs.ANIMATION_POINTS:
         st.caption(f"The animation draws the first {runs.ANIMATION_POINTS} of {data.n} points; "
                    "the inspection below uses them all.")
 with right:
-    st.plotly_chart(figures.lines(
+    layout.chart(st, figures.lines(
         ts, {"measured Var(x_t)": (run["var"], dict(color=figures.STATE, width=2.5)),
              "1 + (σ₀² − 1)ᾱ_t": (1 + (run["sigma0_sq"] - 1) * run["alpha_bar"],
                                   dict(color=figures.INK, dash="dash", width=1.5))},
@@ -56,7 +56,7 @@ def inspect_step(data: DataChoice, sched: ScheduleChoice, run: dict) -> None:
     jump = runs.closed_form_at(data, sched, t)
     a, b = st.columns([3, 2], gap="large")
     with a:
-        st.plotly_chart(cf.chain_and_jump(data, sched, t), width="stretch", key="forward_snapshot")
+        layout.chart(st, cf.chain_and_jump(data, sched, t), width="stretch", key="forward_snapshot")
     with b:
         st.markdown("**One step** (DDPM eq. 2) and **the jump from x₀** (DDPM eq. 4), with this t's numbers:")
         one_step = (rf"x_{{{t}}} &= {math.sqrt(1 - beta_t):.4f}\,x_{{{t - 1}}} + {math.sqrt(beta_t):.4f}\,\eta_{{{t}}}"

@@ -52,7 +52,7 @@ for sc, run in guided.items():
     if run["diverged"]:
         st.warning(f"**The guided run ({gr.SCORES[sc]}) diverged.** {run['message']}", icon=":material/warning:")
 for col, sc in zip(st.columns(2, gap="large"), scores):
-    col.plotly_chart(gr.clouds(name, sched, scale, interval, seed, label, sc), width="stretch", key=f"g_{sc}")
+    layout.chart(col, gr.clouds(name, sched, scale, interval, seed, label, sc), width="stretch", key=f"g_{sc}")
 network_note = "" if "network" not in scores else (
     " Network: one conditional network, an unconditional MLP for ε_u with a small class head that adds ε_c − ε_u, "
     f"trained with the null label on {gr.network(name).net.config.p_uncond:.0%} of its examples; one pass per "
@@ -77,7 +77,7 @@ fld = gr.fields_at(name, sched, label, scale, int(t))
 
 
 for col, fig, key in zip(st.columns(3), gr.field_figures(name, sched, label, scale, int(t)), ("cond", "uncond", "guided")):
-    col.plotly_chart(fig, width="stretch", key=f"field_{key}")
+    layout.chart(col, fig, width="stretch", key=f"field_{key}")
 norms = {k: np.linalg.norm(fld[k], axis=-1).mean() for k in ("cond", "uncond", "guided")}
 st.caption(f"At t = {t} (ᾱ_t = {fld['alpha_bar']:.3g}), over log q_t of the whole set. Each panel's arrows are drawn to "
            f"its own scale; the scores' mean length on the arrow grid is {norms['cond']:.3g} for s_c, "
@@ -98,7 +98,7 @@ with layout.friendly_errors("sample at every scale"):
         if i < len(gr.SCALES) - 1:
             status.progress((i + 1) / len(gr.SCALES), text=f"Sampled {i + 1} of {len(gr.SCALES)} scales…")
 status.empty()
-slot.plotly_chart(gf.quality_vs_scale(gr.SCALES, per_scale, label, names[label], net_scale), width="stretch",
+layout.chart(slot, gf.quality_vs_scale(gr.SCALES, per_scale, label, names[label], net_scale), width="stretch",
                   key="g_scale")
 p_lo, p_hi = per_scale[0]["precision"][label], per_scale[-1]["precision"][label]
 r_one, r_hi = per_scale[gr.SCALES.index(1.0)]["recall"][label], per_scale[-1]["recall"][label]
@@ -115,7 +115,7 @@ st.caption(f"For {names[label]}: precision {p_lo:.2f} at w = 0 and {p_hi:.2f} at
 if name == "eight_gaussians":
     sh = gr.sharpened(name, sched, label, scale, seed)
     a, b = st.columns([3, 2], gap="large")
-    a.plotly_chart(gf.sharpened_figure(sh["logp"], sh["samples"], gr.EXTENT,
+    layout.chart(a, gf.sharpened_figure(sh["logp"], sh["samples"], gr.EXTENT,
                                        f"p(x|c)·p(c|x)^(w−1) at w = {scale:g}, and the guided samples"),
                    width="stretch", key="g_sharp")
     ratio = sh["sw"] / sh["sw_floor"]

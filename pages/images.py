@@ -65,7 +65,7 @@ if section == "forward":
         with left:
             show(images.grid(fwd["xs"][t], ncol=fwd["ncol"]), f"x_t at t = {t}")
         with mid:
-            st.plotly_chart(figures.pixel_histogram(fwd["xs"][t].ravel(), f"Pixel values at t = {t}"), width="stretch",
+            layout.chart(st, figures.pixel_histogram(fwd["xs"][t].ravel(), f"Pixel values at t = {t}"), width="stretch",
                             key="img_hist")
             st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon")  # too wide for the right column
         with right:
@@ -242,7 +242,7 @@ else:
         with left:
             show(x_t, f"{name} at t = {t}: {W} × {H} pixels, {'colour' if C == 3 else 'grey'}", 3 * W)
         with right:
-            st.plotly_chart(figures.pixel_histogram(x_t.ravel(), f"Pixel values at t = {t}"), width="stretch",
+            layout.chart(st, figures.pixel_histogram(x_t.ravel(), f"Pixel values at t = {t}"), width="stretch",
                             key="pic_hist")
             st.metric("Signal √ᾱ_t / noise √(1−ᾱ_t)",
                       f"{s.sqrt_alphas_cumprod[t]:.3f} / {s.sqrt_one_minus_alphas_cumprod[t]:.3f}")

@@ -17,8 +17,7 @@ PAGE_FILES = {p.file.removesuffix(".py"): p for p in PAGES}
 
 layout.header("Lessons", "Short guided lessons: read a step, **predict** what will happen, then **reveal** the "
               "measurement that settles it — on a live figure, the same one the full page shows. "
-              "**Break it** collects one-click settings where diffusion fails on purpose, and why.",
-              compact_when_presenting=True)
+              "**Break it** collects one-click settings where diffusion fails on purpose, and why.")
 presenting = layout.presenting()
 
 lessons, problems = load_lessons(lesson_views.SPECS)
@@ -77,7 +76,7 @@ def draw_figures(shown, key: str) -> None:
         for i, ((fig, caption), col) in enumerate(zip(figs[row:row + 2], cols), start=row):
             with col:
                 if hasattr(fig, "to_dict"):
-                    st.plotly_chart(fig, width="stretch", key=f"{key}_fig{i}")
+                    layout.chart(st, fig, width="stretch", key=f"{key}_fig{i}")
                     st.caption(caption)
                 else:
                     st.image(fig, caption=caption, width="stretch")
@@ -235,12 +234,8 @@ def gallery_mode() -> None:
     step_layout(preset.step, shown, f"preset_{at}", body)
 
 
-switch, leave = st.columns([4, 1], vertical_alignment="center")
-mode = switch.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
-                                format_func={"lessons": "Lessons", GALLERY: "Break it"}.get, width="content") or "lessons"
-if presenting:
-    leave.button("Leave presenter mode", key="leave_present", icon=":material/close_fullscreen:", width="stretch",
-                 on_click=lambda: st.session_state.update({layout.PRESENT_KEY: False}))
+mode = st.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
+                            format_func={"lessons": "Lessons", GALLERY: "Break it"}.get, width="content") or "lessons"
 (gallery_mode if mode == GALLERY else lessons_mode)()
 
 layout.footer()

@@ -60,18 +60,18 @@ def scrub(data: DataChoice, sched: ScheduleChoice, choices: dict[str, ReverseCho
     cols = st.columns(2, gap="large")
     if len(results) == 1:
         t = int(res_a["times"][k])
-        cols[0].plotly_chart(cf.state_cloud(data, sched, choices["A"], k, f"x_t at t = {t} (step {k} of {K})"),
+        layout.chart(cols[0], cf.state_cloud(data, sched, choices["A"], k, f"x_t at t = {t} (step {k} of {K})"),
                              width="stretch", key="rev_xt")
-        cols[1].plotly_chart(cf.estimate_cloud(data, sched, choices["A"], k), width="stretch", key="rev_x0")
+        layout.chart(cols[1], cf.estimate_cloud(data, sched, choices["A"], k), width="stretch", key="rev_x0")
     else:
         for col, (name, res) in zip(cols, results.items()):
             i = index_for(res, fraction)
-            col.plotly_chart(cf.state_cloud(data, sched, choices[name], i,
+            layout.chart(col, cf.state_cloud(data, sched, choices[name], i,
                                          f"{name}: {choices[name].label()} — t = {int(res['times'][i])}"),
                              width="stretch", key=f"rev_xt_{name}")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.plotly_chart(cf.distance_curves(data, sched, tuple(choices.items()), fraction), width="stretch", key="rev_sw")
+        layout.chart(st, cf.distance_curves(data, sched, tuple(choices.items()), fraction), width="stretch", key="rev_sw")
     with right:
         for name, res in results.items():
             final = res["sw"][-1] if len(res["sw"]) else float("nan")
@@ -87,7 +87,7 @@ scrub(data, sched, choices, results)
 st.subheader("The whole run, played in the browser")
 a_col, c_col = st.columns([3, 2], gap="large")
 with a_col:
-    st.plotly_chart(cf.reverse_animation(data, sched, rev_a), width="stretch", key="rev_anim")
+    layout.chart(st, cf.reverse_animation(data, sched, rev_a), width="stretch", key="rev_anim")
 with c_col:
     st.caption("Press ▶ Play to watch sampler A carry the noise to the data, frame by frame, "
                "without asking the server again. The slider under the chart jumps to any stored step. "

@@ -42,7 +42,7 @@ choices = tuple(ScheduleChoice(kind, TT, PARAMS[kind]) for kind in kinds for TT 
 with layout.friendly_errors("build these schedules"):
     curves, rows = exhibits.schedule_comparison(choices, data)
 
-st.plotly_chart(exhibits.panels_figure(choices, data), width="stretch", key="schedule_panels")
+layout.chart(st, exhibits.panels_figure(choices, data), width="stretch", key="schedule_panels")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
              column_config={"ᾱ_T": st.column_config.NumberColumn(format="%.3e"),
                             "signal left √ᾱ_T": st.column_config.NumberColumn(format="%.4f"),
@@ -67,7 +67,7 @@ with tab_a:
                           format_func=controls.beta_label)
     a_T = state.slider("T", "a_T", 1, controls.T_MAX_UI, 1000, where=c3)
     ex = exhibits.variance_exhibit(float(sigma0), float(a_beta), int(a_T), data.seed)
-    st.plotly_chart(exhibits.variance_figure(float(sigma0), float(a_beta), int(a_T), data.seed), width="stretch", key="claim_a")
+    layout.chart(st, exhibits.variance_figure(float(sigma0), float(a_beta), int(a_T), data.seed), width="stretch", key="claim_a")
     m1, m2, m3 = st.columns(3)
     m1.metric("Var(x_0)", f"{ex['var'][0]:.3f}")
     m2.metric("Var(x_T)", f"{ex['var'][-1]:.3f}", delta=f"{ex['var'][-1] - ex['var'][0]:+.3f}", delta_color="off")
@@ -88,7 +88,7 @@ with tab_b:
     Ts_b = (1, 2, 5, 10, 100, 1000)
     rows_b = exhibits.half_beta_exhibit(Ts_b, data.seed)
     df = pd.DataFrame(rows_b)
-    st.plotly_chart(exhibits.half_beta_figure(Ts_b, data.seed), width="stretch", key="claim_b")
+    layout.chart(st, exhibits.half_beta_figure(Ts_b, data.seed), width="stretch", key="claim_b")
     st.dataframe(df.rename(columns={"alpha_bar_T": "ᾱ_T", "signal_theory": "√ᾱ_T theory",
                                     "signal_measured": "√ᾱ_T measured", "kl": "KL to N(0,I) [nats]"}),
                  hide_index=True, width="stretch")
@@ -113,7 +113,7 @@ with tab_c:
     cols = [*st.columns(2, gap="large"), *st.columns(2, gap="large")]  # two rows of two
     for col, key in zip(cols, exhibits.REVERSAL_PANELS):
         with col:
-            st.plotly_chart(exhibits.reversal_figure(int(c_T), data.seed, key), width="stretch",
+            layout.chart(st, exhibits.reversal_figure(int(c_T), data.seed, key), width="stretch",
                             key=f"claim_c_{key}")
             st.metric("Sliced Wasserstein to data", f"{rx['sw'][key]:.3f}",
                       help=f"Two independent data samples are {rx['sw_floor']:.3f} apart.")

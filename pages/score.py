@@ -42,7 +42,7 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
     with c_info:
         st.markdown(f"ᾱ_t = **{field['alpha_bar']:.4g}**, noise std √(1−ᾱ_t) = **{np.sqrt(1 - field['alpha_bar']):.3g}**")
     norms = np.linalg.norm(field["score"], axis=-1)
-    st.plotly_chart(fields.field_figure(data, sched, t), width="stretch", key="score_field")
+    layout.chart(st, fields.field_figure(data, sched, t), width="stretch", key="score_field")
     st.caption(f"Arrows are scaled to fit the grid (their true length |s_t| ranges from {norms.min():.2g} to "
                f"{norms.max():.2g}); the blue shading is log q_t, the red dots are samples of x_t from the forward "
                "chain. The arrows point toward where q_t has mass and vanish at its peaks; as t grows and q_t "
@@ -52,8 +52,8 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
             learned = fields.learned_field_at(data, sched, t, score)
             left, right = fields.comparison_figures(data, sched, t, score)
         c_l, c_r = st.columns(2, gap="large")
-        c_l.plotly_chart(left, width="stretch", key="score_learned")
-        c_r.plotly_chart(right, width="stretch", key="score_diff")
+        layout.chart(c_l, left, width="stretch", key="score_learned")
+        layout.chart(c_r, right, width="stretch", key="score_diff")
         st.metric("Relative error of the learned score where the data are",
                   f"{learned['rel_error']:.3g}",
                   help="E‖s_learned − s_exact‖² / E‖s_exact‖² over samples of q_t.")
@@ -89,7 +89,7 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
                 "α or more steps can still make it diverge.")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.plotly_chart(fields.field_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
+        layout.chart(st, fields.field_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_final")
     with right:
         m1, m2 = st.columns(2)
@@ -98,12 +98,12 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
                   help="2 × the variance of the narrowest bump of q_t: a noised component of the 8 Gaussians, or, "
                        f"for a set scored from its {sources.EXACT_REFERENCE_UI:,}-point sample, one of the bumps of "
                        "variance 1 − ᾱ_t around those points. Exact for a single Gaussian.")
-        st.plotly_chart(fields.langevin_distance_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
+        layout.chart(st, fields.langevin_distance_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_sw")
         st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
                    "well above the limit the iteration can explode.")
     if state.toggle("▶ Show the particles' journey as an animation", "journey", False):
-        st.plotly_chart(fields.langevin_animation(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
+        layout.chart(st, fields.langevin_animation(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_anim")
 
 one_noise_level(data, sched, score)
@@ -117,7 +117,7 @@ rev = controls.annealed_langevin_controls(score, st.columns(3))
 res = runs.reverse_run_shown(data, sched, rev)
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
-    st.plotly_chart(fields.annealed_figure(data, sched, rev), width="stretch", key="annealed_final")
+    layout.chart(st, fields.annealed_figure(data, sched, rev), width="stretch", key="annealed_final")
 with p2:
     st.metric("SW to data", f"{res['sw'][-1]:.4f}" if len(res["sw"]) else "—")
     st.metric("SW between two data samples", f"{res['sw_floor']:.4f}")

@@ -59,7 +59,7 @@ def the_map() -> None:
         for sc in scores:
             fig = tf.heat_map(Ts, betas, cells[sc][metric], diverged[sc], metric,
                               f"{score_title(sc)}: {METRICS[metric]}", f"{beta_name} ({kind})")
-            slots[sc].plotly_chart(fig, width="stretch", key=f"map_{sc}" if final else None)
+            layout.chart(slots[sc], fig, width="stretch", key=f"map_{sc}" if final else None)
 
     done, total, last_draw = 0, len(Ts) * len(betas) * len(scores), time.perf_counter()
     with layout.friendly_errors("compute the map"):
@@ -128,10 +128,10 @@ def the_cost() -> None:
                 curves[f"{solver}|{sc}"] = {m: [p[m] for p in pts] for m in ("nfe", "precision", "recall", "sw")}
                 done += len(pts)
             if done < total:
-                slot.plotly_chart(tf.cost_curves(curves, tr.SOLVER_LABELS, metric, floor[metric]), width="stretch")
+                layout.chart(slot, tf.cost_curves(curves, tr.SOLVER_LABELS, metric, floor[metric]), width="stretch")
                 status.progress(done / total, text=f"Ran {done} of {total} solver runs…")
     status.empty()
-    slot.plotly_chart(tf.cost_curves(curves, tr.SOLVER_LABELS, metric, floor[metric]), width="stretch", key="cost")
+    layout.chart(slot, tf.cost_curves(curves, tr.SOLVER_LABELS, metric, floor[metric]), width="stretch", key="cost")
     for sc in scores:
         need = []
         for solver in tr.SOLVERS:
@@ -155,7 +155,7 @@ def the_alpha() -> None:
     sw, prec = np.array([p["sw"] for p in pts]), np.array([p["precision"] for p in pts])
     div = np.array([p["diverged"] for p in pts])
     limit = pts[0]["limit"]
-    st.plotly_chart(tf.alpha_curve(alphas, sw, prec, div, limit, trr.q_t_floor(data, sched, t, fields.LANGEVIN_PARTICLES)),
+    layout.chart(st, tf.alpha_curve(alphas, sw, prec, div, limit, trr.q_t_floor(data, sched, t, fields.LANGEVIN_PARTICLES)),
                     width="stretch", key="alpha")
     stable = alphas[~div]
     words = [f"At t = {t} on {sched.label()}, the stability limit of q_t's narrowest bump is 2v = {limit:.3g}."]

@@ -115,7 +115,7 @@ def live(points) -> None:
     if job is None:
         if points is not None:
             left, right = st.columns([3, 2], gap="large")
-            left.plotly_chart(samples_figure(None, points.numpy()), width="stretch", key="tr_samples")
+            layout.chart(left, samples_figure(None, points.numpy()), width="stretch", key="tr_samples")
             right.markdown("**What you will see.** Press *Start training*: the loss curve appears here and, every "
                            f"{SNAPSHOT_EVERY} steps, {SNAPSHOT_POINTS:,} samples drawn with the network so far replace the "
                            "picture on the left — first a blurry cloud, then the shape of the data. "
@@ -144,11 +144,11 @@ def live(points) -> None:
         l2.page_link(str(HERE / "score.py"), label="Its score field next to the exact one", icon=":material/explore:")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.plotly_chart(samples_figure(job, job.points.numpy()), width="stretch", key="tr_samples")
+        layout.chart(st, samples_figure(job, job.points.numpy()), width="stretch", key="tr_samples")
     with right:
         if job.steps:
             fig = figures.loss_curve(np.array(job.steps), np.array(job.losses), floor=job.floor)
-            st.plotly_chart(fig, width="stretch", key="tr_loss")
+            layout.chart(st, fig, width="stretch", key="tr_loss")
             m1, m2 = st.columns(2)
             m1.metric("Loss now", f"{job.losses[-1]:.4f}",
                       help="Per coordinate, averaged over the training noise levels. It cannot reach 0: at low "
@@ -178,5 +178,5 @@ how.markdown(f"**How it works.** Each step draws {TrainConfig.batch} data points
             "AdamW with a cosine learning rate minimises ‖ε − ε̂‖². Samples come from the exponential moving "
             "average of the weights, as in DDPM. Because the network is conditioned on the noise level, not on a "
             "step index, the same weights serve every schedule and every T on the other pages.")
-chart.plotly_chart(noise_level_figure(), width="stretch", key="tr_levels")
+layout.chart(chart, noise_level_figure(), width="stretch", key="tr_levels")
 layout.footer()

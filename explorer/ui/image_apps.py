@@ -200,7 +200,7 @@ def sketch_view(sched: ScheduleChoice, seed: int) -> None:
         "classifier confidence (how decisively a digit is read)": (np.array([np.mean(r["conf"]) for r in runs]),
                                             dict(color="#ef553b", width=2.5, mode="lines+markers"))},
         "Faithfulness against realism over t₀", "t₀", "mean over the digits", marker_x=t0)
-    st.plotly_chart(fig, width="stretch", key="sk_curve")
+    layout.chart(st, fig, width="stretch", key="sk_curve")
     d = [float(np.mean(r["dist"])) for r in runs]
     conf = [float(np.mean(r["conf"])) for r in runs]
     near = [float(np.mean(r["nearest"])) for r in runs]

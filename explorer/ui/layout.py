@@ -65,13 +65,18 @@ def device_label() -> str:
 
 _SLOT = "_header_slot"
 PRESENT_KEY = "present"  # ?present=1: presenter mode (explorer/app.py collapses the sidebar at load)
-# Presenter mode: every rem-sized text 22/16 = 1.375× larger, the page edge to edge, the toolbar hidden, big
-# buttons (◀ ▶). Plotly figures keep their own pixel sizes and fill the width they are given.
+PRESENT_TEXT_PX = 16  # presenter mode: no chart text smaller than this (read from the back row of a hall)
+# Presenter mode: every rem-sized text 22/16 = 1.375× larger (body 22 px, captions 19 px), the page edge to
+# edge, big buttons (◀ ▶). Only the coloured decoration bar is hidden: Streamlit's header holds the button
+# that opens the folded sidebar (stExpandSidebarButton), so it stays. The Deploy button is off for everyone
+# (.streamlit/config.toml: client.toolbarMode = "viewer"). Selectors are Streamlit's data-testids, checked
+# against the versions pyproject.toml admits by tests/test_presenter.py.
 PRESENT_CSS = """<style>
 html { font-size: 22px; }
 .block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 4rem 2rem 2rem !important; }
-[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none; }
+[data-testid="stDecoration"], [data-testid="stAppDeployButton"] { display: none; }
 .stButton button, .stPageLink a, .stDownloadButton button { min-height: 2.6rem; }
+[data-testid="stMainBlockContainer"] h2 { padding: 0.25rem 0; }
 </style>"""
 
 
@@ -82,15 +87,36 @@ def presenting() -> bool:
     return st.query_params.get(PRESENT_KEY) == "1"
 
 
-def header(title: str, intro: str, compact_when_presenting: bool = False) -> None:
-    """Title and introduction (presenter mode's style when it is on; neither, with compact_when_presenting,
-    for a page whose content names itself), plus a slot where footer() reports unusable link values."""
+def _leave_presenter_mode() -> None:
+    st.session_state[PRESENT_KEY] = False
+
+
+def header(title: str, intro: str) -> None:
+    """Title and introduction, plus a slot where footer() reports unusable link values.
+
+    In presenter mode the header is one compact row — the title, the introduction behind an "About this
+    page" button, and "Leave presenter mode" — so that the page's figure starts in the first screen."""
     if presenting():
         st.html(PRESENT_CSS)
-    if not (compact_when_presenting and presenting()):
+        name, about, leave = st.columns([5, 2, 3], vertical_alignment="center")
+        name.markdown(f"## {title}")
+        with about.popover("About this page", icon=":material/info:", width="stretch"):
+            st.markdown(intro)
+        leave.button("Leave presenter mode", key="leave_present", icon=":material/close_fullscreen:",
+                     width="stretch", on_click=_leave_presenter_mode,
+                     help="Back to the normal layout: sidebar, page text, normal type size.")
+    else:
         st.title(title)
         st.markdown(intro)
     st.session_state[_SLOT] = st.container()
+
+
+def chart(where, fig, **kwargs) -> None:
+    """where.plotly_chart(fig, **kwargs), with every text of the figure ≥ PRESENT_TEXT_PX in presenter mode."""
+    if presenting():
+        from explorer.figures import enlarge_text  # plotly: not before the first page's title is shown
+        fig = enlarge_text(fig, PRESENT_TEXT_PX)
+    where.plotly_chart(fig, **kwargs)
 
 
 def footer(divider: bool = True) -> None:
@@ -100,8 +126,9 @@ def footer(divider: bool = True) -> None:
     if divider:
         st.sidebar.divider()
     state.toggle("Presenter mode", PRESENT_KEY, False, where=st.sidebar,
-                 help="For a projector: larger type, the page edge to edge, the sidebar folded away (open it again "
-                      "with the arrow at the top left). The link keeps it: ?present=1.")
+                 help="For a projector: larger type and chart text, the page edge to edge, a compact header, the "
+                      "sidebar folded away (open it with the » button at the top left; leave with \"Leave "
+                      "presenter mode\" at the top right). The link keeps it: ?present=1.")
     st.sidebar.caption(f"Computing on **{device_label()}**. Every setting is in the URL: copy it to share "
                        "this exact view.")
     with st.session_state.pop(_SLOT, st.container()):
