@@ -19,7 +19,6 @@ from .palette import CLOSED, DATA, ESTIMATE, INK, KIND_COLORS, LIM, REF, STATE, 
 
 HIST_BINS = np.linspace(-LIM, LIM, 43)
 FONT = dict(size=14)
-STEP_LABEL_EVERY = 10  # animation slider: label every 10th frame so labels do not collide
 DENSITY_RANGE = 12.0  # nats of log-density shown by score-field heat maps
 TARGET_SHOWN = 500  # data points drawn as the target behind a cloud of samples: context, kept light for the browser
 
@@ -88,13 +87,14 @@ def _state_traces(x: np.ndarray, color: str, name: str) -> list[dict]:
 
 def animated_cloud(frames: np.ndarray, times: Sequence[int], title: str, labels: Sequence[str] | None = None,
                    color: str = STATE, name: str = "x_t", height: int = 640,
-                   step_labels: Sequence[str] | None = None) -> go.Figure:
+                   step_labels: Sequence[str] | None = None, slider_prefix: str = "t = ") -> go.Figure:
     """Client-side animation of a 2D point cloud over stored states frames (F, N, 2).
 
     Play/pause buttons and a time slider run in the browser: no server round trip per frame.
     Axes are fixed so nothing jumps between frames.
     """
-    fig, frame_list = animated_cloud_parts(frames, times, title, labels, color, name, height, step_labels)
+    fig, frame_list = animated_cloud_parts(frames, times, title, labels, color, name, height, step_labels,
+                                           slider_prefix)
     fig.frames = frame_list
     return fig
 
@@ -106,8 +106,13 @@ def animated_cloud_frozen(*args, **kwargs) -> Frozen:
 
 def animated_cloud_parts(frames: np.ndarray, times: Sequence[int], title: str, labels: Sequence[str] | None = None,
                          color: str = STATE, name: str = "x_t", height: int = 640,
-                         step_labels: Sequence[str] | None = None) -> tuple[go.Figure, list[dict]]:
-    """animated_cloud as (the figure without its frames, the frames as plain dicts)."""
+                         step_labels: Sequence[str] | None = None,
+                         slider_prefix: str = "t = ") -> tuple[go.Figure, list[dict]]:
+    """animated_cloud as (the figure without its frames, the frames as plain dicts).
+
+    The slider says what it moves: above it, slider_prefix and the frame's step label ("t = 250"). Plotly writes
+    that value from the step's own label, so every step keeps its label, and the labels under the slider (one per
+    frame, they would collide) are drawn transparent."""
     labels = list(labels) if labels is not None else [f"t = {t}" for t in times]
     step_labels = list(step_labels) if step_labels is not None else [str(t) for t in times]
     layout = _marginal_layout(f"{title} — {labels[0]}", height)
@@ -122,9 +127,10 @@ def animated_cloud_parts(frames: np.ndarray, times: Sequence[int], title: str, l
                           buttons=[dict(label="▶ Play", method="animate", args=[None, anim]),
                                    dict(label="‖ Pause", method="animate", args=[[None], jump])])],
         sliders=[dict(active=0, x=0.0, len=1.0, y=-0.12, yanchor="top", pad=dict(t=0, b=0),  # below x₁
-                      currentvalue=dict(visible=False),
-                      steps=[dict(method="animate", label=lab if i % STEP_LABEL_EVERY == 0 else "",
-                                  args=[[str(i)], jump])
+                      currentvalue=dict(visible=True, prefix=slider_prefix, xanchor="left", offset=4,
+                                        font=dict(size=13, color=INK)),
+                      font=dict(color="rgba(0,0,0,0)"),  # the per-step labels: the current value says it
+                      steps=[dict(method="animate", label=lab, args=[[str(i)], jump])
                              for i, lab in enumerate(step_labels)])],
     )
     # traces 0, 1, 2 are animated; the reference traces stay put

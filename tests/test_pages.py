@@ -77,6 +77,9 @@ def test_forward_numbers_match_the_schedule():
     anim = chart(at, "forward_animation")
     assert "constant β = 0.01, T = 100" in anim["layout"]["title"]["text"]
     assert len(anim["frames"]) == 51 and len(anim["layout"]["sliders"][0]["steps"]) == 51
+    slider = anim["layout"]["sliders"][0]  # it names what it moves: "t = 100" above it, every frame labelled
+    assert slider["currentvalue"]["visible"] and slider["currentvalue"]["prefix"] == "t = "
+    assert [step["label"] for step in slider["steps"]][::25] == ["0", "50", "100"]
 
 
 def test_forward_t_slider_indexes_the_stored_trajectory():
@@ -227,7 +230,10 @@ def test_a_new_range_keeps_the_slider_value():
 def test_langevin_journey_animation_on_request():
     at = open_page("score", journey=1, n_steps=100)
     assert_clean(at)
-    assert chart(at, "langevin_anim")["frames"][-1]["layout"]["title"]["text"].endswith("Langevin step 100")
+    anim = chart(at, "langevin_anim")
+    assert anim["frames"][-1]["layout"]["title"]["text"].endswith("Langevin step 100")
+    slider = anim["layout"]["sliders"][0]
+    assert slider["currentvalue"]["prefix"] == "Langevin step " and slider["steps"][-1]["label"] == "100"
 
 
 # --- learned scores, Train your own, images ---------------------------------------------------

@@ -29,7 +29,7 @@ def forward_animation(data: DataChoice, sched: ScheduleChoice) -> figures.Frozen
     frames = run["traj"][times, : runs.ANIMATION_POINTS]
     labels = [f"t = {t}, ᾱ_t = {run['alpha_bar'][t]:.3g}" for t in times]
     return figures.animated_cloud_frozen(frames, times, f"x_t under {sched.label()}", labels=labels,
-                                         step_labels=[f"t={t}" for t in times])
+                                         step_labels=[str(t) for t in times])
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

@@ -138,7 +138,8 @@ def langevin_animation(data, sched, t: int, alpha: float, n_steps: int, score: s
     frames = np.clip(lv["frames"], -figures.LIM, figures.LIM)
     labels = [f"Langevin step {k}" for k in lv["frame_k"]]
     return figures.animated_cloud_frozen(frames, lv["frame_k"], f"Langevin at t = {t}, α = {alpha:g}",
-                                         labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560)
+                                         labels=labels, step_labels=[str(k) for k in lv["frame_k"]], height=560,
+                                         slider_prefix="Langevin step ")
 
 
 # The figures above and below are made once per view and shared by every session showing it (figures.Frozen).
