@@ -72,10 +72,11 @@ def inspect_step(data: DataChoice, sched: ScheduleChoice, run: dict) -> None:
         c1.metric("Var(x_t), measured", f"{run['var'][t]:.4f}")
         c2.metric("Var(x_t), theory", f"{1 + (run['sigma0_sq'] - 1) * ab:.4f}",
                   help=f"1 + (σ₀² − 1)ᾱ_t with the data's variance σ₀² = {run['sigma0_sq']:.4f} per coordinate.")
-        c1.metric("Sliced Wasserstein: chain vs jump", f"{jump['sw_chain_vs_jump']:.4f}",
-                  help="Distance between the two point clouds at this t.")
-        c2.metric("… between two independent jumps", f"{jump['sw_floor']:.4f}",
-                  help="The distance sampling noise alone gives with this many points. It is a level, not a bound: "
+        c1.metric("SW, chain ↔ jump", f"{jump['sw_chain_vs_jump']:.4f}",
+                  help="Sliced Wasserstein distance between the two point clouds at this t.")
+        c2.metric("SW, two jumps", f"{jump['sw_floor']:.4f}",
+                  help="Sliced Wasserstein distance between two independent jumps: the distance sampling noise alone "
+                       "gives with this many points. It is a level, not a bound: "
                        "the chain's distance scatters around it, a little above or below.")
         st.caption("The step-by-step chain and the one-jump closed form are the same distribution: their distance "
                    "is of the size of that between two independent jumps (either can be the larger).")

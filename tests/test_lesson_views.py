@@ -99,9 +99,9 @@ def test_break_it_presets_show_what_they_promise():
     assert measured(preset("The exact score").step)["copies"] >= 0.9  # memorises
     beta_099 = measured(preset("β = 0.99").step)
     assert beta_099["sw_ratio"] > 3
-    fresh = measured(preset("Fresh noise").step)
+    fresh = measured(preset("Subtracting fresh noise").step)
     assert fresh["fresh_spread"] > 100 and fresh["fresh_spread"] == pytest.approx(fresh["fresh_spread_theory"], rel=0.05)
-    network = preset("A network outside")
+    network = preset("A network off its noise levels")
     edge = measured(network.step)["rel_error"]
     usual = measured(type(network.step)(**{**network.step.__dict__, "settings": tuple(
         (k, 1e-4 if k == "beta_start" else v) for k, v in network.step.settings)}))["rel_error"]

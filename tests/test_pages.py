@@ -72,8 +72,8 @@ def test_forward_numbers_match_the_schedule():
     assert float(metric(at, "ᾱ_t")) == pytest.approx(0.99 ** 50, rel=1e-3)
     measured, theory = float(metric(at, "Var(x_t), measured")), float(metric(at, "Var(x_t), theory"))
     assert measured == pytest.approx(theory, abs=0.1)  # 2,000 points: SE of a variance ≈ 0.03
-    chain_vs_jump = float(metric(at, "Sliced Wasserstein: chain vs jump"))
-    assert chain_vs_jump < 4 * float(metric(at, "… between two independent jumps")) + 0.02
+    chain_vs_jump = float(metric(at, "SW, chain ↔ jump"))
+    assert chain_vs_jump < 4 * float(metric(at, "SW, two jumps")) + 0.02
     anim = chart(at, "forward_animation")
     assert "constant β = 0.01, T = 100" in anim["layout"]["title"]["text"]
     assert len(anim["frames"]) == 51 and len(anim["layout"]["sliders"][0]["steps"]) == 51

@@ -1,0 +1,54 @@
+"""Rough edges only a real browser shows (Debian's Chromium through Playwright, as tests/test_browser.py):
+labels cut short with an ellipsis at 1400 px, and the Train page's link to Reverse sampling with the network
+it trained."""
+from pathlib import Path
+
+import pytest
+
+from bench.live import CHROMIUM, FIGURE, launch, serve_app, wait_idle
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")]
+
+# [text, cut?] for each element matching the selector: cut when the element or one inside it clips its text
+# (its content is wider than its box and its overflow is not visible: Streamlit's ellipsis)
+CUT_JS = """(sel) => [...document.querySelectorAll(sel)].map(el => {
+    const cut = [el, ...el.querySelectorAll('*')].some(
+        e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible');
+    return [el.innerText.trim(), cut]; })"""
+
+
+@pytest.fixture(scope="module")
+def live():
+    from playwright.sync_api import sync_playwright
+    with serve_app() as (url, _), sync_playwright() as p:
+        browser = launch(p)
+        yield url, browser
+        browser.close()
+
+
+@pytest.fixture
+def page_1400(live):
+    url, browser = live
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    yield url, page
+    page.close()
+
+
+def shown(page, url: str, path: str) -> None:
+    page.goto(f"{url}/{path}")
+    page.wait_for_selector(FIGURE, timeout=120_000)
+    wait_idle(page, 120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+@pytest.mark.parametrize("path, selector, at_least", [
+    ("lessons?mode=break", "[data-testid=stButton] button", 8),  # the Break-it presets, four to a row
+    ("forward", "[data-testid=stMetricLabel]", 10),  # the metrics beside the inspected step
+])
+def test_no_label_is_cut_at_1400_px(page_1400, path, selector, at_least):
+    url, page = page_1400
+    shown(page, url, path)
+    labels = page.evaluate(CUT_JS, selector)
+    assert len(labels) >= at_least, labels
+    assert [text for text, cut in labels if cut] == [], labels
