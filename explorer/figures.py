@@ -295,6 +295,7 @@ def log_ticks(values: np.ndarray, most: int = 8) -> list[float]:
     return ticks[::step]
 
 
+
 # Every place a Plotly figure keeps a font of its own: a template (Streamlit's theme among them) sets the
 # axes' and colour bars' fonts separately, so raising layout.font alone would leave their ticks small.
 _BASE_FONT_PX = 12  # Plotly's default when a figure sets no size
@@ -309,6 +310,14 @@ def _raise(d: dict, path: str, min_px: float, default: float | None = None) -> N
     font = d.setdefault(leaf, {})
     size = font.get("size", default)
     font["size"] = max(size if size is not None else min_px, min_px)
+
+
+def _colorbar(bar: dict, min_px: float) -> None:
+    """A colour bar's ticks and title ≥ min_px, the title along its right side: on top, at this size, it
+    would sit on the highest tick label."""
+    for path in ("tickfont", "title.font"):
+        _raise(bar, path, min_px)
+    bar["title"]["side"] = "right"
 
 
 def _legend_below_the_axes(lay: dict, min_px: float) -> None:
@@ -344,8 +353,7 @@ def enlarge_text(fig: go.Figure, min_px: float) -> go.Figure:
             if axis.get("type") == "log" and "tickvals" not in axis and "dtick" not in axis:
                 axis["dtick"] = 1  # powers of ten only: Plotly draws the digits between them at ¾ of the size
         elif key.startswith("coloraxis"):
-            for path in ("colorbar.tickfont", "colorbar.title.font"):
-                _raise(lay[key], path, min_px)
+            _colorbar(lay[key].setdefault("colorbar", {}), min_px)
     for note in lay.get("annotations", ()):
         _raise(note, "font", min_px)
     _legend_below_the_axes(lay, min_px)
@@ -359,8 +367,7 @@ def enlarge_text(fig: go.Figure, min_px: float) -> go.Figure:
         trace = dict(trace)
         if "colorbar" in trace or trace.get("type") in ("heatmap", "contour", "histogram2d"):
             trace["colorbar"] = copy.deepcopy(trace.get("colorbar", {}))
-            for path in ("tickfont", "title.font"):
-                _raise(trace["colorbar"], path, min_px)
+            _colorbar(trace["colorbar"], min_px)
         if "text" in trace or "texttemplate" in trace:
             trace["textfont"] = copy.deepcopy(trace.get("textfont", {}))
             _raise(trace, "textfont", min_px)

@@ -38,20 +38,22 @@ def gif_bytes(frames: list[np.ndarray], ms_per_frame: int = 80, hold_last_ms: in
     return buf.getvalue()
 
 
-def cloud_png(points: np.ndarray, color: str, title: str, size_px: int = 480) -> bytes:
+def cloud_png(points: np.ndarray, color: str, title: str, size_px: int = 480, text_px: int = 11) -> bytes:
     """A still scatter of 2D points on the fixed ±LIM axes with the N(0, I) 1σ/2σ circles, as PNG bytes.
 
     Drawn with Pillow on the server (no chart library in the browser, no matplotlib import on the
-    first page): drawn at twice the size and downsampled, so points and circles are smooth.
+    first page): drawn at twice the size and downsampled, so points and circles are smooth. text_px is
+    the tick labels' height in the picture's pixels (the title is 9/7 of it).
     """
     k = 2  # supersampling
     W = size_px * k
-    left, right, top, bottom = 44 * k, 12 * k, 34 * k, 30 * k
+    grow = text_px / 11  # the margins grow with the text
+    left, right, top, bottom = round(44 * grow) * k, 12 * k, round(34 * grow) * k, round(30 * grow) * k
     side = min(W - left - right, W - top - bottom)
     img = Image.new("RGB", (W, W), "white")
     d = ImageDraw.Draw(img, "RGBA")
-    font = ImageFont.load_default(size=11 * k)
-    title_font = ImageFont.load_default(size=14 * k)
+    font = ImageFont.load_default(size=text_px * k)
+    title_font = ImageFont.load_default(size=round(text_px * 9 / 7) * k)
 
     def px(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return left + (x + LIM) / (2 * LIM) * side, top + (LIM - y) / (2 * LIM) * side

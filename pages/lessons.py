@@ -213,17 +213,29 @@ def gallery_mode() -> None:
     st.query_params.update({"mode": GALLERY, "preset": str(at + 1)})
     for key in ("lesson", "step"):
         st.query_params.pop(key, None)
-    st.markdown("Each button sets up a view where something goes wrong **on purpose**. Notice what happens, "
-                "then read why.")
-    per_row = 4
-    for row in range(0, len(presets), per_row):
-        for j, col in enumerate(st.columns(per_row)):
-            i = row + j
-            if i < len(presets):
-                col.button(presets[i].step.title, key=f"preset_{i}", on_click=pick_preset, args=(i,), width="stretch",
-                           type="primary" if i == at else "secondary")
+    if presenting:  # one row, so that the figure starts in the first screen
+        st.selectbox("What to break", range(len(presets)), index=at, key=f"preset_pick_{at}",
+                     format_func=lambda i: f"{i + 1}. {presets[i].step.title}", label_visibility="collapsed",
+                     on_change=lambda: pick_preset(st.session_state[f"preset_pick_{at}"]))
+    else:
+        st.markdown("Each button sets up a view where something goes wrong **on purpose**. Notice what happens, "
+                    "then read why.")
+        per_row = 4
+        for row in range(0, len(presets), per_row):
+            for j, col in enumerate(st.columns(per_row)):
+                i = row + j
+                if i < len(presets):
+                    col.button(presets[i].step.title, key=f"preset_{i}", on_click=pick_preset, args=(i,),
+                               width="stretch", type="primary" if i == at else "secondary")
     preset = presets[at]
     shown = compute_view(preset.step.view, dict(preset.step.settings))
+    if presenting and len(shown.figures) > 1:  # the figures first, the text under them
+        st.markdown(f"**What to notice.** {preset.step.text}")
+        draw_figures(shown, f"preset_{at}")
+        st.info(preset.step.reveal.format(value=shown.measures[preset.step.measure]), icon=":material/straighten:")
+        st.markdown(f"**Why.** {preset.why}")
+        full_page_link(preset.step)
+        return
 
     def body() -> None:
         st.subheader(preset.step.title)

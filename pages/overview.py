@@ -5,6 +5,9 @@ from explorer.diagram import chain_diagram_svg
 from explorer.ui import layout, state
 
 TEASER_POINTS = 1000
+# The teaser's pictures are 480 px wide and shown at least ~570 px wide in presenter mode (half of a 1280 px
+# screen): 14 px ticks there read ≥ 16 px on screen, the presenter's minimum for chart text.
+TEASER_TEXT_PX = {False: 11, True: 14}
 
 layout.header(
     "Diffusion Explorer",
@@ -40,12 +43,12 @@ with teaser:
     TEASER_SAMPLER = ReverseChoice.make("ddpm")  # with the exact mixture score
 
     @st.cache_data(max_entries=202, show_spinner=False)
-    def teaser_pictures(t: int) -> tuple[bytes, bytes]:
+    def teaser_pictures(t: int, text_px: int) -> tuple[bytes, bytes]:
         fwd = runs.forward_run(TEASER_DATA, TEASER_SCHEDULE)
         rev = runs.reverse_run(TEASER_DATA, TEASER_SCHEDULE, TEASER_SAMPLER)  # stored from t = T down to 0
-        return (rasters.cloud_png(fwd["traj"][t], palette.DATA, f"Forward: data noised to t = {t}"),
+        return (rasters.cloud_png(fwd["traj"][t], palette.DATA, f"Forward: data noised to t = {t}", text_px=text_px),
                 rasters.cloud_png(rev["xs"][TEASER_SCHEDULE.T - t].astype(np.float32), palette.STATE,
-                                  f"Reverse: DDPM from noise, now at t = {t}"))
+                                  f"Reverse: DDPM from noise, now at t = {t}", text_px=text_px))
 
     @st.cache_data(max_entries=202, show_spinner=False)
     def teaser_distances(t: int) -> tuple[float, float]:
@@ -56,7 +59,7 @@ with teaser:
                      0, TEASER_SCHEDULE.T, 15)
     fwd = runs.forward_run(TEASER_DATA, TEASER_SCHEDULE)
     left, right = st.columns(2, gap="large")
-    forward_png, reverse_png = teaser_pictures(int(t))
+    forward_png, reverse_png = teaser_pictures(int(t), TEASER_TEXT_PX[layout.presenting()])
     loading.empty()
     left.image(forward_png, width="stretch")
     right.image(reverse_png, width="stretch")
