@@ -103,28 +103,34 @@ def full_page_link(item: Step) -> None:
 
 
 def predict_and_reveal(step: Step, value: float, key: str) -> None:
-    """The prediction (if any), then the reveal once it is answered, with the measured value."""
+    """The prediction, then the reveal once it is answered, with the measured value; a step without a question
+    shows its measurement at once. The answer and the reveal are kept in plain session keys (Streamlit drops a
+    widget's value on a run that does not draw it), so ◀ Back to a revealed step shows it as it was."""
+    if step.predict is None:
+        st.info(step.reveal.format(value=value), icon=":material/straighten:")
+        return
     revealed = st.session_state.get(f"{key}_revealed", False)
-    guess = None
-    if step.predict is not None:
-        p = step.predict
-        st.markdown(f"**Predict.** {p.question}")
-        if p.is_number:
-            guess = st.number_input("Your estimate", value=None, key=f"{key}_guess", format="%g",
-                                    placeholder="type a number")
-        else:
-            guess = st.radio("Your answer", range(len(p.choices)), index=None, key=f"{key}_guess",
-                             format_func=lambda i: p.choices[i], label_visibility="collapsed")
+    guess_key, kept_key = f"{key}_guess", f"{key}_answer"
+    if guess_key not in st.session_state and kept_key in st.session_state:
+        st.session_state[guess_key] = st.session_state[kept_key]  # the widget comes back with the answer given
+    p = step.predict
+    st.markdown(f"**Predict.** {p.question}")
+    if p.is_number:
+        guess = st.number_input("Your estimate", value=None, key=guess_key, format="%g", placeholder="type a number",
+                                disabled=revealed)
+    else:
+        guess = st.radio("Your answer", range(len(p.choices)), index=None, key=guess_key, disabled=revealed,
+                         format_func=lambda i: p.choices[i], label_visibility="collapsed")
+    st.session_state[kept_key] = guess
     if not revealed:
-        answered = step.predict is None or guess is not None
+        answered = guess is not None
         if st.button("Reveal the measurement", key=f"{key}_reveal", type="primary", disabled=not answered,
                      icon=":material/visibility:", help=None if answered else "Answer the question first."):
             st.session_state[f"{key}_revealed"] = True
             st.rerun(scope="app")
         return
     st.info(step.reveal.format(value=value), icon=":material/straighten:")
-    if step.predict is not None and guess is not None:
-        p = step.predict
+    if guess is not None:
         right = p.is_right(guess, value)
         truth = f"the measurement says **{p.choices[p.right_choice(value)]}**" if not p.is_number else \
             f"measured **{value:.4g}**, your estimate {guess:g} ({abs(guess - value) / abs(value):.0%} off; within " \

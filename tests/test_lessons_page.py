@@ -39,14 +39,16 @@ def test_walk_every_step_predict_and_reveal(number):
         assert f"step {k + 1} of {len(lesson.steps)}" in at.get("progress")[0].proto.text
         value = lesson_views.VIEWS[step.view].build(dict(step.settings)).measures[step.measure]
         expected = step.reveal.format(value=value)
-        assert expected not in [i.value for i in at.info]  # nothing revealed before the question is answered
         if step.predict is not None:
+            assert expected not in [i.value for i in at.info]  # nothing revealed before the question is answered
             assert at.button(key=reveal_key(at)).disabled
             if step.predict.is_number:
                 at.number_input(key=f"{lesson.name}_{k}_guess").set_value(round(value * 1.05, 6)).run()
             else:
                 at.radio(key=f"{lesson.name}_{k}_guess").set_value(step.predict.right_choice(value)).run()
-        at.button(key=reveal_key(at)).click().run()
+            at.button(key=reveal_key(at)).click().run()
+        else:  # no question, so no Reveal button: the measurement is shown at once
+            assert not [b for b in at.button if b.label == "Reveal the measurement"]
         assert expected in [i.value for i in at.info], ([i.value for i in at.info], expected)
         if step.predict is not None:  # a 5 % estimate or the measured choice: both right
             assert any(s.value.startswith("Right:") for s in at.success), [s.value for s in at.success]
@@ -66,6 +68,38 @@ def test_a_wrong_prediction_is_told_so():
     at.radio(key="01_noising_1_guess").set_value(0).run()
     at.button(key=reveal_key(at)).click().run()
     assert any(w.value.startswith("Not this time: the measurement says **99 % or more**") for w in at.warning)
+
+
+def test_a_step_without_a_question_shows_its_measurement_at_once():
+    lesson, k = LESSONS[0], 0
+    assert lesson.steps[k].predict is None  # lesson 1 opens on the data, with nothing to predict
+    at = open_page("lessons", lesson=1, step=k + 1)
+    assert_clean(at)
+    value = lesson_views.VIEWS[lesson.steps[k].view].build(dict(lesson.steps[k].settings)).measures[lesson.steps[k].measure]
+    assert lesson.steps[k].reveal.format(value=value) in [i.value for i in at.info]
+    assert not [b for b in at.button if "Reveal" in b.label or "Show" in b.label], [b.label for b in at.button]
+
+
+@pytest.mark.parametrize("step, answer", [(2, 1), (3, 0.3)])  # a choice ("99 % or more"), a number (ᾱ_250)
+def test_back_and_next_return_to_a_revealed_step_with_its_verdict(step, answer):
+    """◀ Back (and Next ▶) keep a step's answer and verdict: Streamlit drops the value of a widget a run does not
+    draw, so the page keeps the answer in a key of its own and gives it back to the widget."""
+    key = f"01_noising_{step - 1}"
+    at = open_page("lessons", lesson=1, step=step)
+    widget = at.radio(key=f"{key}_guess") if isinstance(answer, int) else at.number_input(key=f"{key}_guess")
+    widget.set_value(answer).run()
+    at.button(key=reveal_key(at)).click().run()
+    verdicts = [m.value for m in (*at.success, *at.warning) if m.value.startswith(("Right:", "Not this time:"))]
+    assert len(verdicts) == 1
+    at.button(key="lesson_next").click().run()
+    assert f"{key}_guess" not in at.session_state  # the widget's own value is gone while another step shows
+    at.button(key="lesson_prev").click().run()
+    assert_clean(at)
+    assert at.query_params["step"] == str(step)
+    again = at.radio(key=f"{key}_guess") if isinstance(answer, int) else at.number_input(key=f"{key}_guess")
+    assert again.value == answer and again.disabled  # the answer given, kept; no changing it after the reveal
+    assert not [b for b in at.button if b.label == "Reveal the measurement"]  # still revealed
+    assert [m.value for m in (*at.success, *at.warning) if m.value.startswith(("Right:", "Not this time:"))] == verdicts
 
 
 def every_link():
