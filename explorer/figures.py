@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 
 
 from .frozen import Frozen  # noqa: F401 (re-exported: pages share figures.Frozen)
-from .palette import CLOSED, DATA, ESTIMATE, INK, KIND_COLORS, LIM, REF, STATE, circle  # noqa: F401 (re-exported)
+from .palette import (CLOSED, DATA, ESTIMATE, INK, KIND_COLORS, LIM, REF, STATE, category,  # noqa: F401 (re-exported)
+                      circle)
 
 HIST_BINS = np.linspace(-LIM, LIM, 43)
 FONT = dict(size=14)
@@ -183,10 +184,9 @@ def schedule_panels(curves: dict[str, dict[str, np.ndarray]], height: int = 640)
     layout["yaxis"].update(type="log", exponentformat="power")
     layout["yaxis2"].update(range=[-0.03, 1.03])
     layout["yaxis3"].update(range=[-0.03, 1.03])
-    palette = list(KIND_COLORS.values()) + ["#19d3f3", "#ff6692", "#b6e880"]
     data = []
     for i, (label, c) in enumerate(curves.items()):
-        col = c.get("color") or palette[i % len(palette)]
+        col = c.get("color") or category(i)
         line = dict(color=col, width=2.2)
         common = dict(type="scatter", x=c["u"], mode="lines", legendgroup=label, name=label)
         data += [dict(common, y=c["beta"], line=line, xaxis="x", yaxis="y"),

@@ -8,9 +8,7 @@ import plotly.graph_objects as go
 
 from . import figures
 from .figures import DATA, FONT, REF, STATE, cloud_snapshot, label_log_axis
-
-COLORS = {"ddpm": "#636efa", "ddim": "#ef553b", "heun": "#ab63fa", "flow": "#00a67e", "flow_heun": "#19d3f3",
-          "reflow": "#ffa15a", "ode": "#ab63fa", "exact": "#636efa", "pretrained": "#ef553b", "true": REF}
+from .palette import FLOW_COLORS as COLORS, FLOW_OTHER
 
 
 def _axes(fig: go.Figure, title: str, x_title: str, y_title: str, height: int, log_x: bool = False,
@@ -70,7 +68,7 @@ def error_curves(steps: Sequence[int], errors: dict[str, tuple[str, Sequence[flo
     fig = go.Figure()
     for name, (score, e) in errors.items():
         fig.add_trace(go.Scatter(x=list(steps)[:len(e)], y=list(e), name=name, mode="lines+markers",
-                                 line=dict(color=COLORS.get(score, "#00a67e"), width=2.5)))
+                                 line=dict(color=COLORS.get(score, FLOW_OTHER), width=2.5)))
     fig.add_vline(x=chosen, line=dict(color="#444", dash="dot", width=1))
     return label_log_axis(_axes(fig, "Round-trip error against steps", "ODE steps each way (log)",
                                 "mean ‖decode(encode(x₀)) − x₀‖ (log)", height, log_x=True, log_y=True))
@@ -94,7 +92,7 @@ def likelihood_curves(steps: Sequence[int], curves: dict[str, tuple[str, Sequenc
     fig = go.Figure()
     for name, (score, v) in curves.items():
         fig.add_trace(go.Scatter(x=list(steps)[:len(v)], y=list(v), name=name, mode="lines+markers",
-                                 line=dict(color=COLORS.get(score, "#00a67e"), width=2.5)))
+                                 line=dict(color=COLORS.get(score, FLOW_OTHER), width=2.5)))
     if true is not None:
         fig.add_hline(y=true, line=dict(color=REF, dash="dot"), annotation_text=f"true density: {true:.3f}",
                       annotation_position="bottom right")

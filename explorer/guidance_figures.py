@@ -8,9 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .figures import FONT, LIM
-
-CLASS_COLORS = ("#636efa", "#ef553b", "#00a67e", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#8c564b", "#7f7f7f",
-                "#bcbd22", "#17becf", "#e377c2")
+from .palette import METRIC_COLORS, STATE, category
 
 
 def _square(fig: go.Figure, title: str, height: int, extent: float = LIM) -> go.Figure:
@@ -30,7 +28,7 @@ def class_clouds(x: np.ndarray, labels: np.ndarray, names: Sequence[str], title:
         pts = x[labels == c]
         on = chosen is None or c == chosen
         fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
-                                   marker=dict(size=5 if on else 3, color=CLASS_COLORS[c % len(CLASS_COLORS)],
+                                   marker=dict(size=5 if on else 3, color=category(c),
                                                opacity=0.85 if on else 0.25)))
     return _square(fig, title, height)
 
@@ -41,16 +39,18 @@ def quality_vs_scale(scales: Sequence[float], per_scale: Sequence[dict], label: 
     with network, the chosen class's precision and recall of the conditional network too (dashed)."""
     s = np.asarray(scales)
     pick = lambda key, c=None: np.array([np.mean(q[key]) if c is None else q[key][c] for q in per_scale])  # noqa: E731
+    color = METRIC_COLORS  # precision and recall
     fig = go.Figure([
-        go.Scatter(x=s, y=pick("precision", label), name=f"precision, {name}", line=dict(color="#636efa", width=2.5)),
-        go.Scatter(x=s, y=pick("recall", label), name=f"recall, {name}", line=dict(color="#ef553b", width=2.5)),
+        go.Scatter(x=s, y=pick("precision", label), name=f"precision, {name}",
+                   line=dict(color=color["precision"], width=2.5)),
+        go.Scatter(x=s, y=pick("recall", label), name=f"recall, {name}", line=dict(color=color["recall"], width=2.5)),
         go.Scatter(x=s, y=pick("precision"), name="precision, mean of the classes",
-                   line=dict(color="#636efa", dash="dot")),
-        go.Scatter(x=s, y=pick("recall"), name="recall, mean of the classes", line=dict(color="#ef553b", dash="dot"))])
+                   line=dict(color=color["precision"], dash="dot")),
+        go.Scatter(x=s, y=pick("recall"), name="recall, mean of the classes", line=dict(color=color["recall"], dash="dot"))])
     if network is not None:
-        for key, color in (("precision", "#636efa"), ("recall", "#ef553b")):
+        for key in ("precision", "recall"):
             fig.add_trace(go.Scatter(x=s, y=[q[key][label] for q in network], name=f"{key}, {name}, network",
-                                     line=dict(color=color, dash="dash", width=2)))
+                                     line=dict(color=color[key], dash="dash", width=2)))
     fig.update_layout(title=dict(text="Quality and diversity against the guidance scale"), height=height, font=FONT,
                       plot_bgcolor="white", margin=dict(l=50, r=20, t=50, b=40),
                       xaxis=dict(title=dict(text="guidance scale w"), gridcolor="#eee"),
@@ -66,5 +66,5 @@ def sharpened_figure(logp: np.ndarray, samples: np.ndarray, extent: float, title
     pts = np.clip(samples, -extent, extent)
     fig = go.Figure([go.Heatmap(x=axis, y=axis, z=z, colorscale="Blues", showscale=False, hoverinfo="skip"),
                      go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name="guided samples",
-                                  marker=dict(size=4, color="#ef553b", opacity=0.8))])
+                                  marker=dict(size=4, color=STATE, opacity=0.8))])
     return _square(fig, title, height, extent)

@@ -8,10 +8,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .figures import FONT, INK, REF, label_log_axis
+from .palette import METRIC_COLORS, SOLVER_COLORS
 
 METRIC_TITLES = {"precision": "precision (quality)", "recall": "recall (diversity)", "sw": "sliced Wasserstein to data"}
-SOLVER_COLORS = {"ddpm": "#636efa", "ddim0": "#ef553b", "ddim1": "#00a67e", "heun": "#ab63fa", "dpm": "#ffa15a",
-                 "langevin": "#19d3f3", "pc": "#ff6692"}
 
 
 def heat_map(Ts: Sequence[int], betas: Sequence[float], values: np.ndarray, diverged: np.ndarray, metric: str,
@@ -67,9 +66,9 @@ def alpha_curve(alphas: np.ndarray, sw: np.ndarray, precision: np.ndarray, diver
     diverged α as ✕ at the top."""
     ok = ~diverged
     fig = go.Figure([go.Scatter(x=alphas[ok], y=sw[ok], name="SW to q_t samples", mode="lines+markers",
-                                line=dict(color="#ef553b", width=2.5)),
+                                line=dict(color=METRIC_COLORS["sw"], width=2.5)),
                      go.Scatter(x=alphas[ok], y=precision[ok], name="precision", mode="lines+markers",
-                                yaxis="y2", line=dict(color="#636efa", width=2, dash="dash"))])
+                                yaxis="y2", line=dict(color=METRIC_COLORS["precision"], width=2, dash="dash"))])
     if diverged.any():
         fig.add_trace(go.Scatter(x=alphas[diverged], y=np.full(diverged.sum(), 1.0), yaxis="y2", mode="markers",
                                  name="diverged", marker=dict(symbol="x", size=12, color=INK)))

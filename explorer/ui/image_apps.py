@@ -192,13 +192,17 @@ def sketch_view(sched: ScheduleChoice, seed: int) -> None:
             bar.progress((i + 1) / len(grid), text="Denoising from every t₀…")
     bar.empty()
     from explorer import figures
+    from explorer.palette import METRIC_COLORS
+
+    def style(measure: str) -> dict:
+        return dict(color=METRIC_COLORS[measure], width=2.5, mode="lines+markers")
     fig = figures.lines(np.array(grid), {
         "distance to the sketch (faithfulness: lower is closer)": (np.array([np.mean(r["dist"]) for r in runs]),
-                                                                   dict(color="#636efa", width=2.5, mode="lines+markers")),
+                                                                   style("faithfulness")),
         "distance to the nearest training digit (realism: lower is more digit-like)": (
-            np.array([np.mean(r["nearest"]) for r in runs]), dict(color="#00a67e", width=2.5, mode="lines+markers")),
+            np.array([np.mean(r["nearest"]) for r in runs]), style("realism")),
         "classifier confidence (how decisively a digit is read)": (np.array([np.mean(r["conf"]) for r in runs]),
-                                            dict(color="#ef553b", width=2.5, mode="lines+markers"))},
+                                            style("confidence"))},
         "Faithfulness against realism over t₀", "t₀", "mean over the digits", marker_x=t0)
     layout.chart(st, fig, width="stretch", key="sk_curve")
     d = [float(np.mean(r["dist"])) for r in runs]
