@@ -105,6 +105,20 @@ def animated_cloud_frozen(*args, **kwargs) -> Frozen:
     return Frozen(*animated_cloud_parts(*args, **kwargs))
 
 
+def opened_at(anim: Frozen, k: int) -> Frozen:
+    """A frozen animation opened on frame k: that frame's points drawn, its title, the slider there. A still
+    copy of it (a handout's picture) shows frame k; ▶ Play still runs the whole animation. anim is not changed."""
+    spec = anim.to_dict()
+    frame = spec["frames"][k]
+    data = list(spec["data"])
+    for i, trace in zip(frame["traces"], frame["data"]):
+        data[i] = {**data[i], **trace}
+    layout = dict(spec["layout"])
+    layout["title"] = {**layout.get("title", {}), **frame["layout"]["title"]}
+    layout["sliders"] = [{**layout["sliders"][0], "active": k}, *layout["sliders"][1:]]
+    return Frozen.of_dict({**spec, "data": data, "layout": layout})
+
+
 def animated_cloud_parts(frames: np.ndarray, times: Sequence[int], title: str, labels: Sequence[str] | None = None,
                          color: str = STATE, name: str = "x_t", height: int = 640,
                          step_labels: Sequence[str] | None = None,

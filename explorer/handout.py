@@ -26,6 +26,19 @@ _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.S)
 _DASHES = {"dash": "--", "dot": ":", "dashdot": "-."}
 
 
+# A sentence that asks for an interaction (▶ Play, a slider, a click) means nothing on paper: the handout leaves it out.
+_INTERACTIVE = re.compile(r"▶|\b(press|click|drag|scrub)\b|\bplay(s|ing)?\b|under the figure|the slider", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z▶$*])")
+
+
+def static_text(text: str) -> str:
+    """text without the sentences that ask the reader to press, play or drag: the handout's figures are pictures
+    of the state each step is about. Paragraphs are kept."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    kept = (" ".join(s for s in _SENTENCE_END.split(p.strip()) if not _INTERACTIVE.search(s)) for p in paragraphs)
+    return "\n\n".join(p for p in kept if p)
+
+
 def formula_svg(tex: str, display: bool = False) -> str:
     """The formula as inline SVG (matplotlib mathtext); ValueError when mathtext cannot read it."""
     buf = io.BytesIO()
@@ -174,12 +187,13 @@ ol.answers li{margin:.4rem 0}"""
 
 def lesson_html(lesson, shown: Sequence) -> str:
     """The whole lesson as one HTML document: for each step its text, its figures, its question; then the
-    measured answers. shown[i] is what step i's view showed (figures and measures)."""
+    measured answers. shown[i] is what step i's view showed (figures and measures): an animation as the frame
+    it opens on (the step's state). Sentences asking to press or play are left out (static_text)."""
     body = [f"<h1>{html.escape(lesson.title)}</h1>", f"<p><em>{html.escape(lesson.question)}</em></p>"]
     answers = []
     for i, (step, view) in enumerate(zip(lesson.steps, shown), start=1):
-        body.append(f"<section><h2>{i}. {html.escape(step.title)}</h2>{markdown_html(step.text)}")
-        body += [_img(figure_png(fig), caption) for fig, caption in view.figures]
+        body.append(f"<section><h2>{i}. {html.escape(step.title)}</h2>{markdown_html(static_text(step.text))}")
+        body += [_img(figure_png(fig), static_text(caption)) for fig, caption in view.figures]
         value = view.measures[step.measure]
         if step.predict is not None:
             p = step.predict

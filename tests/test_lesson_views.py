@@ -180,6 +180,44 @@ def test_the_handout_is_one_self_contained_file():
     assert "99 % or more" in answers  # the choice the measurement makes right
 
 
+def test_each_handout_figure_shows_the_state_its_step_is_about():
+    """An animation's still picture is the frame the step is about: lesson 1 step 5 (the end of the chain) shows
+    x_T, not the clean moons of the first frame; lesson 2's 'See it' the geometric schedule's x_T."""
+    import base64
+    lesson = LESSONS[0]
+    shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
+    first, last = (shown[i].figures[0][0].to_dict() for i in (0, 4))
+    assert lesson.steps[0].view == lesson.steps[4].view == "forward.animation"
+    assert first["data"][0]["x"] == first["frames"][0]["data"][0]["x"]  # the data, x_0
+    assert last["data"][0]["x"] == last["frames"][-1]["data"][0]["x"] != first["data"][0]["x"]  # x_T
+    assert last["layout"]["title"]["text"].endswith("t = 1000, ᾱ_t = 4.04e-05")
+    assert last["layout"]["sliders"][0]["active"] == len(last["frames"]) - 1
+    pictures = re.findall(r'src="data:image/png;base64,([^"]+)"', handout.lesson_html(lesson, shown))
+    assert len(pictures) == sum(len(v.figures) for v in shown)
+    assert base64.b64decode(pictures[4]) == handout.figure_png(shown[4].figures[0][0]) != base64.b64decode(pictures[0])
+    see_it = next(s for s in LESSONS[1].steps if s.view == "forward.animation")
+    spec = lesson_views.VIEWS[see_it.view].build(dict(see_it.settings)).figures[0][0].to_dict()
+    assert spec["data"][0]["x"] == spec["frames"][-1]["data"][0]["x"]
+
+
+_INSTRUCTIONS = re.compile(r"▶|\bpress|\bplay\b|under the figure|slider", re.I)
+
+
+def test_a_handout_asks_no_one_to_press_play():
+    """A handout is a still page: no 'Press ▶', 'play the animation' or 'under the figure' in its text, captions
+    or answers (the live lesson keeps them)."""
+    for lesson in LESSONS[:2]:  # the lessons with animations
+        shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
+        text = html.unescape(re.sub(r"<svg.*?</svg>|<[^>]+>", " ", handout.lesson_html(lesson, shown), flags=re.S))
+        assert not _INSTRUCTIONS.search(text), _INSTRUCTIONS.search(text)
+    assert "▶" in LESSONS[0].steps[0].text  # the live step keeps its instruction; its handout leaves it out
+    for lesson in LESSONS:  # and what is left of every step's text still says something
+        for step in lesson.steps:
+            kept = handout.static_text(step.text)
+            assert kept and not _INSTRUCTIONS.search(kept), (lesson.name, step.title, kept)
+    assert handout.static_text("x_t at t = 0. ▶ Play runs the chain from t = 0 to T.\n\nNext.") == "x_t at t = 0.\n\nNext."
+
+
 def test_the_flows_lessons_handout_draws_every_figure():
     """Lesson 8's figures (clouds with paths, the marginal-gap lines on a reversed t axis) go into the handout, and
     the numbers its texts state are the page's: 20 drawn paths, straightness on the 128-step paths."""

@@ -32,6 +32,17 @@ def forward_animation(data: DataChoice, sched: ScheduleChoice) -> figures.Frozen
                                          step_labels=[str(t) for t in times])
 
 
+def nearest_frame(sched: ScheduleChoice, t: int) -> int:
+    """The frame of forward_animation nearest to step t."""
+    return int(np.abs(frame_times(sched.T, runs.ANIMATION_FRAMES) - t).argmin())
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def forward_animation_at(data: DataChoice, sched: ScheduleChoice, t: int) -> figures.Frozen:
+    """forward_animation opened on the frame nearest t: a lesson step about x_T shows x_T (in its handout too)."""
+    return figures.opened_at(forward_animation(data, sched), nearest_frame(sched, t))
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def chain_and_jump(data: DataChoice, sched: ScheduleChoice, t: int) -> figures.Frozen:
     """The chain's x_t over the closed-form jump's x_t."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from explorer.schedules import SCHEDULE_KINDS
+from explorer.schedules import SCHEDULE_KINDS, frame_times
 from explorer.ui import cloud_figures as cf, exhibits, runs
 from explorer.ui.controls import BETA_GRID
 from explorer.ui.lesson_settings import Reader, Shown
@@ -14,12 +14,20 @@ from explorer.ui.settings import ScheduleChoice
 # --- forward --------------------------------------------------------------------------------------------------
 
 
+def animation_t(r: Reader, sched: ScheduleChoice) -> int:
+    """The step the animation opens on (the forward page's t): 0, the data, unless the step is about another."""
+    return r.whole("t", 0, sched.T, 0)
+
+
 def forward_animation(settings: dict) -> Shown:
     r = Reader(settings)
     data, sched = r.data(), r.schedule()
+    t = animation_t(r, sched)
     run = runs.forward_run(data, sched)
     ab = float(run["alpha_bar"][-1])
-    return Shown([(cf.forward_animation(data, sched), "Press ▶ to play the chain from t = 0 to T.")],
+    shown_t = int(frame_times(sched.T, runs.ANIMATION_FRAMES)[cf.nearest_frame(sched, t)])
+    return Shown([(cf.forward_animation_at(data, sched, t), f"x_t at t = {shown_t}. ▶ Play runs the chain from t = 0 "
+                                                            "to T.")],
                  {"alpha_bar_T": ab, "signal_T": math.sqrt(ab), "var_T": float(run["var"][-1]),
                   "var_0": float(run["var"][0])})
 

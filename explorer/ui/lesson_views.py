@@ -50,8 +50,9 @@ _GUIDE = _SCHED | {"data", "seed", "cls", "scale", "g_hi", "g_lo"}
 _CLASS_MEASURES = {f"{m}{w}{net}" for m in ("precision", "recall", "spread") for w in ("", "_w1") for net in ("", "_net")} \
     | {"spread_ratio", "spread_ratio_net", "precision_whole_run", "recall_whole_run", "recall_gain"}
 VIEWS: dict[str, LessonView] = {
-    "forward.animation": _view("forward", _DATA | _SCHED, {"alpha_bar_T", "signal_T", "var_T", "var_0"},
-                               noising.forward_animation, _check(lambda r: (r.data(), r.schedule()))),
+    "forward.animation": _view("forward", _DATA | _SCHED | {"t"}, {"alpha_bar_T", "signal_T", "var_T", "var_0"},
+                               noising.forward_animation,
+                               _check(lambda r: (r.data(), noising.animation_t(r, r.schedule())))),
     "forward.step": _view("forward", _DATA | _SCHED | {"t"},
                           {"sw_chain_vs_jump", "sw_floor", "sw_ratio", "alpha_bar_t", "signal_t", "noise_t", "var_t",
                            "var_theory"}, noising.forward_step, _check(lambda r: (r.data(), noising.forward_t(r, r.schedule())))),
