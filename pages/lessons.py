@@ -9,7 +9,7 @@ import streamlit as st
 
 from explorer import handout
 from explorer.lessons import Lesson, Step, load_gallery, load_lessons
-from explorer.ui import layout, lesson_views
+from explorer.ui import layout, lesson_views, state
 from explorer.ui.layout import PAGES
 
 GALLERY = "break"  # ?mode=break shows the Break-it gallery
@@ -37,7 +37,7 @@ def url_index(key: str, count: int, what: str) -> int | None:
             raise ValueError
         return value - 1
     except ValueError:
-        st.warning(f"The link asks for {what} {raw!r}, but there {'is' if count == 1 else 'are'} {count} "
+        st.warning(f"The link asks for {what} {state.excerpt(raw)}, but there {'is' if count == 1 else 'are'} {count} "
                    f"({'1' if count == 1 else f'1 to {count}'}); showing the first instead.")
         return None
 
@@ -46,7 +46,7 @@ def url_index(key: str, count: int, what: str) -> int | None:
 if "lesson_at" not in st.session_state:
     mode = st.query_params.get("mode", "lessons")
     if mode not in ("lessons", GALLERY):
-        st.warning(f"The link asks for mode {mode!r}; showing the lessons.")
+        st.warning(f"The link asks for mode {state.excerpt(mode)}; showing the lessons.")
         mode = "lessons"
     index = url_index("lesson", len(lessons), "lesson") if lessons else None
     step = url_index("step", len(lessons[index or 0].steps), "step") if lessons else None

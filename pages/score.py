@@ -19,6 +19,7 @@ sched = controls.schedule_controls(default_kind="linear", default_T=1000)
 
 st.sidebar.header("Score")
 score_opts = sources.score_options(data)
+controls.forget_gone_network("score", score_opts)
 score = state.choice("Score s_t used below", "score", list(score_opts), "exact", where=st.sidebar, widget="radio",
                      format_func=score_opts.get,
                      help=f"{controls.EXACT_HELP} **pretrained network**: the ε network shipped with the explorer, "

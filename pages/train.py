@@ -105,7 +105,7 @@ with c_start:
 with c_note:
     if points is not None and not running:
         st.caption(f"Trains on {len(points):,} points of {label_now} for {steps:,} steps; samples are drawn every "
-                   f"{SNAPSHOT_EVERY} steps.")
+                   f"{SNAPSHOT_EVERY} steps. {session.TAB_ONLY}")
 
 
 @st.fragment(run_every=POLL_S if running else None)
@@ -139,9 +139,16 @@ def live(points) -> None:
                       f" with the data set **{controls.PRETTY.get(job.dataset, job.dataset)}**"
                       + (f" and the word **{job.word}**." if job.dataset == "word" else ".")),
                    icon=":material/check_circle:")
-        l1, l2 = st.columns(2)
-        l1.page_link(str(HERE / "reverse.py"), label="Reverse sampling with your network", icon=":material/replay:")
-        l2.page_link(str(HERE / "score.py"), label="Its score field next to the exact one", icon=":material/explore:")
+        mine = session.get(job.registered_key)
+        if mine is None:
+            st.warning("Your network is no longer in memory (many networks were trained since); train it again.")
+        else:
+            st.caption(session.TAB_ONLY)
+            l1, l2 = st.columns(2)
+            l1.page_link(str(HERE / "reverse.py"), label="Reverse sampling with your network", icon=":material/replay:",
+                         query_params=session.link_params(mine))
+            l2.page_link(str(HERE / "score.py"), label="Its score field next to the exact one",
+                         icon=":material/explore:", query_params=session.link_params(mine))
     left, right = st.columns([3, 2], gap="large")
     with left:
         layout.chart(st, samples_figure(job, job.points.numpy()), width="stretch", key="tr_samples")

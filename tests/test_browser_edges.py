@@ -52,3 +52,24 @@ def test_no_label_is_cut_at_1400_px(page_1400, path, selector, at_least):
     labels = page.evaluate(CUT_JS, selector)
     assert len(labels) >= at_least, labels
     assert [text for text, cut in labels if cut] == [], labels
+
+
+def test_the_trained_networks_link_opens_reverse_with_it_selected(page_1400):
+    """Train on a typed word, follow 'Reverse sampling with your network': the reverse page shows that word's data
+    with 'your network' selected (the same browser tab, so the same session and the same network)."""
+    url, page = page_1400
+    page.goto(f"{url}/train?tr_word=HI&tr_steps=200")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Your network is ready", exact=False).wait_for(timeout=180_000)
+    wait_idle(page, 120_000)
+    assert page.get_by_text("lives in this browser tab only", exact=False).count() >= 1
+    page.get_by_text("Reverse sampling with your network").click()
+    page.wait_for_url("**/reverse?**", timeout=60_000)
+    page.wait_for_selector(FIGURE, timeout=120_000)
+    wait_idle(page, 120_000)
+    assert "data=word" in page.url and "word=HI" in page.url and "score=session" in page.url, page.url
+    assert page.locator("[data-testid=stException]").count() == 0
+    score = page.locator("[data-testid=stRadio]").filter(has_text="Score").first
+    assert score.locator("input[type=radio]:checked + div, label:has(input:checked)").first.inner_text().strip() \
+        .startswith("your network")
+    assert page.locator("[data-testid=stTextInput] input").first.input_value() == "HI"

@@ -153,6 +153,8 @@ def test_break_it_gallery_one_click_each():
     ({"lesson": 2, "step": "4.5"}, "The link asks for step '4.5'"),
     ({"mode": "chaos"}, "The link asks for mode 'chaos'"),
     ({"mode": "break", "preset": 1000}, "The link asks for Break-it preset '1000'"),
+    ({"lesson": "9" * 2000}, "The link asks for lesson '" + "9" * 39 + "'…, but there are"),  # quoted short
+    ({"mode": "z" * 2000}, "The link asks for mode '" + "z" * 39 + "'…; showing"),
 ])
 def test_bad_links_give_a_message_and_a_working_page(params, words):
     at = open_page("lessons", **params)

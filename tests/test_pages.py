@@ -112,6 +112,17 @@ def test_bad_url_values_fall_back_with_a_warning():
     assert "'T'" in warnings and "'kind'" in warnings and "'n'" in warnings
 
 
+def test_a_long_bad_url_value_is_quoted_short():
+    """A link's unusable value is echoed as a short excerpt (≤ 40 characters and an ellipsis), not kilobytes."""
+    from explorer.ui.state import EXCERPT_CHARS, excerpt
+    junk = "x" * 5000
+    at = open_page("forward", kind=junk, T="9" * 300)
+    assert_clean(at)
+    ignored = [w.value for w in at.warning if "Ignored the link's value" in w.value]
+    assert len(ignored) == 2 and all(len(w) < 120 and "…" in w for w in ignored), ignored
+    assert excerpt("two") == "'two'" and excerpt(junk) == repr("x" * (EXCERPT_CHARS - 1)) + "…"
+
+
 def test_bad_word_shows_a_message_and_keeps_working():
     at = open_page("forward", data="word")
     at.text_input(key="word").set_value("     ").run()
@@ -294,6 +305,61 @@ def test_train_a_word_stop_it_and_use_it_on_the_other_pages():
     assert at.radio(key="score").value == f"session:{key}"
     names = [d.get("name", "") for c in charts(at) for d in c["data"]]
     assert any("your network" in n for n in names), names
+
+
+def trained_links(at: AppTest) -> dict[str, dict]:
+    """The Train page's links to the pages that use the network: label → the query they open."""
+    from urllib.parse import parse_qsl
+    return {link.proto.label: dict(parse_qsl(link.proto.query_string)) for link in at.get("page_link")
+            if link.proto.label in ("Reverse sampling with your network", "Its score field next to the exact one")}
+
+
+@pytest.mark.parametrize("source", ["word", "csv"])
+def test_the_trained_networks_links_open_its_data_and_select_it(source):
+    """'Reverse sampling with your network' opens Reverse sampling on the data set it was trained on (a typed word,
+    or the uploaded points) with that network selected; the page says the network lives in this tab only."""
+    from explorer.ui.session import TAB_ONLY
+    if source == "word":
+        at = open_page("train", tr_steps=200, tr_word="HI")
+    else:
+        at = open_page("train", tr_source="csv", tr_steps=200)
+        rows = "\n".join(f"{np.cos(a):.4f},{np.sin(a):.4f}" for a in np.linspace(0, 6.2, 300))
+        at.sidebar.get("file_uploader")[0].set_value(("ring.csv", ("x,y\n" + rows).encode(), "text/csv")).run()
+    assert_clean(at)
+    assert any(TAB_ONLY in c.value for c in at.caption)  # said before training
+    at.button(key="tr_start").click().run()
+    _wait_for(at)
+    assert_clean(at)
+    key = at.session_state["trained_keys"][-1]
+    links = trained_links(at)
+    expected = {"data": "word", "word": "HI"} if source == "word" else {"data": "yours"}
+    assert links and all(q == {**expected, "score": f"session:{key}"} for q in links.values()), links
+    assert any(TAB_ONLY in c.value for c in at.caption)  # and beside the links
+    at.switch_page("../pages/reverse.py")  # what the link does: the same session, the link's query
+    for k, v in links["Reverse sampling with your network"].items():
+        at.query_params[k] = v
+    at.query_params["T"] = "50"
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="data").value == expected["data"]
+    if source == "word":
+        assert at.text_input(key="word").value == "HI"
+    assert at.radio(key="score").value == f"session:{key}"
+    assert "your network" in chart(at, "rev_xt")["layout"]["title"]["text"] or \
+        any("your network" in d.get("name", "") for c in charts(at) for d in c["data"])
+
+
+def test_a_link_to_a_network_this_tab_does_not_have_says_so():
+    """After a reload (a new session) the link's trained network and uploaded points are gone: a plain message,
+    the exact score and a built-in set instead, no 'Ignored the link's value' riddle."""
+    from explorer.ui.session import TAB_ONLY
+    at = open_page("reverse", data="yours", score="session:0123abcd4567", T=50)
+    assert_clean(at)
+    warnings = [w.value for w in at.warning]
+    assert sum(TAB_ONLY in w for w in warnings) == 2, warnings
+    assert not any("Ignored the link's value" in w for w in warnings), warnings
+    assert at.radio(key="score").value == "exact" and at.selectbox(key="data").value == "eight_gaussians"
+    assert "score" not in at.query_params or at.query_params["score"] == "exact"
 
 
 def test_train_on_uploaded_points_and_sample_them_elsewhere():

@@ -7,7 +7,7 @@ from explorer.datasets import DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word
 from explorer.samplers import CLIP_2D, SAMPLERS, SNR_DEFAULT, ncsn_stable_epsilon
 from explorer.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS
 from explorer.ui import session, state
-from explorer.ui.settings import YOURS, DataChoice, DigitsChoice, ReverseChoice, ScheduleChoice
+from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice, DigitsChoice, ReverseChoice, ScheduleChoice
 from explorer.ui.sources import EXACT_REFERENCE_UI
 
 # β values offered by the sliders: a log grid with the source text's "middle value" 0.5 on it.
@@ -34,6 +34,10 @@ def data_controls(where=st.sidebar, n_default: int = 2000, n_max: int = 5000, pr
                   default: str = "two_moons") -> DataChoice:
     yours = [m for m in session.mine() if m.dataset == YOURS]
     options = list(TOY_2D) + ([YOURS] if yours else [])
+    if not yours and prefix + "data" not in st.session_state and st.query_params.get(prefix + "data") == YOURS:
+        state.link_warning(f"The link names points you uploaded in another browser tab, or before a reload. "
+                           f"{session.TAB_ONLY} Showing {PRETTY.get(default, default)} instead.")
+        del st.query_params[prefix + "data"]
     name = state.choice("Data set", prefix + "data", options, default, where=where,
                         format_func=lambda k: f"your points ({yours[0].label})" if k == YOURS
                         else PRETTY.get(k, k),
@@ -89,10 +93,21 @@ SCORE_HELP = (f"{EXACT_HELP} **pretrained network**: the ε network shipped in p
               f"x̂₀ clipped to ±{CLIP_2D:g}. **your network**: trained on the Train your own page in this session.")
 
 
+def forget_gone_network(key: str, scores: dict[str, str]) -> None:
+    """A link's score=session:KEY that this tab does not have (trained in another tab, or before a reload): say so
+    plainly, and drop it from the URL so that the score falls back to the exact one."""
+    raw = st.query_params.get(key)
+    if key not in st.session_state and raw is not None and raw.startswith(SESSION_PREFIX) and raw not in scores:
+        state.link_warning(f"The link names a network trained in another browser tab, or before a reload. "
+                           f"{session.TAB_ONLY} Showing the exact score instead.")
+        del st.query_params[key]
+
+
 def sampler_controls(sched: ScheduleChoice, where=st.sidebar, prefix: str = "", default: str = "ddpm",
                      scores: dict[str, str] | None = None, default_score: str = "exact") -> ReverseChoice:
     """Score, sampler (any of SAMPLERS) and that sampler's knobs → a ReverseChoice."""
     scores = scores or {"exact": "exact"}
+    forget_gone_network(prefix + "score", scores)
     score = state.choice("Score", prefix + "score", list(scores), default_score if default_score in scores
                          else "exact", where=where, widget="radio", horizontal=True, format_func=scores.get,
                          help=SCORE_HELP)

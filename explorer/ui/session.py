@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from explorer.ui.settings import YOURS, DataChoice
+from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice
 
 if TYPE_CHECKING:
     from explorer.models import EpsModel
 
 MAX_MODELS = 24  # process-wide: a 2D model is ~300 KB, its points at most 800 KB
+# Said on the Train page, and where a link names a network this tab does not have.
+TAB_ONLY = ("A network you train lives in this browser tab only: a reload, another tab or a shared link starts "
+            "without it (the link keeps the data set and settings, not the network).")
 
 
 @dataclass
@@ -66,6 +69,12 @@ def mine() -> list[TrainedModel]:
     collect_finished_job()
     found = (get(k) for k in reversed(st.session_state.get("trained_keys", [])))
     return [m for m in found if m is not None]
+
+
+def link_params(model: TrainedModel) -> dict[str, str]:
+    """The URL keys that open the Reverse sampling and Score pages on this model's data set with it selected."""
+    params = {"data": model.dataset, "score": SESSION_PREFIX + model.key}
+    return params | ({"word": model.word} if model.dataset == "word" else {})
 
 
 def for_data(data: DataChoice) -> list[TrainedModel]:

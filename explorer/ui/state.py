@@ -14,6 +14,18 @@ import streamlit as st
 from explorer.checks import whole_number
 
 _WARN_KEY = "_url_warnings"
+EXCERPT_CHARS = 40  # a link's value quoted in a message: at most this many characters, then an ellipsis
+
+
+def excerpt(raw: str, most: int = EXCERPT_CHARS) -> str:
+    """A value from the URL, quoted for a message: short (a link can carry kilobytes), with an ellipsis if cut."""
+    raw = str(raw)
+    return repr(raw) if len(raw) <= most else repr(raw[:most - 1]) + "…"
+
+
+def link_warning(message: str) -> None:
+    """A message about the link, shown once on the page (show_url_warnings)."""
+    st.session_state.setdefault(_WARN_KEY, []).append(message)
 
 
 def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
@@ -25,8 +37,7 @@ def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
         try:
             value = parse(raw)
         except (ValueError, TypeError):
-            st.session_state.setdefault(_WARN_KEY, []).append(
-                f"Ignored the link's value {raw!r} for '{key}'; using {default!r}.")
+            link_warning(f"Ignored the link's value {excerpt(raw)} for '{key}'; using {default!r}.")
     st.session_state[key] = value
 
 
