@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 
 import numpy as np
 import torch
@@ -64,6 +65,14 @@ def picture(x, width: int = GRID_WIDTH) -> np.ndarray:
     return upscale(rgb, max(1, width // rgb.shape[1]))
 
 
+def too_many_pixels(w: int | None = None, h: int | None = None, pixels: int | None = None) -> str:
+    """The message for a picture that declares more pixels than the app decodes (a decompression bomb, or just huge)."""
+    size = f"{w:,} × {h:,} pixels" if w and h else f"{pixels / 1e6:,.0f} megapixels" if pixels else \
+        "far more pixels than a photograph"
+    return (f"The image declares {size}; at most {MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels are accepted, so it was "
+            f"not decoded. Please upload a smaller PNG or JPEG (it is shrunk to {MAX_SIDE} pixels anyway).")
+
+
 def load_picture(raw: bytes, max_side: int = MAX_SIDE) -> tuple[torch.Tensor, list[str]]:
     """A PNG or JPEG file → (C, H, W) tensor in [−1, 1] with C = 3 (colour) or 1 (grey), and notes.
 
@@ -72,6 +81,8 @@ def load_picture(raw: bytes, max_side: int = MAX_SIDE) -> tuple[torch.Tensor, li
     Raises ValueError for an empty or too large file, something that is not a PNG/JPEG image,
     or an image with zero width or height.
     """
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     if len(raw) == 0:
@@ -79,21 +90,27 @@ def load_picture(raw: bytes, max_side: int = MAX_SIDE) -> tuple[torch.Tensor, li
     if len(raw) > MAX_UPLOAD_BYTES:
         raise ValueError(f"The file is {len(raw) / 1e6:.1f} MB; at most {MAX_UPLOAD_BYTES / 1e6:.0f} MB is accepted.")
     try:
-        img = Image.open(io.BytesIO(raw))
-        fmt = img.format
-        w, h = img.size
-        if fmt not in ("PNG", "JPEG"):
-            raise ValueError(f"This is a {fmt} image; please upload a PNG or JPEG.")
-        if w == 0 or h == 0:
-            raise ValueError(f"The image has zero size ({w} × {h} pixels).")
-        if w * h > MAX_UPLOAD_PIXELS:
-            raise ValueError(f"The image is {w} × {h} pixels; at most {MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels "
-                             "are accepted.")
-        img.load()
+        with warnings.catch_warnings():  # Pillow warns (or raises) about a huge declared size as it opens the file
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw))
+            fmt = img.format
+            w, h = img.size
+            if fmt not in ("PNG", "JPEG"):
+                raise ValueError(f"This is a {fmt} image; please upload a PNG or JPEG.")
+            if w == 0 or h == 0:
+                raise ValueError(f"The image has zero size ({w} × {h} pixels).")
+            if w * h > MAX_UPLOAD_PIXELS:
+                raise ValueError(too_many_pixels(w, h))
+            img.load()
     except UnidentifiedImageError:
         raise ValueError("This file is not an image that can be read (PNG or JPEG expected).") from None
-    except (OSError, SyntaxError, Image.DecompressionBombError) as err:
-        raise ValueError(f"The image could not be decoded: {err}.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        # Pillow refused while opening, before the size could be asked: its text names the pixel count
+        declared = re.search(r"\((\d+) pixels\)", str(err))
+        raise ValueError(too_many_pixels(pixels=int(declared.group(1)) if declared else None)) from None
+    except (OSError, SyntaxError) as err:
+        raise ValueError(f"The image could not be decoded ({type(err).__name__}); it may be damaged or cut short. "
+                         "Please upload another PNG or JPEG.") from None
     notes = []
     mode = img.mode
     if mode == "P":

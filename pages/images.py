@@ -9,7 +9,7 @@ from explorer import figures, images, rasters
 from explorer.datasets import N_DIGITS
 from explorer.evaluation import CONFIDENT
 from explorer.schedules import frame_times
-from explorer.ui import controls, image_apps, image_runs as ir, layout, sources, state
+from explorer.ui import controls, image_apps, image_runs as ir, layout, sources, state, uploads
 from explorer.ui.settings import ScheduleChoice
 
 SECTIONS = {"forward": "Forward noising", "reverse": "Reverse sampling", "inpaint": "Inpainting",
@@ -217,9 +217,9 @@ elif section == "sketch":
 
 # --- your picture --------------------------------------------------------------------------------------
 else:
-    upload = st.file_uploader(f"A PNG or JPEG picture (resized to at most {images.MAX_SIDE} pixels; colour kept)",
-                              type=["png", "jpg", "jpeg"], key="img_upload",
-                              help=f"At most {images.MAX_UPLOAD_BYTES // 1_000_000} MB.")
+    upload = uploads.uploader(f"A PNG or JPEG picture (resized to at most {images.MAX_SIDE} pixels; colour kept)",
+                              f"PNG or JPEG, up to {images.MAX_UPLOAD_PIXELS // 1_000_000} megapixels",
+                              images.MAX_UPLOAD_BYTES, key="img_upload")
     raw, name = ir.sample_picture(), "scikit-learn's sample photograph"
     if upload is not None:
         try:

@@ -12,7 +12,7 @@ from explorer.models import LOG_SNR_RANGE, MLPConfig
 from explorer.schedules import make_schedule
 from explorer.streams import STREAMS
 from explorer.training import TrainConfig, sample_log_snr
-from explorer.ui import controls, layout, session, state
+from explorer.ui import controls, layout, session, state, uploads
 from explorer.ui.settings import YOURS
 from explorer.ui.trainjob import SNAPSHOT_EVERY, SNAPSHOT_POINTS, SNAPSHOT_SCHEDULE, TrainJob
 
@@ -55,9 +55,9 @@ if source == "builtin":
     dataset = name
     label = f"the word {word!r}" if name == "word" else controls.PRETTY.get(name, name)
 else:
-    upload = st.sidebar.file_uploader("CSV file: two columns x, y (a header row is fine)", type=["csv", "txt"],
-                                      help=f"{CSV_MIN_POINTS}–{CSV_MAX_POINTS:,} points, at most {CSV_MAX_BYTES // 1_000_000} MB. "
-                                           "They are shifted and scaled into the explorer's box.")
+    upload = uploads.uploader("CSV file: two columns x, y (a header row is fine)",
+                              f"CSV text, {CSV_MIN_POINTS}–{CSV_MAX_POINTS:,} points", CSV_MAX_BYTES, key="tr_upload",
+                              where=st.sidebar, help="The points are shifted and scaled into the explorer's box.")
     dataset, word, label = YOURS, "", ""
     if upload is None:
         st.info("Choose a CSV file of points in the sidebar — or switch to a built-in set or a word.",

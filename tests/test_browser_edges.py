@@ -73,3 +73,20 @@ def test_the_trained_networks_link_opens_reverse_with_it_selected(page_1400):
     assert score.locator("input[type=radio]:checked + div, label:has(input:checked)").first.inner_text().strip() \
         .startswith("your network")
     assert page.locator("[data-testid=stTextInput] input").first.input_value() == "HI"
+
+
+def test_a_wrong_type_or_too_large_upload_is_a_message_on_the_page(page_1400, tmp_path):
+    """The browser lets any file through to the page (no type filter, the server's cap above the app's limits),
+    and the page says what is wrong: a GIF where a PNG or JPEG is expected, a 9 MB file over the 8 MB limit."""
+    from PIL import Image
+    url, page = page_1400
+    gif, big = tmp_path / "drawing.gif", tmp_path / "big.png"
+    Image.new("L", (16, 16), 255).save(gif)
+    big.write_bytes(b"\x89PNG" + b"\0" * 9_000_000)
+    page.goto(f"{url}/images?view=picture&T=100")
+    page.wait_for_selector("[data-testid=stFileUploader]", timeout=120_000)
+    for path, words in ((gif, "This is a GIF image; please upload a PNG or JPEG"), (big, "at most 8 MB is accepted")):
+        page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(path))
+        page.locator("[data-testid=stAlertContentError]").filter(has_text=words).first.wait_for(timeout=120_000)
+        wait_idle(page, 120_000)
+        assert page.locator("[data-testid=stException]").count() == 0

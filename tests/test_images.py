@@ -95,6 +95,33 @@ def test_other_formats_and_huge_images_are_refused():
         images.load_picture(encode(Image.new("1", (8000, 6000))))
 
 
+def png_declaring(w: int, h: int) -> bytes:
+    """A few hundred bytes of PNG whose header declares w × h grey pixels: a decompression bomb when large."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * (w + 1) * 4)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("w, h, size", [
+    (20_000, 20_000, "400 megapixels"),  # past Pillow's DecompressionBombError (2 × 89 MP)
+    (10_000, 10_000, "100 megapixels"),  # between its warning and its error (a DecompressionBombWarning)
+    (8_000, 8_000, "8,000 × 8,000 pixels"),  # under Pillow's limits, over ours
+])
+def test_a_decompression_bomb_gets_the_apps_own_message(w, h, size):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing leaks as a warning either
+        with pytest.raises(ValueError) as refused:
+            images.load_picture(png_declaring(w, h))
+    message = str(refused.value)
+    assert message.startswith(f"The image declares {size}; at most 40 megapixels are accepted"), message
+    assert "decompression bomb" not in message.lower() and "DOS" not in message  # not Pillow's text
+
+
 def _tiny_images(n=64, seed=0):
     g = torch.Generator().manual_seed(seed)
     return (torch.rand(n, 1, 4, 4, generator=g) > 0.5).float() * 2 - 1

@@ -432,6 +432,45 @@ def test_your_picture_checks_uploads(name, raw, shown, kind):
     assert len(at.get("image")) >= 2  # the page keeps working (the sample photograph on error)
 
 
+def _bomb() -> bytes:
+    from test_images import png_declaring
+    return png_declaring(20_000, 20_000)
+
+
+@pytest.mark.parametrize("where, key, name, raw, shown", [
+    ("images?view=picture", "img_upload", "anim.gif", _png(fmt="GIF"), "This is a GIF image; please upload a PNG or JPEG"),
+    ("images?view=picture", "img_upload", "big.png", b"\x89PNG" + b"\0" * 9_000_000, "at most 8 MB"),
+    ("images?view=picture", "img_upload", "bomb.png", _bomb(), "The image declares 400 megapixels; at most 40"),
+    ("images?view=sketch", "sk_upload", "bomb.png", _bomb(), "The image declares 400 megapixels; at most 40"),
+    ("images?view=sketch", "sk_upload", "notes.pdf", b"%PDF-1.4 not a picture", "not an image that can be read"),
+    ("train?tr_source=csv", "tr_upload", "points.png", _png(), "not a text (UTF-8) CSV file"),
+    ("train?tr_source=csv", "tr_upload", "huge.csv", b"1,2\n" * 1_600_000, "at most 5 MB"),
+])
+def test_upload_refusals_are_messages_on_the_page(where, key, name, raw, shown):
+    """Wrong type, too large, a decompression bomb: each is an st.error on the page in the app's own words. The
+    uploaders take any file (a type filter or size cap in the browser would refuse it with a hover tip only),
+    write their limits under them, and the server's cap leaves room above the app's limits."""
+    import tomllib
+    from explorer.ui.uploads import SERVER_CAP_MB
+    page, _, query = where.partition("?")
+    at = open_page(page, **dict(q.split("=") for q in query.split("&")))
+    uploader = at.get("file_uploader")[0]
+    assert uploader.key == key and uploader.allowed_type == []  # any file reaches the page's own checks
+    assert any(" MB." in c.value and "at most" in c.value for c in at.caption)  # the limits, in view
+    uploader.set_value((name, raw, "application/octet-stream")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(shown in e for e in errors), errors
+    assert not any("decompression bomb" in e.lower() or "DOS attack" in e for e in errors), errors  # not Pillow's
+    config = tomllib.loads((Path(APP).parents[1] / ".streamlit" / "config.toml").read_text())
+    from explorer.datasets import CSV_MAX_BYTES
+    from explorer.images import MAX_UPLOAD_BYTES
+    assert config["server"]["maxUploadSize"] == SERVER_CAP_MB  # room for a file 4 × over the app's limits:
+    assert SERVER_CAP_MB * 1e6 >= 4 * max(MAX_UPLOAD_BYTES, CSV_MAX_BYTES)
+    if page == "images":
+        assert len(at.get("image")) >= 2  # the page keeps working with the sample picture or sketch
+
+
 def test_overview_panels_show_the_same_q_t_up_to_sampling_noise():
     """The overview's claim: forward and DDPM-reverse clouds at the same t are as close as two forward samples."""
     from explorer.ui.runs import forward_reverse_distance

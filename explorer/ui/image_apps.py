@@ -15,7 +15,7 @@ from explorer.forward import q_sample
 from explorer.samplers import CLIP_DIGITS, SAMPLERS, ilvr_sample, record
 from explorer.schedules import frame_times
 from explorer.streams import STREAMS
-from explorer.ui import layout, state
+from explorer.ui import layout, state, uploads
 from explorer.ui.image_runs import GIF_FRAMES, _classify, grid_gif
 from explorer.ui.settings import ScheduleChoice
 from explorer.ui.sources import COMPUTE, digits_model
@@ -146,8 +146,8 @@ def sketch_input(upload_key: str) -> tuple[torch.Tensor, str, list[str]]:
     from explorer.ui.image_runs import load_picture
 
     name = state.choice("Sketch", "sk_name", list(images.SKETCHES), "a hook (7)", widget="radio", horizontal=True)
-    upload = st.file_uploader("…or your own drawing (PNG or JPEG; reduced to 8 × 8 grey)", type=["png", "jpg", "jpeg"],
-                              key=upload_key)
+    upload = uploads.uploader("…or your own drawing (PNG or JPEG; reduced to 8 × 8 grey)", "PNG or JPEG",
+                              images.MAX_UPLOAD_BYTES, key=upload_key)
     if upload is not None:
         try:
             pic, notes = load_picture(upload.getvalue())
