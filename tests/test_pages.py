@@ -1,6 +1,7 @@
 """Every page through streamlit's AppTest: defaults, slider extremes, URL state, what is shown."""
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -57,12 +58,27 @@ def metric(at: AppTest, label: str) -> str:
     return found[0]
 
 
+CODE_REPR = re.compile(r"\b[a-z_]+=[\d.]|\w\(\w+=|_\{")  # beta_start=0.0001, linear(beta=…, x_{t−1}
+
+
+def shown_words(at: AppTest) -> list[str]:
+    """Chart titles, axis titles and trace names, captions and metric labels: what a page writes in words."""
+    words = [c.value for c in at.caption] + [m.label for m in at.metric]
+    for spec in charts(at):
+        layout = spec.get("layout", {})
+        words += [(v.get("title") or {}).get("text", "") for k, v in layout.items()
+                  if k == "title" or k.startswith(("xaxis", "yaxis")) and isinstance(v, dict)]
+        words += [d.get("name") or "" for d in spec.get("data", [])]
+    return [w for w in words if w]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_by_default(page):
     at = open_page(page)
     assert_clean(at)
     assert at.title and visuals(at) >= (1 if page == "lessons" else 2)  # a lesson's first step: one live figure
     assert not at.get("exception")
+    assert [w for w in shown_words(at) if CODE_REPR.search(w)] == []  # titles in words, not code reprs
 
 
 def test_forward_numbers_match_the_schedule():
