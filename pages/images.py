@@ -37,13 +37,13 @@ section = section or "forward"
 
 
 def show(x, caption: str, width: int = WIDTH) -> None:
-    st.image(images.picture(x, width), caption=caption)
+    st.image(images.picture(x, width), caption=caption, alt=caption)  # alt: what a screen reader says
 
 
 def animation_block(gif: bytes, caption: str, text: str, filename: str, key: str, widths=(2, 3)) -> None:
     """A GIF shown beside its explanation, with a button to download it."""
     left, right = st.columns(list(widths), gap="large")
-    left.image(gif, caption=caption)
+    left.image(gif, caption=caption, alt=f"Animation: {caption}")
     right.markdown(text)
     right.download_button("GIF of the animation", gif, filename, "image/gif", key=key, icon=":material/download:")
 
@@ -150,7 +150,7 @@ elif section == "reverse":
         st.download_button("GIF of the reverse run", rev["gif"], "digits_reverse.gif", "image/gif",
                            key="dl_rev_gif", icon=":material/download:")
     with st.expander("The reverse run as an animation"):
-        st.image(rev["gif"])
+        st.image(rev["gif"], alt="Animation of the reverse run: the grid of digits from noise to samples")
 
 # --- inpainting ----------------------------------------------------------------------------------------
 elif section == "inpaint":
@@ -176,7 +176,8 @@ elif section == "inpaint":
     m3.metric(f"Confident (≥ {CONFIDENT:g})", f"{(inp['confidence'] >= CONFIDENT).mean():.0%}")
     g1, g2 = st.columns([2, 3])
     with g1:
-        st.image(inp["gif"], caption="the inpainting run")
+        st.image(inp["gif"], caption="the inpainting run", alt="Animation of the inpainting run: the unknown pixels "
+                 "filled in step by step")
     with g2:
         st.download_button("GIF of the inpainting run", inp["gif"], "inpainting.gif", "image/gif",
                            key="dl_inp_gif", icon=":material/download:")

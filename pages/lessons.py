@@ -79,7 +79,7 @@ def draw_figures(shown, key: str) -> None:
                     layout.chart(st, fig, width="stretch", key=f"{key}_fig{i}")
                     st.caption(caption)
                 else:
-                    st.image(fig, caption=caption, width="stretch")
+                    st.image(fig, caption=caption, width="stretch", alt=caption)
 
 
 def step_layout(item: Step, shown, key: str, body) -> None:

@@ -15,7 +15,8 @@ layout.header(
     "Gaussian noise over T small steps; the *reverse* process starts from noise and, guided by "
     "the **score** ∇log q_t(x) (the direction in which data become more likely), walks back to data. "
     "Move the slider: on the left the data dissolve, on the right fresh samples condense out of noise.")
-st.image(chain_diagram_svg(), width="stretch")
+st.image(chain_diagram_svg(), width="stretch", alt="Diagram: the forward chain x₀ → x₁ → … → x_T adds noise, "
+         "q(x_t | x_{t−1}); the reverse chain p(x_{t−1} | x_t) removes it, guided by the score.")
 # The text, the diagram (inline SVG) and the map reach the browser before the torch-based
 # teaser is computed; the teaser is two server-drawn pictures, so the first page needs no chart
 # library at all (Plotly's bundle costs Chromium ≈ 2 s on a 2-core machine).
@@ -61,8 +62,8 @@ with teaser:
     left, right = st.columns(2, gap="large")
     forward_png, reverse_png = teaser_pictures(int(t), TEASER_TEXT_PX[layout.presenting()])
     loading.empty()
-    left.image(forward_png, width="stretch")
-    right.image(reverse_png, width="stretch")
+    left.image(forward_png, width="stretch", alt=f"Scatter plot: the eight-Gaussians data noised to step t = {t}")
+    right.image(reverse_png, width="stretch", alt=f"Scatter plot: DDPM samples from noise, now at step t = {t}")
     between, two_samples = teaser_distances(int(t))
     st.caption(f"ᾱ_{t} = {fwd['alpha_bar'][t]:.3f}: the share of the data's signal power left at this step. "
                "Both panels at the same t show samples of q_t — one reached from data, one from noise, up to "

@@ -91,7 +91,7 @@ def t0_grid(T: int) -> list[int]:
 
 
 def show(x, caption: str, width: int = images.GRID_WIDTH) -> None:
-    st.image(images.picture(x, width), caption=caption)
+    st.image(images.picture(x, width), caption=caption, alt=caption)  # alt: what a screen reader says
 
 
 def super_resolution_view(sched: ScheduleChoice, seed: int) -> None:
