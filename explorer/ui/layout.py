@@ -96,6 +96,7 @@ def header(title: str, intro: str) -> None:
 
     In presenter mode the header is one compact row — the title, the introduction behind an "About this
     page" button, and "Leave presenter mode" — so that the page's figure starts in the first screen."""
+    from explorer.ui.a11y import A11Y_CSS; st.html(A11Y_CSS)  # noqa: E702 (issue 26 item 6: the lead wires it in)
     if presenting():
         st.html(PRESENT_CSS)
         name, about, leave = st.columns([5, 2, 3], vertical_alignment="center")
