@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 
-from .palette import ESTIMATE, STATE
+from .palette import ESTIMATE, STATE, text_shade
 
 _SUBSCRIPT = re.compile(r"_(\{[^}]*\}|\w+)")  # x_{t−1} or x_t: the subscript in braces, or one word
 
@@ -49,10 +49,10 @@ def chain_diagram_svg(width: int = 1000, height: int = 170) -> str:
         label = base + (f'<tspan font-size="12" dy="5">{sub}</tspan>' if sub else "")
         parts.append(f'<text x="{x:.1f}" y="{cy + 6}" text-anchor="middle" font-size="18" font-style="italic" '
                      f'fill="{"#fff" if dark else "#222"}" font-family="serif">{label}</text>')
-    parts.append(f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15" fill="{STATE}" '
+    parts.append(f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15" fill="{text_shade(STATE)}" '
                  'font-family="sans-serif">' + math_tspans("forward q(x_t | x_{t−1}) = N(√(1−β_t) x_{t−1}, β_t I): add noise")
                  + '</text>')
-    parts.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" font-size="15" fill="{ESTIMATE}" '
+    parts.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" font-size="15" fill="{text_shade(ESTIMATE)}" '
                  'font-family="sans-serif">' + math_tspans("reverse p(x_{t−1} | x_t): remove noise, guided by the score "
                                                     "∇log q_t(x_t)") + '</text>')
     parts.append("</svg>")

@@ -35,6 +35,32 @@ FLOW_OTHER = BLUISH_GREEN
 # Measures drawn against each other in one chart (precision against recall, faithfulness against realism)
 METRIC_COLORS = {"precision": BLUE, "recall": VERMILLION, "faithfulness": BLUE, "realism": BLUISH_GREEN,
                  "confidence": VERMILLION, "sw": VERMILLION}
+TEXT_CONTRAST = 4.5  # WCAG 2's minimum contrast for body text (AA)
+
+
+def _luminance(color: str) -> float:
+    """WCAG 2's relative luminance of a #rrggbb colour."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(v / 255) for v in rgb(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_on_white(color: str) -> float:
+    """WCAG 2's contrast ratio of a #rrggbb colour against white."""
+    return 1.05 / (_luminance(color) + 0.05)
+
+
+def text_shade(color: str, ratio: float = TEXT_CONTRAST) -> str:
+    """The colour itself if text in it reads on white (contrast ≥ ratio), else the lightest darker shade that does:
+    words in a category's colour keep its hue (vermillion's 3.8:1 becomes a darker vermillion)."""
+    for step in range(101):
+        shade = "#" + "".join(f"{round(v * (1 - step / 100)):02x}" for v in rgb(color))
+        if contrast_on_white(shade) >= ratio:
+            return shade
+    return "#000000"
+
+
 LIM = 4.2  # fixed axis range ±LIM for 2D states: data in ±2 plus N(0, I) noise
 
 

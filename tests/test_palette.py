@@ -97,3 +97,22 @@ def test_the_threshold_catches_plotly_defaults():
     """The colours the app used before Okabe–Ito (Plotly's first five) fail: the test has teeth."""
     plotly = dict(zip("abcde", ("#636efa", "#ef553b", "#00a67e", "#ab63fa", "#ffa15a")))
     assert closest_pair(plotly, "protanopia")[0] < MIN_DELTA_E
+
+
+def test_contrast_matches_wcag_golden_values():
+    """WCAG 2's ratios: black on white 21:1; #767676 is the lightest grey that passes AA (4.54:1)."""
+    from explorer.palette import contrast_on_white
+    assert contrast_on_white("#000000") == pytest.approx(21.0)
+    assert contrast_on_white("#ffffff") == pytest.approx(1.0)
+    assert contrast_on_white("#767676") == pytest.approx(4.54, abs=0.01)
+
+
+def test_the_chain_diagrams_words_read_on_white():
+    """The diagram is an SVG picture, which axe-core cannot read: its coloured captions are checked here."""
+    import re
+    from explorer.diagram import chain_diagram_svg
+    from explorer.palette import TEXT_CONTRAST, contrast_on_white
+    svg = chain_diagram_svg()
+    fills = re.findall(r'<text[^>]*fill="(#[0-9a-fA-F]{6})"', svg)
+    assert len(fills) >= 2
+    assert all(contrast_on_white(f) >= TEXT_CONTRAST for f in fills), fills
