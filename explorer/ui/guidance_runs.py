@@ -2,7 +2,8 @@
 
 Every class gets the same share of the points and its own guided ε, ε_u + w(ε_c − ε_u) with the exact
 scores of explorer.labelled; all classes start from one x_T (the reverse page's stream) so the same x_T
-seeds every scale. Runs, per-class measures and figures are cached and shared by the sessions.
+seeds every scale. Runs, per-class measures and figures are cached and shared by the sessions. The page's
+default runs are shipped (explorer/ui/shipped.py): read, not computed, where this server would compute them.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from explorer.cond_models import guided_eps
 from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
 from explorer.scores import field_on_grid
 from explorer.streams import STREAMS
+from explorer.ui import shipped
 from explorer.ui.settings import ScheduleChoice
 from explorer.ui.sources import COMPUTE
 
@@ -84,6 +86,9 @@ def guided_run(name: str, sched: ScheduleChoice, scale: float, t_range: tuple[in
     """Guided DDPM of N_PER_CLASS points for each class from one x_T: final points and their classes. With the
     network one pass per step gives every class's ε_u and ε_c − ε_u (cond_models.guided_eps); x̂_0 clipped as
     for every network."""
+    known = shipped.guided_run(name, sched, scale, t_range, seed, score)
+    if known is not None:
+        return known
     K = len(class_names(name))
     labels = torch.arange(K).repeat_interleave(N_PER_CLASS)
     g = STREAMS["reverse_start"].generator(seed)
