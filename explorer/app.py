@@ -9,7 +9,7 @@ import time
 import streamlit as st
 
 from explorer.threads import limit_torch_threads
-from explorer.ui import memory
+from explorer.ui import memory, preload
 from explorer.ui.layout import PAGES, PAGES_DIR, log_timing, presenting
 
 
@@ -29,8 +29,13 @@ def main() -> None:
                        initial_sidebar_state="collapsed" if presenting() else "auto")
     page = st.navigation([st.Page(str(PAGES_DIR / p.file), title=p.title, icon=p.icon, default=(i == 0))
                           for i, p in enumerate(PAGES)])
+    landing = page.url_path == ""  # the overview draws no Plotly chart: its pictures come first there
+    if not landing:
+        preload.chart_library()  # the browser loads the chart library while this page computes
     try:
         page.run()
+        if landing:
+            preload.chart_library()  # for the page the visitor opens next
     finally:
         log_timing(page.url_path or "overview", time.perf_counter() - t0)
 

@@ -34,14 +34,31 @@ def exact_eps_model(name: str, n_reference: int = EXACT_REFERENCE_POINTS, seed: 
 N_DIGITS = 1797  # images in scikit-learn's bundled 8×8 digits
 
 
+def _digits_table():
+    """scikit-learn's digits as load_digits reads them, (N_DIGITS, 65): 64 pixels (0..16) and the label.
+
+    Read from the CSV that scikit-learn bundles, as load_digits does (np.loadtxt of digits.csv.gz), without
+    importing scikit-learn, which with scipy costs about a second before the images page's first picture."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
+    if path is None or not path.is_file():
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        return np.column_stack([d.data, d.target])
+    return np.loadtxt(path, delimiter=",")
+
+
 def digits(return_labels: bool = False):
     """scikit-learn's bundled 8×8 digits (N_DIGITS images) scaled to [−1, 1]; shape (N, 1, 8, 8)."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    x = torch.as_tensor(d.images, dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0  # 0..16 → −1..1
+    table = _digits_table()
+    x = torch.as_tensor(table[:, :-1].reshape(-1, 8, 8), dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0  # 0..16 → −1..1
     if return_labels:
-        return x, torch.as_tensor(d.target, dtype=torch.long)
+        return x, torch.as_tensor(table[:, -1].astype(int), dtype=torch.long)
     return x
 
 

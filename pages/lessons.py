@@ -7,7 +7,6 @@ settles it. The lesson and step live in the URL (?lesson=N&step=K, 1-based) so a
 """
 import streamlit as st
 
-from explorer import handout
 from explorer.lessons import Lesson, Step, load_gallery, load_lessons
 from explorer.ui import layout, lesson_views, state
 from explorer.ui.layout import PAGES
@@ -203,6 +202,7 @@ def handout_button(lesson: Lesson) -> None:
 
 @st.cache_resource(max_entries=16, show_spinner="Writing the handout…")
 def make_handout(lesson: Lesson) -> bytes:
+    from explorer import handout  # matplotlib: only for a handout, not on the way to the first figure
     shown = [lesson_views.VIEWS[step.view].build(dict(step.settings)) for step in lesson.steps]
     return handout.lesson_html(lesson, shown).encode("utf-8")
 

@@ -53,6 +53,16 @@ def test_digits_range_and_shape():
     assert set(y.tolist()) == set(range(10))
 
 
+def test_digits_are_scikit_learns_load_digits():
+    """digits() reads scikit-learn's bundled CSV itself (no sklearn import): the very images and labels."""
+    import torch
+    from sklearn.datasets import load_digits
+    x, y = digits(return_labels=True)
+    d = load_digits()
+    assert torch.equal(x, torch.as_tensor(d.images, dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0)
+    assert torch.equal(y, torch.as_tensor(d.target, dtype=torch.long))
+
+
 @pytest.mark.parametrize("call,words", [
     (lambda: toy_2d("blobs", 10), "Unknown data set"),
     (lambda: toy_2d("two_moons", 0), "number of points"),
