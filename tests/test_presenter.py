@@ -6,13 +6,15 @@ What a teacher in a lecture hall needs (issue 26, items 1–4), against the Stre
 - "Leave presenter mode" is on the page itself and gives the normal layout back;
 - the page's key figure starts in the first 75 % of the screen, and no chart text runs into another;
 - every chart's text is ≥ 16 px and the body text ≥ 19 px;
-- no Deploy button.
+- no Deploy button;
+- and axe-core finds no serious or critical accessibility violation (tests/test_a11y.py: the normal layout).
 """
 import json
 from pathlib import Path
 
 import pytest
 
+from axe_scan import report, scan
 from bench.live import CHROMIUM, FIGURE, launch, serve_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -111,6 +113,10 @@ def test_presenter_mode_in_a_lecture_hall(live, path):
         if path == "":  # the teaser is two server-drawn pictures: their tick labels scale with the picture
             shown = page.locator(FIGURE).nth(1).bounding_box()["width"]
             assert TEASER_TEXT_PX * shown / TEASER_WIDTH_PX >= CHART_PX, f"{where}: teaser {shown:.0f} px wide"
+
+        if (width, height) == SIZES[-1]:
+            found = scan(page)
+            assert not found, f"{where}: axe-core found\n{report(found)}"
 
         # 1. the way out and the way to other pages stay on the page
         leave = page.get_by_role("button", name="Leave presenter mode")
