@@ -152,48 +152,6 @@ def test_points_picked_with_a_box_are_inverted(browser_page):
     page.screenshot(path=str(SHOTS / "flows_picked.png"), full_page=True)
 
 
-def overflow(page) -> list[str]:
-    """Elements whose right edge passes the viewport's (horizontal overflow), and the document's own."""
-    return page.evaluate("""() => {
-        const w = window.innerWidth, out = [];
-        if (document.documentElement.scrollWidth > w) out.push('document ' + document.documentElement.scrollWidth);
-        for (const el of document.querySelectorAll('[data-testid=stMain] *')) {
-            const r = el.getBoundingClientRect();
-            if (r.width > 0 && r.right > w + 1 && getComputedStyle(el).visibility !== 'hidden')
-                out.push((el.getAttribute('data-testid') || el.tagName) + ' ' + Math.round(r.right));
-        }
-        return out.slice(0, 10);
-    }""")
-
-
-def paragraph_px(page) -> float:
-    return page.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
-                         "'[data-testid=stMarkdownContainer] p')).fontSize)")
-
-
-@pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
-@pytest.mark.parametrize("path", ["lessons?lesson=4&step=2", "reverse"])
-def test_presenter_mode_fits_a_projector(live, path, width, height):
-    url, browser = live
-    sizes = {}
-    for present in (0, 1):
-        page = browser.new_page(viewport={"width": width, "height": height})
-        sep = "&" if "?" in path else "?"
-        page.goto(f"{url}/{path}{sep}present={present}")
-        page.wait_for_selector(FIGURE, timeout=120_000)
-        wait_idle(page, 120_000)
-        assert page.locator("[data-testid=stException]").count() == 0
-        sizes[present] = paragraph_px(page)
-        if present:
-            assert overflow(page) == [], f"{path} at {width}×{height} overflows"
-            box = page.locator("[data-testid=stSidebar]").bounding_box()
-            assert box is None or box["x"] + box["width"] <= 1, box  # folded away, off the screen
-            name = path.replace("?", "_").replace("&", "_").replace("=", "")
-            page.screenshot(path=str(SHOTS / f"present_{name}_{width}x{height}.png"))
-        page.close()
-    assert sizes[1] >= 1.3 * sizes[0], sizes
-
-
 def test_lesson_link_opens_the_full_page_with_the_steps_settings(browser_page):
     url, page = browser_page
     page.goto(f"{url}/reverse")  # a page visited before keeps no stale value against the link

@@ -4,7 +4,8 @@ What a teacher in a lecture hall needs (issue 26, items 1–4), against the Stre
 (pyproject.toml pins the tested range):
 - the way to the other pages stays visible (the » button that opens the folded sidebar) and works;
 - "Leave presenter mode" is on the page itself and gives the normal layout back;
-- the page's key figure starts in the first 75 % of the screen, and no chart text runs into another;
+- the page's key figure starts in the first 75 % of the screen, nothing is wider than the screen, and no chart
+  text runs into another;
 - every chart's text is ≥ 16 px and the body text ≥ 19 px;
 - no Deploy button;
 - and axe-core finds no serious or critical accessibility violation (tests/test_a11y.py: the normal layout).
@@ -84,6 +85,23 @@ def open_presenting(browser, url: str, path: str, width: int, height: int):
     return page
 
 
+def overflow(page) -> list[str]:
+    """What runs past the screen's right edge: the document itself (a sideways scroll bar) or one of the page's
+    blocks. Inside a block, a wide formula scrolls in its own box and a chart clips its drawing, so the blocks
+    are what a viewer sees cut off."""
+    return page.evaluate("""() => {
+        const w = window.innerWidth, out = [];
+        if (document.documentElement.scrollWidth > w) out.push('document ' + document.documentElement.scrollWidth);
+        for (const el of document.querySelectorAll('[data-testid=stMain] [data-testid=stElementContainer], '
+                                                   + '[data-testid=stMain] [data-testid=stHorizontalBlock]')) {
+            const r = el.getBoundingClientRect();
+            if (r.width > 0 && r.right > w + 1 && getComputedStyle(el).visibility !== 'hidden')
+                out.push((el.getAttribute('data-testid') || el.tagName) + ' ' + Math.round(r.right));
+        }
+        return out.slice(0, 10);
+    }""")
+
+
 def root_px(page) -> float:
     return page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
 
@@ -99,6 +117,7 @@ def test_presenter_mode_in_a_lecture_hall(live, path):
         assert page.locator("[data-testid=stException]").count() == 0, where
         assert page.locator("[data-testid=stAppDeployButton]").count() == 0, f"{where}: a Deploy button"
         assert root_px(page) == 22, f"{where}: presenter type not applied"
+        assert overflow(page) == [], f"{where}: wider than the screen"
 
         # 2. the key figure above the fold, no chart text over another
         figures = page.locator(FIGURE)
