@@ -97,6 +97,21 @@ def replica_pids(serve_pid: int) -> list[int]:
     return out
 
 
+@contextlib.contextmanager
+def app_and_browser(shots: Path | None = None):
+    """A served explorer and a Chromium to drive it: yield (base_url, browser); the server's log goes to
+    shots/server.log (the folder made) when shots is given. The browser tests' module-wide fixture."""
+    from playwright.sync_api import sync_playwright
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
+    with serve_app(shots / "server.log" if shots else None) as (url, _), sync_playwright() as p:
+        browser = launch(p)
+        try:
+            yield url, browser
+        finally:
+            browser.close()
+
+
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 

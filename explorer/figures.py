@@ -6,7 +6,6 @@ explorer.rasters (Pillow), the chain diagram in explorer.diagram (SVG).
 """
 from __future__ import annotations
 
-import copy
 import math
 from typing import Sequence
 
@@ -15,7 +14,7 @@ import plotly.graph_objects as go
 
 
 from .frozen import Frozen  # noqa: F401 (re-exported: pages share figures.Frozen)
-from .palette import (CLOSED, DATA, ESTIMATE, INK, KIND_COLORS, LIM, REF, STATE, category,  # noqa: F401 (re-exported)
+from .palette import (CLOSED, DATA, ESTIMATE, INK, KIND_COLORS, LIM, REF, STATE,  # noqa: F401 (re-exported)
                       circle)
 
 HIST_BINS = np.linspace(-LIM, LIM, 43)
@@ -175,43 +174,6 @@ def cloud_snapshot(layers: Sequence[tuple[np.ndarray, str, str]], title: str, he
     return go.Figure(dict(data=data, layout=_marginal_layout(title, height)))
 
 
-def schedule_panels(curves: dict[str, dict[str, np.ndarray]], height: int = 640) -> go.Figure:
-    """β_t, ᾱ_t, signal vs noise std, log-SNR against t/T for several schedules (a 2 × 2 grid).
-
-    curves: label -> {"u": t/T, "beta", "alpha_bar", "signal", "noise", "log_snr"} (t = 1..T), and
-    optionally "color".
-    """
-    cols, rows = ([0.0, 0.45], [0.55, 1.0]), ([0.6, 1.0], [0.0, 0.36])
-    titles = ("β_t (log scale)", "ᾱ_t", "signal √ᾱ_t (solid) and noise √(1−ᾱ_t) (dashed)",
-              "log-SNR = log(ᾱ_t/(1−ᾱ_t))")
-    layout = dict(height=height, font=FONT, margin=dict(l=50, r=20, t=40, b=50), plot_bgcolor="white",
-                  legend=dict(orientation="h", y=-0.14), annotations=[])
-    for k in range(4):
-        sfx = "" if k == 0 else str(k + 1)
-        xd, yd = cols[k % 2], rows[k // 2]
-        layout[f"xaxis{sfx}"] = dict(domain=xd, range=[0, 1], anchor=f"y{sfx}", gridcolor="#eee",
-                                     title=dict(text="t / T", standoff=4))
-        layout[f"yaxis{sfx}"] = dict(domain=yd, anchor=f"x{sfx}", gridcolor="#eee")
-        layout["annotations"].append(dict(text=titles[k], x=sum(xd) / 2, y=yd[1] + 0.02, xref="paper",
-                                          yref="paper", showarrow=False, xanchor="center", yanchor="bottom",
-                                          font=dict(size=14)))
-    layout["yaxis"].update(type="log", exponentformat="power")
-    layout["yaxis2"].update(range=[-0.03, 1.03])
-    layout["yaxis3"].update(range=[-0.03, 1.03])
-    data = []
-    for i, (label, c) in enumerate(curves.items()):
-        col = c.get("color") or category(i)
-        line = dict(color=col, width=2.2)
-        common = dict(type="scatter", x=c["u"], mode="lines", legendgroup=label, name=label)
-        data += [dict(common, y=c["beta"], line=line, xaxis="x", yaxis="y"),
-                 dict(common, y=c["alpha_bar"], line=line, showlegend=False, xaxis="x2", yaxis="y2"),
-                 dict(common, y=c["signal"], line=line, showlegend=False, xaxis="x3", yaxis="y3"),
-                 dict(common, y=c["noise"], line=dict(line, dash="dash"), showlegend=False, xaxis="x3", yaxis="y3"),
-                 dict(common, y=np.clip(c["log_snr"], -25, 25), line=line, showlegend=False, xaxis="x4",
-                      yaxis="y4")]
-    return go.Figure(dict(data=data, layout=layout))
-
-
 def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str, x_title: str,
           y_title: str, height: int = 360, log_y: bool = False, marker_x: float | None = None,
           log_x: bool = False) -> go.Figure:
@@ -307,84 +269,3 @@ def log_ticks(values: np.ndarray, most: int = 8) -> list[float]:
             return ticks
     step = int(np.ceil(len(ticks) / most))
     return ticks[::step]
-
-
-
-# Every place a Plotly figure keeps a font of its own: a template (Streamlit's theme among them) sets the
-# axes' and colour bars' fonts separately, so raising layout.font alone would leave their ticks small.
-_BASE_FONT_PX = 12  # Plotly's default when a figure sets no size
-TITLE_SCALE = 1.15  # a figure's title, this much larger than its text
-
-
-def _raise(d: dict, path: str, min_px: float, default: float | None = None) -> None:
-    """d[path].size = max(its size (or default), min_px), creating the path's dicts where missing."""
-    *parents, leaf = path.split(".")
-    for key in parents:
-        d = d.setdefault(key, {})
-    font = d.setdefault(leaf, {})
-    size = font.get("size", default)
-    font["size"] = max(size if size is not None else min_px, min_px)
-
-
-def _colorbar(bar: dict, min_px: float) -> None:
-    """A colour bar's ticks and title ≥ min_px, the title along its right side: on top, at this size, it
-    would sit on the highest tick label."""
-    for path in ("tickfont", "title.font"):
-        _raise(bar, path, min_px)
-    bar["title"]["side"] = "right"
-
-
-def _legend_below_the_axes(lay: dict, min_px: float) -> None:
-    """A horizontal legend under the plot, moved to the figure's bottom edge with room above it for the
-    x axis's (now larger) tick labels and title: at a fixed paper offset they would run into each other."""
-    legend = lay.get("legend", {})
-    if legend.get("orientation") != "h" or legend.get("y", 1.02) >= 0:
-        return
-    legend.update(yref="container", y=0, yanchor="bottom")
-    margin = lay.setdefault("margin", {})
-    axis_px = 2 * 1.25 * min_px + 12  # tick labels and the axis title, with Plotly's standoffs
-    legend_px = 1.6 * min_px + 8  # one row of entries
-    margin["b"] = max(margin.get("b", 80), axis_px + legend_px)
-
-
-def enlarge_text(fig: go.Figure, min_px: float) -> go.Figure:
-    """fig with every text — ticks, axis and colour-bar titles, legend, annotations, the animation's
-    slider and buttons, trace labels — at least min_px (presenter mode: read from the back row).
-
-    fig is not changed (a Frozen figure's dict is shared by every session): its layout is copied, and
-    its traces shallowly; animation frames are shared as they are."""
-    spec = dict(fig.to_dict())
-    lay = spec["layout"] = copy.deepcopy(spec.get("layout", {}))
-    _raise(lay, "font", min_px, _BASE_FONT_PX)
-    _raise(lay, "title.font", min_px * TITLE_SCALE, lay["font"]["size"] * TITLE_SCALE)
-    for path in ("legend.font", "legend.title.font", "hoverlabel.font"):
-        _raise(lay, path, min_px)
-    for key in list(lay):
-        if key.startswith(("xaxis", "yaxis")):
-            for path in ("tickfont", "title.font"):
-                _raise(lay[key], path, min_px)
-            axis = lay[key]
-            if axis.get("type") == "log" and "tickvals" not in axis and "dtick" not in axis:
-                axis["dtick"] = 1  # powers of ten only: Plotly draws the digits between them at ¾ of the size
-        elif key.startswith("coloraxis"):
-            _colorbar(lay[key].setdefault("colorbar", {}), min_px)
-    for note in lay.get("annotations", ()):
-        _raise(note, "font", min_px)
-    _legend_below_the_axes(lay, min_px)
-    for slider in lay.get("sliders", ()):
-        _raise(slider, "font", min_px)
-        _raise(slider, "currentvalue.font", min_px)
-    for menu in lay.get("updatemenus", ()):
-        _raise(menu, "font", min_px)
-    traces = []
-    for trace in spec.get("data", ()):
-        trace = dict(trace)
-        if "colorbar" in trace or trace.get("type") in ("heatmap", "contour", "histogram2d"):
-            trace["colorbar"] = copy.deepcopy(trace.get("colorbar", {}))
-            _colorbar(trace["colorbar"], min_px)
-        if "text" in trace or "texttemplate" in trace:
-            trace["textfont"] = copy.deepcopy(trace.get("textfont", {}))
-            _raise(trace, "textfont", min_px)
-        traces.append(trace)
-    spec["data"] = traces
-    return Frozen.of_dict(spec)

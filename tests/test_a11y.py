@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from axe_scan import blocking_violations, report, scan
-from bench.live import CHROMIUM, FIGURE, launch, serve_app, wait_idle
+from bench.live import CHROMIUM, FIGURE, app_and_browser, wait_idle
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")]
@@ -33,12 +33,8 @@ CASES = [(path, "light") for path in PATHS] + [(path, "dark") for path in DARK]
 
 @pytest.fixture(scope="module")
 def live():
-    from playwright.sync_api import sync_playwright
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve_app(SHOTS / "server.log") as (url, _), sync_playwright() as p:
-        browser = launch(p)
-        yield url, browser
-        browser.close()
+    with app_and_browser(SHOTS) as served:
+        yield served
 
 
 def test_report_lists_rule_impact_and_targets():

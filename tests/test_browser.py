@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.live import CHROMIUM, FIGURE, launch, move_slider, serve_app, slider_input, wait_idle
+from bench.live import CHROMIUM, FIGURE, app_and_browser, move_slider, slider_input, wait_idle
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")]
@@ -32,12 +32,8 @@ MOVES = {
 
 @pytest.fixture(scope="module")
 def live():
-    from playwright.sync_api import sync_playwright
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve_app(SHOTS / "server.log") as (url, _), sync_playwright() as p:
-        browser = launch(p)
-        yield url, browser
-        browser.close()
+    with app_and_browser(SHOTS) as served:
+        yield served
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.live import CHROMIUM, FIGURE, launch, serve_app, wait_idle
+from bench.live import CHROMIUM, FIGURE, app_and_browser, wait_idle
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")]
@@ -20,11 +20,8 @@ CUT_JS = """(sel) => [...document.querySelectorAll(sel)].map(el => {
 
 @pytest.fixture(scope="module")
 def live():
-    from playwright.sync_api import sync_playwright
-    with serve_app() as (url, _), sync_playwright() as p:
-        browser = launch(p)
-        yield url, browser
-        browser.close()
+    with app_and_browser() as served:
+        yield served
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from axe_scan import report, scan
-from bench.live import CHROMIUM, FIGURE, launch, serve_app, wait_idle
+from bench.live import CHROMIUM, FIGURE, app_and_browser, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")]
@@ -67,12 +67,8 @@ OVERLAPS_JS = """() => {
 
 @pytest.fixture(scope="module")
 def live():
-    from playwright.sync_api import sync_playwright
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve_app(SHOTS / "server.log") as (url, _), sync_playwright() as p:
-        browser = launch(p)
-        yield url, browser
-        browser.close()
+    with app_and_browser(SHOTS) as served:
+        yield served
 
 
 def open_presenting(browser, url: str, path: str, width: int, height: int):

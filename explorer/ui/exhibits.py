@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from explorer import figures
+from explorer import figures, schedule_figures
 from explorer.datasets import toy_2d
 from explorer.forward import chain_noises, forward_trajectory, invert_chain, text_reverse_chain
 from explorer.metrics import kl_to_standard_normal, sliced_wasserstein
@@ -116,7 +116,7 @@ def reversal_exhibit(T: int, seed: int, n: int = 1000) -> dict:
 # this page together rebuilt the same five-schedule panels thirty times.
 @st.cache_resource(max_entries=64, show_spinner=False)
 def panels_figure(choices: tuple[ScheduleChoice, ...], data) -> figures.Frozen:
-    return figures.Frozen(figures.schedule_panels(schedule_comparison(choices, data)[0]))
+    return figures.Frozen(schedule_figures.schedule_panels(schedule_comparison(choices, data)[0]))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

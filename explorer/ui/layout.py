@@ -116,7 +116,7 @@ def header(title: str, intro: str) -> None:
 def chart(where, fig, **kwargs) -> None:
     """where.plotly_chart(fig, **kwargs), with every text of the figure ≥ PRESENT_TEXT_PX in presenter mode."""
     if presenting():
-        from explorer.figures import enlarge_text  # plotly: not before the first page's title is shown
+        from explorer.legible import enlarge_text  # plotly: not before the first page's title is shown
         fig = enlarge_text(fig, PRESENT_TEXT_PX)
     where.plotly_chart(fig, **kwargs)
 
