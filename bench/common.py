@@ -1,17 +1,31 @@
-"""Timing helpers shared by the benchmarks: medians of repeated runs, device labels."""
+"""Timing helpers shared by the benchmarks: medians of repeated runs, device labels, and the results file.
+
+Every figure a benchmark reports (`report`) is also kept, and `save` writes them to bench/results/NAME.json with the
+command, the date, the commit, the device and torch's version; `python -m bench.tables` writes bench/README.md's
+tables from those files, so no measured figure is typed by hand.
+"""
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 import torch
 
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+_ROWS: list[dict] = []  # what report() measured since the last save()
+_DEVICE: list[str] = []  # the device line start() printed
+
 
 def start(doc: str, *extra: tuple[str, dict]) -> tuple[argparse.Namespace, torch.device]:
     """The benchmarks' command line (--device, --repeats and any extra options), and the device line."""
-    from explorer.device import describe_device, pick_device
+    from explorer.common.device import describe_device, pick_device
 
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default=None, help="cpu or cuda (default: pick_device())")
@@ -21,6 +35,7 @@ def start(doc: str, *extra: tuple[str, dict]) -> tuple[argparse.Namespace, torch
     args = ap.parse_args()
     device = torch.device(args.device) if args.device else pick_device()
     print(f"device: {describe_device(device)}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+    _DEVICE[:] = [describe_device(device)]
     return args, device
 
 
@@ -40,14 +55,41 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) 
     return statistics.median(times), times
 
 
-def report(name: str, seconds: float, budget: float | None = None, unit: str = "s") -> str:
+def report(name: str, seconds: float, budget: float | None = None, unit: str = "s", *, at_least: bool = False,
+           column: str | None = None) -> str:
+    """Print one figure and keep it for save(). seconds is in seconds for "s" and "ms" (shown in ms), otherwise in
+    the unit itself ("×", "%", "MB", ...). The budget is an upper bound, or a lower one with at_least."""
     scale = 1000.0 if unit == "ms" else 1.0
     digits = 3 if unit != "ms" else 2 if seconds * scale < 10 else 1
     line = f"{name:<58} {seconds * scale:8.{digits}f} {unit}"
+    ok = None
     if budget is not None:
-        line += f"   (budget {budget * scale:g} {unit}: {'ok' if seconds <= budget else 'OVER'})"
+        ok = seconds >= budget if at_least else seconds <= budget
+        line += f"   (budget {'≥' if at_least else '≤'} {budget * scale:g} {unit}: {'ok' if ok else 'OVER'})"
     print(line, flush=True)
+    _ROWS.append({"what": name.strip(), "value": round(seconds * scale, 6), "unit": unit,
+                  "budget": None if budget is None else round(budget * scale, 6),
+                  "at_least": at_least, "ok": ok, **({"column": column} if column else {})})
     return line
+
+
+def save(name: str, note: str = "") -> Path:
+    """Write what report() measured to bench/results/NAME.json (replacing that file), with how it was measured."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=RESULTS_DIR.parent, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    result = {"name": name, "command": " ".join([f"python -m bench.{Path(sys.argv[0]).stem}", *sys.argv[1:]]),
+              "measured": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "commit": commit, "device": _DEVICE[0] if _DEVICE else "cpu", "torch": torch.__version__,
+              "note": note, "rows": list(_ROWS)}
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    _ROWS.clear()
+    print(f"wrote {path.relative_to(RESULTS_DIR.parent.parent)}; python -m bench.tables updates bench/README.md")
+    return path
 
 
 def page_rerun_seconds(page: str, key: str, a, b, repeats: int) -> float:

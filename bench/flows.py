@@ -15,12 +15,12 @@ import time
 
 import torch
 
-from bench.common import median_seconds, page_rerun_seconds, report, start
-from explorer.checkpoints import load_pretrained
-from explorer.datasets import toy_2d
-from explorer.flows import flow_sample, ode_log_likelihood
-from explorer.samplers import run_to_end
-from explorer.schedules import make_schedule
+from bench.common import median_seconds, page_rerun_seconds, report, save, start
+from explorer.nets.checkpoints import load_pretrained
+from explorer.data.datasets import toy_2d
+from explorer.diffusion.flows import flow_sample, ode_log_likelihood
+from explorer.diffusion.samplers import run_to_end
+from explorer.diffusion.schedules import make_schedule
 
 def main() -> None:
     args, device = start(__doc__)
@@ -39,14 +39,15 @@ def main() -> None:
 
     import logging
     logging.disable(logging.WARNING)  # streamlit's caches outside a server say so, once per cached function
-    from explorer.training import reflow
-    from explorer.ui.flow_runs import REFLOW
+    from explorer.nets.training import reflow
+    from explorer.ui.views.flow_runs import REFLOW
     t0 = time.perf_counter()
     reflow(load_pretrained("two_moons_flow")[0], **REFLOW)
     report("reflow of two moons (couples + training, as the page runs it)", time.perf_counter() - t0, 60.0)
 
     rerun = page_rerun_seconds("flows", "eta", 0.5, 0.0, args.repeats)
     report("flows page rerun, η slider between cached values (AppTest)", rerun, 0.300, unit="ms")
+    save("flows")
 
 
 if __name__ == "__main__":

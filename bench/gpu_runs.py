@@ -8,10 +8,12 @@ import time
 
 import torch
 
-from explorer.checkpoints import load_pretrained
-from explorer.datasets import eight_gaussians_mixture
-from explorer.samplers import CLIP_2D, CLIP_DIGITS, ddpm_sample, run_to_end
-from explorer.schedules import make_schedule
+from bench.common import report, save
+from explorer.common.device import describe_device
+from explorer.nets.checkpoints import load_pretrained
+from explorer.data.datasets import eight_gaussians_mixture
+from explorer.diffusion.samplers import CLIP_2D, CLIP_DIGITS, ddpm_sample, run_to_end
+from explorer.diffusion.schedules import make_schedule
 
 
 def seconds(fn, repeats: int = 3) -> float:
@@ -47,6 +49,10 @@ def main() -> None:
             row.append(seconds(lambda: run_to_end(ddpm_sample(model, s, x_T, generator=torch.Generator().manual_seed(1),
                                                               clip_x0=clip))))
         print(f"{name:<42}" + "".join(f"{t:>9.3f}s" for t in row))
+        for d, t in zip(devices, row):
+            report(name, t, column=d)
+    save("gpu_runs", note="Best of 3, one torch thread as served; "
+         + ", ".join(describe_device(torch.device(d)) for d in devices) + ".")
 
 
 if __name__ == "__main__":

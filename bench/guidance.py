@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import torch
 
-from bench.common import median_seconds, page_rerun_seconds, report, start
-from explorer.checkpoints import load_pretrained
-from explorer.cond_models import guided_eps
-from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
-from explorer.schedules import make_schedule
+from bench.common import median_seconds, page_rerun_seconds, report, save, start
+from explorer.nets.checkpoints import load_pretrained
+from explorer.nets.cond_models import guided_eps
+from explorer.diffusion.samplers import CLIP_2D, ddpm_sample, run_to_end
+from explorer.diffusion.schedules import make_schedule
 
 def main() -> None:
     args, device = start(__doc__)
@@ -39,12 +39,13 @@ def main() -> None:
                               repeats=args.repeats)
     report("unguided run (w = 1): 2,000 points × 1,000 steps, network", t_plain)
     report("guided run (w = 3), both branches from one pass per step", t_guided, 1.3 * t_plain)
-    print(f"  ratio guided / unguided: {t_guided / t_plain:.2f} (budget ≤ 1.3)")
+    report("guided / unguided", t_guided / t_plain, 1.3, unit="×")
     report("the same guided run with two passes per step (ε_c, then ε_u)", t_two)
-    print(f"  ratio two passes / unguided: {t_two / t_plain:.2f}")
+    report("two passes / unguided", t_two / t_plain, unit="×")
 
     rerun = page_rerun_seconds("guidance", "scale", 5.0, 3.0, args.repeats)
     report("guidance page rerun, scale slider between cached values (AppTest)", rerun, 0.150, unit="ms")
+    save("guidance")
 
 
 if __name__ == "__main__":

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 
-from bench.common import median_seconds, report, start
-from explorer.checkpoints import load_pretrained
-from explorer.samplers import CLIP_DIGITS, ddpm_sample, run_to_end
-from explorer.schedules import make_schedule
+from bench.common import median_seconds, report, save, start
+from explorer.nets.checkpoints import load_pretrained
+from explorer.diffusion.samplers import CLIP_DIGITS, ddpm_sample, run_to_end
+from explorer.diffusion.schedules import make_schedule
 
 APP = str(Path(__file__).resolve().parents[1] / "explorer" / "app.py")
 
@@ -50,8 +50,8 @@ def main() -> None:
     t, runs = median_seconds(lambda: run_to_end(ddpm_sample(model, s, x_T, clip_x0=CLIP_DIGITS)), args.repeats)
     report("DDPM, digits U-Net, 64 digits x 250 steps", t, 3.0)
     print(f"{'':<58} runs: {', '.join(f'{r:.2f}' for r in runs)} s")
-    from explorer.datasets import digits
-    from explorer.samplers import ilvr_sample
+    from explorer.data.datasets import digits
+    from explorer.diffusion.samplers import ilvr_sample
     y = torch.nn.functional.avg_pool2d(digits()[:16], 2).to(device)
     x_T16 = x_T[:16]
     t, _ = median_seconds(lambda: run_to_end(ilvr_sample(model, s, y, x_T16, clip_x0=CLIP_DIGITS)), args.repeats)
@@ -61,6 +61,7 @@ def main() -> None:
     report("images page rerun, reverse step slider (median of 10)", statistics.median(rev), 0.3, unit="ms")
     fwd = rerun_seconds("forward", "img_t", [0, 125, 250, 60, 200, 10, 240, 90, 170, 30])
     report("images page rerun, forward t slider (median of 10)", statistics.median(fwd), 0.3, unit="ms")
+    save("images")
 
 
 if __name__ == "__main__":

@@ -16,12 +16,12 @@ import time
 
 import torch
 
-from bench.common import report, start
-from explorer.checkpoints import PRETRAINED_DIR, load_pretrained
-from explorer.evaluation import toy_quality
-from explorer.samplers import CLIP_2D, ddpm_sample, run_to_end
-from explorer.schedules import make_schedule
-from explorer.training import TrainConfig, train
+from bench.common import report, save, start
+from explorer.nets.checkpoints import PRETRAINED_DIR, load_pretrained
+from explorer.measure.evaluation import toy_quality
+from explorer.diffusion.samplers import CLIP_2D, ddpm_sample, run_to_end
+from explorer.diffusion.schedules import make_schedule
+from explorer.nets.training import TrainConfig, train
 
 
 class TimedModel:
@@ -130,14 +130,12 @@ def main() -> None:
         report("  with every product in float32 (bf16_products = False)", statistics.median(float32))
         report("  one network call, bfloat16 products (40 alternations)", statistics.median(per_call[True]), unit="ms")
         report("  one network call, float32 products", statistics.median(per_call[False]), unit="ms")
-    print(f"{'  time outside the network (median share)':<58} {outside * 100:8.1f} %   (budget 15 %: "
-          f"{'ok' if outside <= 0.15 else 'OVER'})")
+    report("  time outside the network (median share)", outside * 100, 15, unit="%")
     if have_diffusers:
         ratio = statistics.median([d / o for d, o in zip(theirs, totals)])
         report("diffusers DDPMScheduler, same network and inputs", statistics.median(theirs))
         print(f"{'':<58} runs: {', '.join(f'{t:.2f}' for t in theirs)} s")
-        print(f"{'  diffusers time / ours (median over ABBA pairs)':<58} {ratio:8.2f} x   (budget ≥ 1: "
-              f"{'ok' if ratio >= 1 else 'OVER'})")
+        report("  diffusers time / ours (median over ABBA pairs)", ratio, 1.0, unit="×", at_least=True)
         # the two loops differ only outside the network: time that part alone with a stand-in model
         stand_in = lambda x, alpha_bar: 0.1 * x  # noqa: E731 — one cheap op in place of the network
         loop_ours, loop_theirs = [], []
@@ -159,6 +157,7 @@ def main() -> None:
         q = toy_quality(net, "two_moons")
         report(f"2D training, two moons, {hist['step'][-1]} steps (bar {'met' if q['passed'] else 'MISSED'})",
                hist["seconds"], 60)
+    save("learned")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from bench.common import report, save
+
 RUN_TIMEOUT_S = 300  # one script run may take at most this long
 MAX_MESSAGES = 20_000  # ForwardMsgs read for one run at most
 ERROR_ALERT = 1  # Alert.Format.ERROR
@@ -305,6 +307,30 @@ def print_rows(rows: list[dict]) -> None:
               f"{r['exceptions']:>5}{r['errors']:>5}{r['failed']:>5}{rss:>8}{per:>7}")
 
 
+# what each case is, as the results table says it, and its p95 budget in seconds (DESIGN.md: a class at once)
+CASE_WORDS = {"open": ("open the same, already computed view", 2.0), "rerun": ("rerun it, same settings", 2.0),
+              "slider": (f"move the {SLIDER_KEY} slider to {SLIDER_TO} in the open tabs", 4.0),
+              "new view": ("open the same new link", 4.0),
+              "seeds": ("open N links with N different seeds (budget at N = 10)", 4.0)}
+MEMORY_BUDGET_MB = {"seeds": 30.0, "left": 15.0}  # per tab: computing its own run; idle, after the tabs left
+
+
+def record(rows: list[dict]) -> None:
+    """Keep each case's p95 (and the memory per tab) for the results file: one column per N."""
+    base = next((r["rss_mb"] for r in rows if r["case"] == "first view"), None)
+    for r in rows:
+        column = f"N = {r['n']}"
+        if r["case"] in CASE_WORDS:
+            what, budget = CASE_WORDS[r["case"]]
+            if r["case"] == "seeds" and r["n"] != 10:
+                budget = None
+            report(f"{what}, p95", r["p95"], budget, column=column)
+        if r["case"] in MEMORY_BUDGET_MB and r.get("rss_mb") is not None and base is not None:
+            what = ("server memory per tab computing its own run" if r["case"] == "seeds" else
+                    "server memory per tab after every tab left")
+            report(what, (r["rss_mb"] - base) / r["n"], MEMORY_BUDGET_MB[r["case"]], unit="MB", column=column)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, nargs="+", default=[1, 5, 10])
@@ -322,20 +348,28 @@ def main() -> None:
         for n in args.n:
             print_rows(measure(args.url, n, args.page, args.query, args.new_query, only=tuple(args.cases)))
         return
+    note = f"Page {args.page}, {args.query}; new link {args.new_query}; a fresh server for each N."
     from bench.live import replica_pids, serve_app, serve_deploy
 
     if args.deploy:
         for n in args.n:
             with serve_deploy(replicas=args.deploy) as (url, proc):
                 print(f"deploy/serve, {args.deploy} replica(s):")
-                print_rows(measure(url, n, args.page, args.query, args.new_query, pid=lambda: replica_pids(proc.pid),
-                                   only=tuple(args.cases), linger=args.linger, warmups=4 * args.deploy))
+                rows = measure(url, n, args.page, args.query, args.new_query, pid=lambda: replica_pids(proc.pid),
+                               only=tuple(args.cases), linger=args.linger, warmups=4 * args.deploy)
+                print_rows(rows)
+                record(rows)
+        save(f"load_deploy{args.deploy}", note=f"Through deploy/serve: nginx in front of {args.deploy} replica(s). "
+             + note)
         return
 
     for n in args.n:  # a fresh server per N: nothing cached from the last N but the one first run
         with serve_app(with_process=True) as (url, _, proc):
-            print_rows(measure(url, n, args.page, args.query, args.new_query, pid=proc.pid, only=tuple(args.cases),
-                                   linger=args.linger))
+            rows = measure(url, n, args.page, args.query, args.new_query, pid=proc.pid, only=tuple(args.cases),
+                           linger=args.linger)
+            print_rows(rows)
+            record(rows)
+    save("load" if args.page == "reverse" else f"load_{args.page}", note=note)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import report
+from bench.common import report, save
 from bench.live import FIGURE, launch, move_slider, serve_app, wait_idle
 
 # page -> (the slider that scrubs stored results, chart index that shows the change); each page's
@@ -148,15 +148,15 @@ def first_visits(names: list[str], rounds: int = 1, env: dict | None = None) -> 
 
     def median(name: str, which: int, what: str) -> float:
         return statistics.median(r[which][what] for r in runs[name])
-    print(f"\n{'page':<24} {'cold':>8} {'warm':>8}   budget (cold)" + (f"   medians of {rounds}" if rounds > 1 else ""))
+    print("\ncold and warm visits, the budget on cold" + (f", medians of {rounds}" if rounds > 1 else ""))
     for name in names:
         for what, label, budget in (("figure", "first figure", VISITS.get(name, 4.0)),
                                     ("complete", "complete", MAP_COMPLETE_BUDGET)):
             if what not in runs[name][0][1]:
                 continue
             cold, warm = median(name, 1, what), median(name, 2, what)
-            print(f"{(name or 'overview') + ', ' + label:<24} {cold:7.2f}s {warm:7.2f}s   "
-                  f"≤ {budget:g} s: {'ok' if cold <= budget else 'OVER'}")
+            report(f"{name or 'overview'}, {label}", cold, budget, column="cold")
+            report(f"{name or 'overview'}, {label}", warm, column="warm")
     healthy = statistics.median(r[0] for rs in runs.values() for r in rs)
     print(f"(server start → healthy: median {healthy:.1f} s, not counted above; "
           f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after)")
@@ -176,6 +176,8 @@ def main() -> None:
     if args.visits:
         names = [n for n in VISITS] if args.pages is None else ["" if n == "overview" else n for n in args.pages]
         first_visits(names, args.rounds)
+        save("pages_visits" if args.pages is None else "pages_visits_some",
+             note=f"Each page on {args.rounds} fresh servers; medians." if args.rounds > 1 else "")
         return
     from playwright.sync_api import sync_playwright
 
@@ -205,6 +207,7 @@ def main() -> None:
            statistics.median(complete), 4.0)
     print("  runs (complete):", ", ".join(f"{c:.2f}" for c in complete), "s")
     if args.first_only:
+        save("pages_first")
         return
     if args.lessons_only:
         with serve_app(env={"DIFFUSION_EXPLORER_TIMING": str(log)}) as (url, _), sync_playwright() as p:
@@ -212,6 +215,7 @@ def main() -> None:
             server, browser_times = lesson_steps(browser.new_page(viewport={"width": 1400, "height": 1800}), url, log, 2)
             browser.close()
         report_lessons(server, browser_times)
+        save("pages_lessons")
         return
     with serve_app(env={"DIFFUSION_EXPLORER_TIMING": str(log)}) as (url, _), sync_playwright() as p:
         browser = launch(p)
@@ -228,6 +232,7 @@ def main() -> None:
         server, browser_times = lesson_steps(page, url, log, passes=2)
         report_lessons(server, browser_times)
         browser.close()
+    save("pages")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import torch
 
-from bench.common import median_seconds, report, start
-from explorer.datasets import eight_gaussians_mixture, toy_2d
-from explorer.forward import forward_trajectory
-from explorer.samplers import ddpm_sample, run_to_end
-from explorer.schedules import make_schedule
+from bench.common import median_seconds, report, save, start
+from explorer.data.datasets import eight_gaussians_mixture, toy_2d
+from explorer.diffusion.forward import forward_trajectory
+from explorer.diffusion.samplers import ddpm_sample, run_to_end
+from explorer.diffusion.schedules import make_schedule
 
 
 def main() -> None:
@@ -30,6 +30,7 @@ def main() -> None:
     x0 = toy_2d("two_moons", 10_000).to(device)
     t, _ = median_seconds(lambda: forward_trajectory(x0, s, generator=g), args.repeats)
     report("forward_trajectory, 10,000 points x 1,000 steps", t, 0.25, unit="ms")
+    save("sampling")
 
 
 if __name__ == "__main__":

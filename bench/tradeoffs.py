@@ -14,13 +14,14 @@ import logging
 import numpy as np
 import torch
 
-from bench.common import median_seconds, report, start
-from explorer import tradeoff_figures as tf, tradeoffs as tr
-from explorer.checkpoints import load_pretrained
-from explorer.datasets import exact_eps_model, toy_2d
-from explorer.schedules import make_schedule
-from explorer.streams import STREAMS
-from explorer.ui import tradeoff_runs as trr
+from bench.common import median_seconds, report, save, start
+from explorer.draw import tradeoff_figures as tf
+from explorer.measure import tradeoffs as tr
+from explorer.nets.checkpoints import load_pretrained
+from explorer.data.datasets import exact_eps_model, toy_2d
+from explorer.diffusion.schedules import make_schedule
+from explorer.common.streams import STREAMS
+from explorer.ui.views import tradeoff_runs as trr
 from explorer.ui.settings import DataChoice
 
 N = 1000
@@ -76,6 +77,7 @@ def main() -> None:
     page_map()  # compute once
     t_cached, _ = median_seconds(page_map, repeats=args.repeats)
     report("map, both scores, every cell cached: cells + two heat maps", t_cached, 0.5, unit="ms")
+    save("tradeoffs")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from explorer.threads import limit_torch_threads
+from explorer.ui.threads import limit_torch_threads
 from explorer.ui import memory, preload
 from explorer.ui.layout import PAGES, PAGES_DIR, log_timing, presenting
 

@@ -4,8 +4,9 @@ import math
 import numpy as np
 import streamlit as st
 
-from explorer import figures
-from explorer.ui import cloud_figures as cf, controls, layout, runs, state
+from explorer.draw import figures
+from explorer.ui.views import cloud_figures as cf, runs
+from explorer.ui import controls, layout, state
 from explorer.ui.settings import DataChoice, ScheduleChoice
 
 layout.header(

@@ -2,10 +2,10 @@
 import numpy as np
 import streamlit as st
 
-from explorer import guidance_figures as gf
-from explorer.datasets import LABELLED_2D, class_names
+from explorer.draw import guidance_figures as gf
+from explorer.data.datasets import LABELLED_2D, class_names
 from explorer.ui import controls, layout, state
-from explorer.ui import guidance_runs as gr
+from explorer.ui.views import guidance_runs as gr
 
 layout.header(
     "Guidance",

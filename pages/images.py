@@ -1,22 +1,13 @@
 """Small images: digits noised and sampled, memorisation, inpainting, variations, super-resolution, sketch to digit,
 and your own picture."""
-from dataclasses import replace
-
-import numpy as np
 import streamlit as st
 
-from explorer import figures, images, rasters
-from explorer.datasets import N_DIGITS
-from explorer.evaluation import CONFIDENT
-from explorer.schedules import frame_times
-from explorer.ui import controls, image_apps, image_runs as ir, layout, sources, state, uploads
-from explorer.ui.settings import ScheduleChoice
+from explorer.ui import controls, layout, state
+from explorer.ui.views import image_apps, image_views
 
 SECTIONS = {"forward": "Forward noising", "reverse": "Reverse sampling", "inpaint": "Inpainting",
             "variations": "Variations", "superres": "Super-resolution", "sketch": "Sketch to digit",
             "picture": "Your picture"}
-WIDTH = images.GRID_WIDTH
-SMALL_GRID = 16  # digits in the inpainting grid and in the nearest-neighbour pairs
 
 layout.header(
     "Images",
@@ -27,7 +18,7 @@ layout.header(
 st.sidebar.header("Schedule")
 sched = controls.schedule_controls(default_kind="cosine", default_T=250, T_max=1000)
 with layout.friendly_errors("build this schedule"):
-    s = sched.build()
+    sched.build()
 st.sidebar.header("Digits")
 pick = controls.digits_controls()
 
@@ -35,227 +26,10 @@ section = state.choice("Show", "view", list(SECTIONS), "forward", widget="radio"
                        format_func=SECTIONS.get)
 section = section or "forward"
 
-
-def show(x, caption: str, width: int = WIDTH) -> None:
-    st.image(images.picture(x, width), caption=caption, alt=caption)  # alt: what a screen reader says
-
-
-def animation_block(gif: bytes, caption: str, text: str, filename: str, key: str, widths=(2, 3)) -> None:
-    """A GIF shown beside its explanation, with a button to download it."""
-    left, right = st.columns(list(widths), gap="large")
-    left.image(gif, caption=caption, alt=f"Animation: {caption}")
-    right.markdown(text)
-    right.download_button("GIF of the animation", gif, filename, "image/gif", key=key, icon=":material/download:")
-
-
-def grid_png(xs: np.ndarray, ncol: int) -> bytes:
-    """A grid of digits as the PNG a download button offers."""
-    return rasters.png_bytes(images.picture(images.grid(xs, ncol=ncol), WIDTH))
-
-
-# --- forward -------------------------------------------------------------------------------------------
-if section == "forward":
-    with st.spinner("Noising the digits…"):
-        fwd = ir.forward_digits(sched, pick)
-
-    @layout.live_fragment
-    def forward_view(fwd: dict, T: int) -> None:
-        t = state.slider("t", "img_t", 0, T, min(T, max(1, T // 5)))
-        left, mid, right = st.columns([4, 5, 3], gap="large")
-        with left:
-            show(images.grid(fwd["xs"][t], ncol=fwd["ncol"]), f"x_t at t = {t}")
-        with mid:
-            layout.chart(st, figures.pixel_histogram(fwd["xs"][t].ravel(), f"Pixel values at t = {t}"), width="stretch",
-                            key="img_hist")
-            st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon")  # too wide for the right column
-        with right:
-            ab = float(fwd["alpha_bar"][t])
-            st.metric("ᾱ_t", f"{ab:.4g}")
-            st.metric("pixel mean, measured", f"{fwd['mean'][t]:.3f}",
-                      help=f"Theory √ᾱ_t · mean(x_0) = {np.sqrt(ab) * fwd['mu0']:.3f}")
-            st.metric("pixel std, measured", f"{fwd['std'][t]:.3f}",
-                      help=f"Theory √(1 + (σ₀² − 1)ᾱ_t) = {np.sqrt(1 + (fwd['var0'] - 1) * ab):.3f} (σ₀² = "
-                           f"{fwd['var0']:.3f}, the variance of all pixels of x_0 about their mean)")
-            st.download_button("PNG of this grid", grid_png(fwd["xs"][t], fwd["ncol"]), f"digits_t{t}.png",
-                               "image/png", key="dl_fwd_png", icon=":material/download:")
-
-    forward_view(fwd, s.T)
-    st.subheader("The whole chain as an animation")
-    animation_block(fwd["gif"], f"x_t for t = 0 … {s.T} ({len(frame_times(s.T, ir.GIF_FRAMES))} frames)",
-                    "The digits dissolve into noise; the histogram of pixel values moves from the digits' "
-                    "two bumps (background near −1, strokes near +1) to the bell curve of N(0, 1). When ᾱ_T is "
-                    "not small — try a short constant schedule with a small β — the last frame still shows digits, "
-                    "and sampling from N(0, I) at the end cannot work.", "digits_forward.gif", "dl_fwd_gif")
-
-# --- reverse -------------------------------------------------------------------------------------------
-elif section == "reverse":
-    score = state.choice("Score", "img_score", list(sources.DIGIT_SCORES), "pretrained", widget="radio",
-                         horizontal=True, format_func=sources.DIGIT_SCORES.get,
-                         help="The exact score of the finite training set can only lead back to training "
-                              "images: it memorises. The network generalises.")
-    with layout.friendly_errors("sample digits"), st.spinner("Sampling the digits…"):
-        rev = ir.reverse_digits(sched, pick, score)
-    if rev["diverged"]:
-        st.warning(f"The run diverged. {rev['message']}")
-
-    @layout.live_fragment
-    def reverse_view(rev: dict) -> None:
-        K = len(rev["times"]) - 1
-        k = state.slider("Step of the reverse run (0 = pure noise)", "img_step", 0, K, K)
-        t = int(rev["times"][k])
-        left, right, info = st.columns([4, 4, 3], gap="large")
-        with left:
-            show(images.grid(rev["xs"][k], ncol=rev["ncol"]), f"x_t at t = {t} (step {k} of {K})")
-        with right:
-            show(images.grid(rev["x0s"][k], ncol=rev["ncol"]), figures.x0_title(k, t))
-        with info:
-            st.metric("Recognised as digits", f"{rev['recognised']:.0%}",
-                      help=f"Share of final samples a classifier fit on the digits labels with confidence ≥ {CONFIDENT:g}.")
-            st.metric("Classes present", f"{rev['classes']} of 10")
-            st.metric("Copies of training images", f"{rev['copies']:.0%}",
-                      help=f"Samples closer to a training digit than a quarter of {rev['spacing']:.2f}, the median "
-                           "distance from a training digit to its nearest other training digit.")
-            st.download_button("PNG of this grid", grid_png(rev["xs"][k], rev["ncol"]), f"samples_step{k}.png",
-                               "image/png", key="dl_rev_png", icon=":material/download:")
-
-    reverse_view(rev)
-    st.subheader("Each sample beside its nearest training image")
-    m = min(pick.n, SMALL_GRID)
-    gap = np.full((m, 1, 8, 1), 0.25, dtype=np.float32)  # a thin grey line between sample and neighbour
-    pairs = np.concatenate([rev["xs"][-1][:m], gap, rev["nearest"][:m]], axis=-1)  # (m, 1, 8, 17)
-    c1, c2 = st.columns([3, 2], gap="large")
-    with c1:
-        show(images.grid(pairs, ncol=4, pad=2), f"left: sample, right: nearest of the {N_DIGITS:,} training digits",
-             width=560)
-    with c2:
-        ratio = np.median(rev["nearest_dist"]) / rev["spacing"]
-        st.metric("Median distance to the nearest training digit", f"{np.median(rev['nearest_dist']):.2f}",
-                  help=f"In pixel units. A training digit's nearest other training digit is typically (median) "
-                       f"{rev['spacing']:.2f} away; two training digits picked at random are typically "
-                       f"{rev['pair_distance']:.2f} apart.")
-        copies, who = rev["copies"], "the exact score" if score == "exact" else "the network"
-        if copies >= 0.5:
-            verdict = f"{copies:.0%} of the samples are copies of a training image: {who} **memorises**."
-        elif rev["recognised"] >= 0.5:
-            verdict = (f"Only {copies:.0%} of the samples are copies of a training image and {rev['recognised']:.0%} "
-                       f"are recognised as digits: {who} **generalises**, making new digits.")
-        else:
-            verdict = (f"Only {copies:.0%} of the samples are copies, but only {rev['recognised']:.0%} are recognised "
-                       "as digits: these are not new digits either. Check ᾱ_T of this schedule on the Forward "
-                       "noising view: sampling from N(0, I) works only when x_T really is noise.")
-        hint = (" The exact score of a finite training set can only lead back to its images." if score == "exact"
-                else " Switch the score to *exact* to see memorisation.")
-        st.markdown(f"That is **{ratio:.2f}×** the median distance from a training digit to its nearest other "
-                    f"training digit. {verdict}{hint}")
-        st.download_button("GIF of the reverse run", rev["gif"], "digits_reverse.gif", "image/gif",
-                           key="dl_rev_gif", icon=":material/download:")
-    with st.expander("The reverse run as an animation"):
-        st.image(rev["gif"], alt="Animation of the reverse run: the grid of digits from noise to samples")
-
-# --- inpainting ----------------------------------------------------------------------------------------
-elif section == "inpaint":
-    mask = state.choice("Mask", "img_mask", list(ir.MASKS), "left", widget="radio", horizontal=True,
-                        format_func=ir.MASKS.get)
-    with layout.friendly_errors("inpaint"):
-        inp = ir.inpaint_digits(sched, replace(pick, n=min(pick.n, SMALL_GRID)), mask)
-    st.markdown("At every step the sampler proposes x_{t−1} for all pixels; the **known** pixels are then "
-                "replaced by a fresh draw of q(x_{t−1} | x_0) of the original — noised to exactly the current "
-                "level — so the unknown pixels are filled in to fit them.")
-    a, b, c = st.columns(3, gap="medium")
-    with a:
-        show(images.grid(inp["original"], ncol=inp["ncol"]), "original digits", 300)
-    with b:
-        show(images.grid(inp["masked"], ncol=inp["ncol"]), "what the sampler is given (grey: unknown)", 300)
-    with c:
-        show(images.grid(inp["result"], ncol=inp["ncol"]), "inpainted", 300)
-    kept = (inp["pred"] == inp["labels"]).mean()
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Known pixels: largest change at t = 0", "0 (exact)" if inp["known_error"] == 0 else
-              f"{inp['known_error']:.1e}")
-    m2.metric("Same class as the original", f"{kept:.0%}", help="By the digits classifier.")
-    m3.metric(f"Confident (≥ {CONFIDENT:g})", f"{(inp['confidence'] >= CONFIDENT).mean():.0%}")
-    g1, g2 = st.columns([2, 3])
-    with g1:
-        st.image(inp["gif"], caption="the inpainting run", alt="Animation of the inpainting run: the unknown pixels "
-                 "filled in step by step")
-    with g2:
-        st.download_button("GIF of the inpainting run", inp["gif"], "inpainting.gif", "image/gif",
-                           key="dl_inp_gif", icon=":material/download:")
-        st.download_button("PNG of the inpainted grid", grid_png(inp["result"], inp["ncol"]), "inpainted.png",
-                           "image/png", key="dl_inp_png", icon=":material/download:")
-
-# --- variations ----------------------------------------------------------------------------------------
-elif section == "variations":
-    st.markdown("Noise one real digit to a level t₀, then let the network denoise it from there: a small t₀ "
-                "gives **almost the same** digit, a large one gives **a new digit** that kept little of the "
-                "original. In between lies data augmentation: new but faithful examples.")
-    c1, c2 = st.columns(2)
-    index = state.slider("Which training digit", "img_index", 0, N_DIGITS - 1, 0, where=c1)
-    t0 = state.slider("t₀: how far to noise it", "img_t0", 1, s.T, max(1, s.T // 3), where=c2)
-    with layout.friendly_errors("make variations"):
-        var = ir.variations(sched, int(index), int(t0), pick.seed)
-    a, b, c = st.columns([1, 3, 3], gap="medium")
-    with a:
-        show(var["original"][0], f"original: a {var['label']}", 120)
-    with b:
-        show(images.grid(var["noised"], ncol=4), f"noised to t₀ = {t0} (ᾱ = {var['alpha_bar']:.3g})", 340)
-    with c:
-        show(images.grid(var["out"], ncol=4), f"denoised: {ir.N_VARIATIONS} variations", 340)
-    same = (var["pred"] == var["label"]).mean()
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Still the same digit", f"{same:.0%}", help="By the digits classifier.")
-    m2.metric("Median distance to the original", f"{np.median(var['dist']):.2f}",
-              help=f"A training digit's nearest other training digit is typically (median) {var['spacing']:.2f} "
-                   f"away; two training digits picked at random are typically {var['pair_distance']:.2f} apart.")
-    m3.metric("Signal kept √ᾱ_t₀", f"{np.sqrt(var['alpha_bar']):.3f}")
-    st.caption("Predicted classes: " + ", ".join(f"{p} ({c:.0%})" for p, c in zip(var["pred"], var["confidence"])))
-
-# --- the source text's other applications: super-resolution, style transfer ----------------------------
-elif section == "superres":
-    image_apps.super_resolution_view(sched, pick.seed)
-elif section == "sketch":
-    image_apps.sketch_view(sched, pick.seed)
-
-# --- your picture --------------------------------------------------------------------------------------
-else:
-    upload = uploads.uploader(f"A PNG or JPEG picture (resized to at most {images.MAX_SIDE} pixels; colour kept)",
-                              f"PNG or JPEG, up to {images.MAX_UPLOAD_PIXELS // 1_000_000} megapixels",
-                              images.MAX_UPLOAD_BYTES, key="img_upload")
-    raw, name = ir.sample_picture(), "scikit-learn's sample photograph"
-    if upload is not None:
-        try:
-            ir.load_picture(upload.getvalue())
-            raw, name = upload.getvalue(), upload.name
-        except ValueError as err:
-            st.error(f"Cannot use {upload.name}: {err} Showing the sample photograph instead.",
-                     icon=":material/error:")
-    pic = ir.forward_picture(raw, sched, pick.seed)
-    for note in pic["notes"]:
-        st.info(note, icon=":material/info:")
-
-    @layout.live_fragment
-    def picture_view(pic: dict, sched: ScheduleChoice, name: str) -> None:
-        C, H, W = pic["x"].shape
-        s = sched.build()
-        t = state.slider("t", "pic_t", 0, s.T, min(s.T, max(1, s.T // 5)))
-        x_t = ir.picture_at(pic, s, t)
-        left, right = st.columns([3, 2], gap="large")
-        with left:
-            show(x_t, f"{name} at t = {t}: {W} × {H} pixels, {'colour' if C == 3 else 'grey'}", 3 * W)
-        with right:
-            layout.chart(st, figures.pixel_histogram(x_t.ravel(), f"Pixel values at t = {t}"), width="stretch",
-                            key="pic_hist")
-            st.metric("Signal √ᾱ_t / noise √(1−ᾱ_t)",
-                      f"{s.sqrt_alphas_cumprod[t]:.3f} / {s.sqrt_one_minus_alphas_cumprod[t]:.3f}")
-            st.download_button("PNG of this frame", rasters.png_bytes(images.picture(x_t, 3 * W)),
-                               f"picture_t{t}.png", "image/png", key="dl_pic_png", icon=":material/download:")
-
-    picture_view(pic, sched, name)
-    animation_block(pic["gif"], "x_t from t = 0 to T",
-                    "Each channel of each pixel gets noise of its own. That noise is white — as strong at fine "
-                    "scales as at coarse ones — while most of a picture's power sits in its broad shapes and smooth "
-                    "colour areas, so fine detail drowns first and the broad shapes last. The animation draws every frame with one noise image ε, "
-                    "x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, so the picture dissolves smoothly; each frame has exactly the "
-                    "distribution q(x_t | x_0).", "picture_forward.gif", "dl_pic_gif", widths=(3, 2))
+VIEWS = {"forward": image_views.forward_view, "reverse": image_views.reverse_view,
+         "inpaint": image_views.inpainting_view, "variations": image_views.variations_view,
+         "superres": lambda sched, pick: image_apps.super_resolution_view(sched, pick.seed),
+         "sketch": lambda sched, pick: image_apps.sketch_view(sched, pick.seed), "picture": image_views.picture_view}
+VIEWS[section](sched, pick)
 
 layout.footer()

@@ -1,7 +1,7 @@
 """Overview: diffusion in one screen, the map of pages, the device in use."""
 import streamlit as st
 
-from explorer.diagram import chain_diagram_svg
+from explorer.draw.diagram import chain_diagram_svg
 from explorer.ui import layout, state
 
 TEASER_POINTS = 1000
@@ -35,8 +35,8 @@ with teaser:
                     f"{TEASER_POINTS:,} points…")
     import numpy as np
 
-    from explorer import palette, rasters
-    from explorer.ui import runs
+    from explorer.draw import palette, rasters
+    from explorer.ui.views import runs
     from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
 
     TEASER_DATA = DataChoice("eight_gaussians", TEASER_POINTS, 0)

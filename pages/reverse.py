@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from explorer.ui import cloud_figures as cf, controls, layout, runs, sources, state
+from explorer.ui.views import cloud_figures as cf, runs
+from explorer.ui import controls, layout, sources, state
 from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
 
 

@@ -4,9 +4,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from explorer import figures
-from explorer.schedules import SCHEDULE_KINDS
-from explorer.ui import controls, exhibits, layout, sources, state
+from explorer.draw import figures
+from explorer.diffusion.schedules import SCHEDULE_KINDS
+from explorer.ui import controls, layout, sources, state
+from explorer.ui.views import exhibits
 from explorer.ui.settings import ScheduleChoice
 
 

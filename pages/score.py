@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from explorer.ui import controls, fields, layout, runs, sources, state
+from explorer.ui import controls, layout, sources, state
+from explorer.ui.views import fields, runs
 from explorer.ui.settings import DataChoice, ScheduleChoice
 
 layout.header(

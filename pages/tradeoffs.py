@@ -4,9 +4,11 @@ import time
 import numpy as np
 import streamlit as st
 
-from explorer import tradeoff_figures as tf, tradeoffs as tr
-from explorer.schedules import DEFAULT_PARAMS
-from explorer.ui import controls, fields, layout, sources, state, tradeoff_runs as trr
+from explorer.draw import tradeoff_figures as tf
+from explorer.measure import tradeoffs as tr
+from explorer.diffusion.schedules import DEFAULT_PARAMS
+from explorer.ui import controls, layout, sources, state
+from explorer.ui.views import fields, tradeoff_runs as trr
 from explorer.ui.settings import ScheduleChoice, score_name
 
 SECTIONS = {"map": "The T × β map", "cost": "Quality against cost", "alpha": "Langevin's α"}

@@ -5,16 +5,16 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import figures
-from explorer.datasets import (CSV_MAX_BYTES, CSV_MAX_POINTS, CSV_MIN_POINTS, DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS,
-                               check_word, points_from_csv, toy_2d)
-from explorer.models import LOG_SNR_RANGE, MLPConfig
-from explorer.schedules import make_schedule
-from explorer.streams import STREAMS
-from explorer.training import TrainConfig, sample_log_snr
+from explorer.draw import figures
+from explorer.data.datasets import (CSV_MAX_BYTES, CSV_MAX_POINTS, CSV_MIN_POINTS, DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS,
+                                    check_word, points_from_csv, toy_2d)
+from explorer.nets.models import LOG_SNR_RANGE, MLPConfig
+from explorer.diffusion.schedules import make_schedule
+from explorer.common.streams import STREAMS
+from explorer.nets.training import TrainConfig, sample_log_snr
 from explorer.ui import controls, layout, session, state, uploads
 from explorer.ui.settings import YOURS
-from explorer.ui.trainjob import SNAPSHOT_EVERY, SNAPSHOT_POINTS, SNAPSHOT_SCHEDULE, TrainJob
+from explorer.ui.views.trainjob import SNAPSHOT_EVERY, SNAPSHOT_POINTS, SNAPSHOT_SCHEDULE, TrainJob
 
 SHOWN = 1500  # data points drawn behind the samples
 POLL_S = 0.8  # how often the page looks at a running job

@@ -6,13 +6,14 @@ import pytest
 import torch
 from stats import mean_tol
 
-from explorer import rasters
-from explorer.diagram import chain_diagram_svg
+from explorer.draw import rasters
+from explorer.draw.diagram import chain_diagram_svg
 
-from explorer.datasets import BOX, DEFAULT_WORD, TOY_2D, digits, toy_2d
-from explorer.device import describe_device, pick_device
-from explorer.metrics import SortedSample, kl_to_standard_normal, mean_log_likelihood, mmd_rbf, sliced_wasserstein
-from explorer.datasets import eight_gaussians_mixture
+from explorer.data.datasets import BOX, DEFAULT_WORD, TOY_2D, digits, toy_2d
+from explorer.common.device import describe_device, pick_device
+from explorer.measure.metrics import (SortedSample, kl_to_standard_normal, mean_log_likelihood, mmd_rbf,
+                                      sliced_wasserstein)
+from explorer.data.datasets import eight_gaussians_mixture
 
 
 @pytest.mark.parametrize("name", list(TOY_2D))
@@ -26,7 +27,7 @@ def test_toy_sets_share_one_box_and_are_reproducible(name):
 
 
 def test_word_points_lie_inside_letters():
-    from explorer.datasets import _word_path, inside_word
+    from explorer.data.datasets import _word_path, inside_word
     polygons, _, _ = _word_path("OHM")
     x = toy_2d("word", 2000, seed=3, word="OHM")
     assert inside_word(polygons, x.double().numpy()).mean() > 0.95  # all but the 0.01 jitter
@@ -142,7 +143,7 @@ def test_describe_device_names_the_cpu_threads():
 def test_figures_build_from_arrays():
     """Figure builders return plotly figures whose traces hold the given data."""
     import numpy as np
-    from explorer import figures
+    from explorer.draw import figures
     x = np.random.default_rng(0).normal(size=(300, 2))
     fig = figures.cloud_snapshot([(x, figures.STATE, "x_t")], "t = 3", paths=x[None, :10])
     assert fig.data[0].name == "x_t" and len(fig.data[0].x) == 300
@@ -164,7 +165,7 @@ def test_cloud_png_draws_the_points_where_they_are():
     """A point at the origin colours the centre of the picture; an empty corner stays white."""
     import io
     from PIL import Image
-    from explorer.palette import STATE, rgb
+    from explorer.draw.palette import STATE, rgb
     png = rasters.cloud_png(np.zeros((50, 2)), STATE, "one spot", size_px=480)
     img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
     assert img.shape == (480, 480, 3)
@@ -175,7 +176,7 @@ def test_cloud_png_draws_the_points_where_they_are():
 
 
 def test_csv_points_are_read_and_fitted_into_the_box():
-    from explorer.datasets import CSV_FIT, points_from_csv
+    from explorer.data.datasets import CSV_FIT, points_from_csv
     rows = "\n".join(f"{100 + i},{-3 + 0.5 * (i % 7)}" for i in range(50))
     pts, note = points_from_csv(("x;y\n" + rows.replace(",", ";")).encode())
     assert pts.shape == (50, 2) and "50 points" in note
@@ -197,7 +198,7 @@ def test_csv_points_are_read_and_fitted_into_the_box():
     (b"7,7\n" * 30, "same"),
 ])
 def test_bad_csv_files_get_a_clear_message(raw, message):
-    from explorer.datasets import points_from_csv
+    from explorer.data.datasets import points_from_csv
     with pytest.raises(ValueError, match=message):
         points_from_csv(raw)
 
@@ -205,7 +206,7 @@ def test_bad_csv_files_get_a_clear_message(raw, message):
 def test_log_axes_get_plain_1_2_5_labels():
     """Log-scaled charts label 0.05, 0.1, 0.2 … in full (plotly's default shows a bare '5' or '2')."""
     import numpy as np
-    from explorer import figures
+    from explorer.draw import figures
     assert figures.log_ticks(np.array([0.09, 0.35])) == [0.05, 0.1, 0.2, 0.5]
     # a narrow range (a loss falling from 0.9 to 0.31) gets every digit, not a lone 0.5
     assert figures.log_ticks(np.array([0.9, 0.5, 0.31])) == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
@@ -221,7 +222,7 @@ def test_log_axes_get_plain_1_2_5_labels():
 def test_the_irreducible_eps_loss_comes_from_low_noise():
     """The Train page's claim: with the exact score of the 8 Gaussians, the ε-loss is ≈ 0 at high noise
     (log-SNR −10) and ≈ 1 per coordinate at low noise (log-SNR +10), rising in between."""
-    from explorer.metrics import eps_loss
+    from explorer.measure.metrics import eps_loss
     gm = eight_gaussians_mixture()
     x0 = gm.sample(20_000, torch.Generator().manual_seed(0))
     losses = [eps_loss(gm, x0, 1 / (1 + math.exp(-lam)), torch.Generator().manual_seed(1)) for lam in (-10, -5, 0, 5, 10)]
@@ -237,7 +238,7 @@ def test_a_frozen_figure_sends_what_the_plotly_figure_sends():
 
     import plotly.io as pio
 
-    from explorer import figures
+    from explorer.draw import figures
     rng = np.random.default_rng(0)
     frames = rng.normal(size=(6, 300, 2)).astype(np.float16).astype(np.float32)
     args = (frames, np.arange(6, dtype=np.int64) * 10, "DDPM")
@@ -246,7 +247,7 @@ def test_a_frozen_figure_sends_what_the_plotly_figure_sends():
                 figures.animated_cloud_frozen(*args, labels=[f"t = {t}" for t in range(6)])):
         assert json.loads(pio.to_json(fig, validate=False)) == plain
     assert len(plain["frames"]) == 6 and plain["frames"][0]["data"][0]["x"]["dtype"] == "f4"
-    from explorer.frozen import _plain
+    from explorer.draw.frozen import _plain
     assert _plain({"a": np.arange(3), "b": [np.float64(2.5)]}) == \
         {"a": {"dtype": "i4", "bdata": "AAAAAAEAAAACAAAA"}, "b": [2.5]}
     with pytest.raises(ValueError, match="typed array"):

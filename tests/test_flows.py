@@ -4,16 +4,16 @@ import math
 import pytest
 import torch
 
-from explorer.datasets import TOY_2D, eight_gaussians_mixture, toy_2d
-from explorer.evaluation import FLOW_QUALITY_STEPS, flow_quality
-from explorer.flows import flow_sample, likelihood_levels, ode_log_likelihood, round_trip, straightness
-from explorer.training import reflow
-from explorer.models import LOG_SNR_RANGE
-from explorer.velocity import tau_log_snr
-from explorer.metrics import sliced_wasserstein
-from explorer.samplers import run_to_end
-from explorer.schedules import make_schedule
-from explorer.scores import GaussianMixture
+from explorer.data.datasets import TOY_2D, eight_gaussians_mixture, toy_2d
+from explorer.measure.evaluation import FLOW_QUALITY_STEPS, flow_quality
+from explorer.diffusion.flows import flow_sample, likelihood_levels, ode_log_likelihood, round_trip, straightness
+from explorer.nets.training import reflow
+from explorer.nets.models import LOG_SNR_RANGE
+from explorer.nets.velocity import tau_log_snr
+from explorer.measure.metrics import sliced_wasserstein
+from explorer.diffusion.samplers import run_to_end
+from explorer.diffusion.schedules import make_schedule
+from explorer.diffusion.scores import GaussianMixture
 
 MIX = eight_gaussians_mixture()
 
@@ -70,7 +70,7 @@ def test_the_ode_likelihood_of_the_exact_score_is_the_true_density(kind, T):
 
 
 def test_the_likelihood_levels_run_evenly_in_log_sigma_between_their_bounds():
-    from explorer.flows import SIGMA_LO, SIGMA_TOP
+    from explorer.diffusion.flows import SIGMA_LO, SIGMA_TOP
     s = make_schedule("cosine", 1000)
     log_sig = likelihood_levels(s, 50)
     ab = s.alphas_cumprod
@@ -86,7 +86,7 @@ def test_the_likelihood_levels_run_evenly_in_log_sigma_between_their_bounds():
 def test_strong_schedules_integrate_and_one_beyond_float64_is_refused_by_the_solvers():
     """constant β = 0.7 at T = 1,000 leaves ᾱ_T = e^−1204 (σ_T ≈ e^602) and starts at σ_1 = 1.5: the likelihood is
     still the true density; β = 0.9 (ᾱ_T = e^−2303) is refused by the ODE solvers with a message."""
-    from explorer.samplers import heun_sample
+    from explorer.diffusion.samplers import heun_sample
     x0 = toy_2d("eight_gaussians", 200, 5).double()
     for beta in (0.7, 0.9):
         got = ode_log_likelihood(MIX, make_schedule("constant", 1000, beta=beta), x0, n_steps=200).double()
@@ -99,9 +99,9 @@ def test_the_divergence_through_a_network_equals_finite_differences():
     """The exact 2D divergence by autograd through the pretrained network against central differences of the
     same network's ε̂ (in float64, so the differences are accurate); and the graph's ε̂ is the sampling path's."""
     import copy
-    from explorer.checkpoints import load_pretrained
-    from explorer.flows import _divergence
-    from explorer.models import EpsModel
+    from explorer.nets.checkpoints import load_pretrained
+    from explorer.diffusion.flows import _divergence
+    from explorer.nets.models import EpsModel
 
     model, _ = load_pretrained("eight_gaussians")
     net64 = copy.deepcopy(model.net).double()
@@ -122,7 +122,7 @@ def test_the_divergence_through_a_network_equals_finite_differences():
 def test_the_likelihood_through_the_network_is_near_the_true_density():
     """1,000 held-out points of the 8 Gaussians, 100 steps, linear: the network's mean log-likelihood (measured
     −0.99) within 0.5 nats of the true −0.62, and far above what a model that learnt nothing would give."""
-    from explorer.checkpoints import load_pretrained
+    from explorer.nets.checkpoints import load_pretrained
 
     model, _ = load_pretrained("eight_gaussians")
     x0 = toy_2d("eight_gaussians", 1000, 11)
@@ -161,7 +161,7 @@ def test_round_trip_error_falls_with_the_number_of_steps():
 
 
 def test_the_flow_objective_is_refused_where_it_does_not_apply():
-    from explorer.training import TrainConfig, train
+    from explorer.nets.training import TrainConfig, train
     with pytest.raises(ValueError, match="objective"):
         train(TrainConfig(objective="score", steps=1))
     with pytest.raises(ValueError, match="not for digits"):
@@ -173,8 +173,8 @@ def test_the_flow_objective_is_refused_where_it_does_not_apply():
 
 @pytest.mark.parametrize("name", list(TOY_2D))
 def test_every_flow_network_ships_as_a_velocity_model_that_passed_its_bar(name):
-    from explorer.checkpoints import load_pretrained
-    from explorer.velocity import VelocityModel
+    from explorer.nets.checkpoints import load_pretrained
+    from explorer.nets.velocity import VelocityModel
 
     model, meta = load_pretrained(f"{name}_flow")
     assert isinstance(model, VelocityModel) and meta["objective"] == "flow" and meta["dataset"] == name
@@ -184,7 +184,7 @@ def test_every_flow_network_ships_as_a_velocity_model_that_passed_its_bar(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["two_moons", "checkerboard"])
 def test_flow_networks_sample_their_data_at_a_new_seed(name):
-    from explorer.checkpoints import load_pretrained
+    from explorer.nets.checkpoints import load_pretrained
 
     q = flow_quality(load_pretrained(f"{name}_flow")[0], name, seed=1)
     assert q["passed"], q
@@ -194,7 +194,7 @@ def test_flow_networks_sample_their_data_at_a_new_seed(name):
 def test_reflow_makes_the_paths_straighter_and_one_step_good():
     """Reflow of the two-moons flow network (8,000 couples, 1,500 steps): the median straightness of 20-step
     Euler paths falls towards 1 and the one-step sample's SW to the data falls below half of what it was."""
-    from explorer.checkpoints import load_pretrained
+    from explorer.nets.checkpoints import load_pretrained
 
     model, _ = load_pretrained("two_moons_flow")
     new, hist = reflow(model, n_pairs=8000, steps=1500, seed=3)

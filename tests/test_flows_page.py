@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.checkpoints import load_pretrained
-from explorer.datasets import exact_eps_model, toy_2d
-from explorer.flows import flow_sample, ode_log_likelihood, round_trip, straightness
-from explorer.metrics import sliced_wasserstein
-from explorer.samplers import run_to_end
-from explorer.schedules import make_schedule
-from explorer.streams import STREAMS
+from explorer.nets.checkpoints import load_pretrained
+from explorer.data.datasets import exact_eps_model, toy_2d
+from explorer.diffusion.flows import flow_sample, ode_log_likelihood, round_trip, straightness
+from explorer.measure.metrics import sliced_wasserstein
+from explorer.diffusion.samplers import run_to_end
+from explorer.diffusion.schedules import make_schedule
+from explorer.common.streams import STREAMS
 from test_pages import assert_clean, metric, open_page
 
 MIX = exact_eps_model("eight_gaussians")

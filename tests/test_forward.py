@@ -5,10 +5,10 @@ import pytest
 import torch
 from stats import KS_CRIT_001, ks_normal, mean_tol, var_tol
 
-from explorer.datasets import toy_2d
-from explorer.forward import (chain_noises, closed_form_trajectory, forward_trajectory, invert_chain, text_reverse_chain,
-                              q_sample, q_step)
-from explorer.schedules import make_schedule
+from explorer.data.datasets import toy_2d
+from explorer.diffusion.forward import (chain_noises, closed_form_trajectory, forward_trajectory, invert_chain,
+                                        text_reverse_chain, q_sample, q_step)
+from explorer.diffusion.schedules import make_schedule
 
 N = 20_000
 
@@ -162,7 +162,7 @@ def test_forward_runs_on_cuda():
 def test_chain_and_jump_are_as_far_apart_as_two_jumps():
     """The forward page's caption: SW(chain x_t, jump x_t) is of the size of SW(jump, second jump), either being
     the larger at some t (the same distribution; the two-jump distance is a level, not a bound)."""
-    from explorer.metrics import sliced_wasserstein
+    from explorer.measure.metrics import sliced_wasserstein
     s = make_schedule("linear", T=300)
     x0 = toy_2d("two_moons", 2000, seed=0)
     traj = forward_trajectory(x0, s, generator=gen(20))

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.device import device_of, from_anywhere
+from explorer.common.device import device_of, from_anywhere
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
 def test_device_of_a_network_and_of_an_exact_score():
     """Runs on any machine: a network computes where its weights are, an exact score where its input is."""
-    from explorer.checkpoints import load_pretrained
-    from explorer.datasets import eight_gaussians_mixture
+    from explorer.nets.checkpoints import load_pretrained
+    from explorer.data.datasets import eight_gaussians_mixture
     net = load_pretrained("eight_gaussians")[0]
     assert device_of(net, None) == torch.device("cpu")
     mixture = eight_gaussians_mixture()
@@ -24,9 +24,9 @@ def test_device_of_a_network_and_of_an_exact_score():
 
 @cuda
 def test_the_same_seed_gives_the_same_noise_on_the_gpu():
-    from explorer.forward import q_sample
-    from explorer.schedules import make_schedule
-    from explorer.steps import noise
+    from explorer.diffusion.forward import q_sample
+    from explorer.diffusion.schedules import make_schedule
+    from explorer.diffusion.steps import noise
     x = torch.zeros(500, 2)
     on_cpu = noise(x, torch.Generator().manual_seed(3))
     on_gpu = noise(x.cuda(), torch.Generator().manual_seed(3))
@@ -39,7 +39,8 @@ def test_the_same_seed_gives_the_same_noise_on_the_gpu():
 @cuda
 @pytest.mark.parametrize("score", ["exact", "pretrained"])
 def test_reverse_runs_compute_on_the_gpu_and_land_on_the_data(score):
-    from explorer.ui import runs, sources
+    from explorer.ui.views import runs
+    from explorer.ui import sources
     from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
     assert sources.COMPUTE.type == "cuda"
     data, sched = DataChoice("eight_gaussians", 2000, 0), ScheduleChoice("linear", 1000)
@@ -53,7 +54,7 @@ def test_reverse_runs_compute_on_the_gpu_and_land_on_the_data(score):
 
 @cuda
 def test_digits_sample_on_the_gpu():
-    from explorer.ui import image_runs
+    from explorer.ui.views import image_runs
     from explorer.ui.settings import DigitsChoice, ScheduleChoice
     rev = image_runs.reverse_digits(ScheduleChoice("cosine", 250), DigitsChoice(16, 0), "pretrained")
     assert rev["xs"].shape[1:] == (16, 1, 8, 8) and np.isfinite(rev["xs"]).all()

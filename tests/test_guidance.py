@@ -4,10 +4,10 @@ import math
 import pytest
 import torch
 
-from explorer.datasets import LABELLED_2D, exact_eps_model, toy_2d, toy_2d_labelled
-from explorer.guidance import cfg_eps_model
-from explorer.samplers import ddpm_sample, run_to_end
-from explorer.schedules import make_schedule
+from explorer.data.datasets import LABELLED_2D, exact_eps_model, toy_2d, toy_2d_labelled
+from explorer.diffusion.guidance import cfg_eps_model
+from explorer.diffusion.samplers import ddpm_sample, run_to_end
+from explorer.diffusion.schedules import make_schedule
 
 
 @pytest.mark.parametrize("name", list(LABELLED_2D))
@@ -84,7 +84,7 @@ def test_the_page_shows_guidance_measured():
     assert len([c for c in at.get("plotly_chart") if c.key in ("g_exact", "g_network")]) == 2  # side by side
     assert len([c for c in at.get("plotly_chart") if c.key.startswith("field_")]) == 3
     # the metrics are the cached per-class measures, recomputed here
-    from explorer.ui import guidance_runs as gr
+    from explorer.ui.views import guidance_runs as gr
     from explorer.ui.settings import ScheduleChoice
     sched = ScheduleChoice("linear", 1000, (("beta_start", 1e-4), ("beta_end", 0.02)))
     q = gr.class_quality("eight_gaussians", sched, 3.0, (1, 1000), 0)
@@ -94,7 +94,7 @@ def test_the_page_shows_guidance_measured():
     assert float(metric(at, "precision of 0°, network")) == pytest.approx(qn["precision"][0], abs=5e-4)
     # the caption's share of null-label examples is the one the shipped network was trained with
     import json
-    from explorer.checkpoints import PRETRAINED_DIR
+    from explorer.nets.checkpoints import PRETRAINED_DIR
     share = json.loads((PRETRAINED_DIR / "eight_gaussians_cond.json").read_text())["train_config"]["p_uncond"]
     assert any(f"null label on {share:.0%} of its examples" in c.value for c in at.caption)
     # the fields' caption: each score's mean length on the arrow grid at the default t = T / 20

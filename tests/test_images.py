@@ -6,10 +6,11 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import images, rasters
-from explorer.samplers import ddpm_sample, ilvr_sample, inpaint_sample, low_pass, run_to_end
-from explorer.schedules import make_schedule
-from explorer.scores import EmpiricalData
+from explorer.data import images
+from explorer.draw import rasters
+from explorer.diffusion.samplers import ddpm_sample, ilvr_sample, inpaint_sample, low_pass, run_to_end
+from explorer.diffusion.schedules import make_schedule
+from explorer.diffusion.scores import EmpiricalData
 from stats import mean_tol, var_tol
 
 
@@ -199,7 +200,7 @@ def test_ilvr_samples_equal_the_input_at_low_resolution_at_every_level():
 def test_ilvr_with_the_exact_score_keeps_a_training_digits_detail_and_the_inputs_blocks():
     """With the exact score of the training digits, each sample is a training digit's detail (what the 4 × 4 cannot
     see) on the input's block means, and that digit's own 4 × 4 version is nearer the input than a typical digit's."""
-    from explorer.datasets import digits
+    from explorer.data.datasets import digits
 
     x = digits()
     ref, s = x[:16], make_schedule("cosine", 100)
@@ -237,10 +238,10 @@ def test_sketches_look_like_digits_pixels_and_an_upload_becomes_one():
 def test_sdedit_faithfulness_falls_and_realism_rises_with_t0():
     """The hook sketch through the digits network from t₀ = 10 %, 40 %, 90 % of cosine T = 100: the mean distance to the
     sketch grows and the distance to the nearest training digit shrinks (32 digits each)."""
-    from explorer.checkpoints import load_pretrained
-    from explorer.evaluation import nearest_training_distance
-    from explorer.forward import q_sample
-    from explorer.samplers import CLIP_DIGITS
+    from explorer.nets.checkpoints import load_pretrained
+    from explorer.measure.evaluation import nearest_training_distance
+    from explorer.diffusion.forward import q_sample
+    from explorer.diffusion.samplers import CLIP_DIGITS
 
     model, s = load_pretrained("digits")[0], make_schedule("cosine", 100)
     sketch = images.SKETCHES["a hook (7)"][None]
@@ -257,11 +258,11 @@ def test_sdedit_faithfulness_falls_and_realism_rises_with_t0():
 
 # --- the two views on the page ------------------------------------------------------------------------------------
 def test_super_resolution_view_shows_what_ilvr_made():
-    from explorer.checkpoints import load_pretrained
-    from explorer.datasets import digits
-    from explorer.evaluation import digit_verdicts
-    from explorer.samplers import CLIP_DIGITS
-    from explorer.streams import STREAMS
+    from explorer.nets.checkpoints import load_pretrained
+    from explorer.data.datasets import digits
+    from explorer.measure.evaluation import digit_verdicts
+    from explorer.diffusion.samplers import CLIP_DIGITS
+    from explorer.common.streams import STREAMS
     from test_pages import assert_clean, metric, open_page
 
     at = open_page("images", view="superres", sr_index=7, sr_side=4, T=100)

@@ -8,20 +8,20 @@ from dataclasses import replace
 
 import pytest
 
-from explorer import handout
-from explorer.datasets import toy_2d
-from explorer.lessons import LESSONS_DIR, LessonError, load_gallery, load_lesson, load_lessons
-from explorer.metrics import kl_to_standard_normal
-from explorer.schedules import make_schedule
-from explorer.ui import lesson_views
+from explorer.draw import handout
+from explorer.data.datasets import toy_2d
+from explorer.lessons.course import LESSONS_DIR, LessonError, load_gallery, load_lesson, load_lessons
+from explorer.measure.metrics import kl_to_standard_normal
+from explorer.diffusion.schedules import make_schedule
+from explorer.ui.lessons import catalog
 from explorer.ui.controls import BETA_GRID
 
-LESSONS, PROBLEMS = load_lessons(lesson_views.SPECS)
-PRESETS, GALLERY_PROBLEMS = load_gallery(lesson_views.SPECS)
+LESSONS, PROBLEMS = load_lessons(catalog.SPECS)
+PRESETS, GALLERY_PROBLEMS = load_gallery(catalog.SPECS)
 
 
 def measured(item) -> dict:
-    return lesson_views.VIEWS[item.view].build(dict(item.settings)).measures
+    return catalog.VIEWS[item.view].build(dict(item.settings)).measures
 
 
 def test_the_shipped_lessons_and_presets_load():
@@ -62,8 +62,8 @@ def test_numbers_the_lesson_texts_state():
 def test_ddim_in_two_steps_collapses_to_the_centre():
     """Break it: "a blob at the centre, far inside the ring of bumps" (the bumps sit at radius ≈ 1.6)."""
     import torch
-    from explorer.datasets import exact_eps_model
-    from explorer.samplers import ddim_sample, run_to_end
+    from explorer.data.datasets import exact_eps_model
+    from explorer.diffusion.samplers import ddim_sample, run_to_end
     x = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
     out = run_to_end(ddim_sample(exact_eps_model("eight_gaussians"), make_schedule("linear", 1000), x, n_steps=2)).x
     bumps = toy_2d("eight_gaussians", 2000, 1).norm(dim=1).median()
@@ -90,7 +90,7 @@ def preset(title_start: str):
 
 
 def test_break_it_presets_show_what_they_promise():
-    shown = lesson_views.VIEWS["score.langevin"].build(dict(preset("Langevin α").step.settings))
+    shown = catalog.VIEWS["score.langevin"].build(dict(preset("Langevin α").step.settings))
     assert shown.measures["diverged"] == 1.0 and shown.measures["alpha_over_limit"] > 2
     assert any("diverged" in w for w in shown.warnings)  # the divergence warning
     assert measured(preset("T = 5").step)["sw_ratio"] > 3  # the samples miss the moons
@@ -142,7 +142,7 @@ def test_settings_the_full_page_would_refuse_are_named(tmp_path, view, settings,
     path = tmp_path / "01_a.toml"
     path.write_text(LESSON.format(view=view, settings=settings, measure=measure), encoding="utf-8")
     with pytest.raises(LessonError) as err:
-        load_lesson(path, lesson_views.SPECS)
+        load_lesson(path, catalog.SPECS)
     assert str(err.value).startswith("01_a.toml, step 1: the field 'settings'"), str(err.value)
     if words:
         assert words in str(err.value), str(err.value)
@@ -157,14 +157,14 @@ def test_settings_the_full_page_would_refuse_are_named(tmp_path, view, settings,
 def test_a_broken_preset_is_named_and_the_others_load(tmp_path, change, words):
     text = (LESSONS_DIR / "break_it.toml").read_text(encoding="utf-8")
     (tmp_path / "break_it.toml").write_text(change(text), encoding="utf-8")
-    presets, problems = load_gallery(lesson_views.SPECS, tmp_path)
+    presets, problems = load_gallery(catalog.SPECS, tmp_path)
     assert len(presets) == len(PRESETS) - 1 and len(problems) == 1
     assert problems[0].startswith("break_it.toml, preset 1") and words in problems[0], problems
 
 
 def test_the_handout_is_one_self_contained_file():
     lesson = LESSONS[0]
-    shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
+    shown = [catalog.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
     page = handout.lesson_html(lesson, shown)
     assert page.startswith("<!doctype html>") and "</html>" in page
     assert not re.search(r"(src|href)=['\"]https?:", page)  # nothing fetched
@@ -185,7 +185,7 @@ def test_each_handout_figure_shows_the_state_its_step_is_about():
     x_T, not the clean moons of the first frame; lesson 2's 'See it' the geometric schedule's x_T."""
     import base64
     lesson = LESSONS[0]
-    shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
+    shown = [catalog.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
     first, last = (shown[i].figures[0][0].to_dict() for i in (0, 4))
     assert lesson.steps[0].view == lesson.steps[4].view == "forward.animation"
     assert first["data"][0]["x"] == first["frames"][0]["data"][0]["x"]  # the data, x_0
@@ -196,7 +196,7 @@ def test_each_handout_figure_shows_the_state_its_step_is_about():
     assert len(pictures) == sum(len(v.figures) for v in shown)
     assert base64.b64decode(pictures[4]) == handout.figure_png(shown[4].figures[0][0]) != base64.b64decode(pictures[0])
     see_it = next(s for s in LESSONS[1].steps if s.view == "forward.animation")
-    spec = lesson_views.VIEWS[see_it.view].build(dict(see_it.settings)).figures[0][0].to_dict()
+    spec = catalog.VIEWS[see_it.view].build(dict(see_it.settings)).figures[0][0].to_dict()
     assert spec["data"][0]["x"] == spec["frames"][-1]["data"][0]["x"]
 
 
@@ -207,7 +207,7 @@ def test_a_handout_asks_no_one_to_press_play():
     """A handout is a still page: no 'Press ▶', 'play the animation' or 'under the figure' in its text, captions
     or answers (the live lesson keeps them)."""
     for lesson in LESSONS[:2]:  # the lessons with animations
-        shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
+        shown = [catalog.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
         text = html.unescape(re.sub(r"<svg.*?</svg>|<[^>]+>", " ", handout.lesson_html(lesson, shown), flags=re.S))
         assert not _INSTRUCTIONS.search(text), _INSTRUCTIONS.search(text)
     assert "▶" in LESSONS[0].steps[0].text  # the live step keeps its instruction; its handout leaves it out
@@ -221,26 +221,26 @@ def test_a_handout_asks_no_one_to_press_play():
 def test_the_flows_lessons_handout_draws_every_figure():
     """Lesson 8's figures (clouds with paths, the marginal-gap lines on a reversed t axis) go into the handout, and
     the numbers its texts state are the page's: 20 drawn paths, straightness on the 128-step paths."""
-    from explorer.ui import cloud_figures, flow_runs
+    from explorer.ui.views import cloud_figures, flow_runs
     lesson = next(lesson for lesson in LESSONS if lesson.name == "08_flows")
     assert cloud_figures.N_PATHS == 20 and flow_runs.FLOW_STEPS[-1] == 128
     steps = [s for s in lesson.steps if not dict(s.settings).get("reflow")]  # reflow is trained in test_flows_page
-    shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in steps]
+    shown = [catalog.VIEWS[s.view].build(dict(s.settings)) for s in steps]
     page = handout.lesson_html(replace(lesson, steps=tuple(steps)), shown)
     assert page.count("<img ") == sum(len(v.figures) for v in shown) > 0
 
 
 def test_the_format_document_lists_every_view():
     doc = (LESSONS_DIR / "README.md").read_text(encoding="utf-8")
-    assert all(f"`{name}`" in doc for name in lesson_views.VIEWS)
+    assert all(f"`{name}`" in doc for name in catalog.VIEWS)
 
 
 def test_what_the_guidance_lesson_states_holds():
     """Lesson 9's texts: 250 points per class; s_c − s_u is ∇ log p(c | x_t); near an isolated Gaussian at small noise
     that gradient is close to zero; the checkerboard's two classes touch; the w = 0 rows spread over the whole set."""
     import torch
-    from explorer.datasets import exact_eps_model, toy_2d_labelled
-    from explorer.ui import guidance_runs
+    from explorer.data.datasets import exact_eps_model, toy_2d_labelled
+    from explorer.ui.views import guidance_runs
     assert guidance_runs.N_PER_CLASS == 250
     steps = {i + 1: s for i, s in enumerate(next(lesson for lesson in LESSONS if lesson.name == "09_guidance").steps)}
     ab = float(make_schedule("linear", 1000).alphas_cumprod[50])
@@ -271,7 +271,7 @@ def test_the_guidance_lessons_handout_draws_every_figure_over_its_density():
     import plotly.graph_objects as go
     from PIL import Image
     lesson = next(lesson for lesson in LESSONS if lesson.name == "09_guidance")
-    shown = [lesson_views.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
+    shown = [catalog.VIEWS[s.view].build(dict(s.settings)) for s in lesson.steps]
     page = handout.lesson_html(lesson, shown)
     assert page.count("<img ") == sum(len(v.figures) for v in shown) == 14
     axis = np.linspace(-3, 3, 30)

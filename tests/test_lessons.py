@@ -1,11 +1,11 @@
 """The lesson-file reader: a good file loads as written; each malformed field is rejected with a message
-that names the file, the step and the field (explorer/lessons.py, format in lessons/README.md)."""
+that names the file, the step and the field (explorer/lessons/course.py, format in lessons/README.md)."""
 import re
 from pathlib import Path
 
 import pytest
 
-from explorer.lessons import LessonError, View, load_lesson, load_lessons
+from explorer.lessons.course import LessonError, View, load_lesson, load_lessons
 
 VIEWS = {"forward.cloud": View("forward", frozenset({"data", "kind", "T", "t"}),
                                frozenset({"sw_chain_vs_jump", "alpha_bar_t"}))}

@@ -5,13 +5,13 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from explorer.lessons import load_gallery, load_lessons
-from explorer.ui import lesson_views
+from explorer.lessons.course import load_gallery, load_lessons
+from explorer.ui.lessons import catalog
 from explorer.ui.layout import PAGES
 from test_pages import assert_clean, open_page
 
-LESSONS, _ = load_lessons(lesson_views.SPECS)
-PRESETS, _ = load_gallery(lesson_views.SPECS)
+LESSONS, _ = load_lessons(catalog.SPECS)
+PRESETS, _ = load_gallery(catalog.SPECS)
 PAGE_OF = {p.file.removesuffix(".py"): p for p in PAGES}
 
 
@@ -37,7 +37,7 @@ def test_walk_every_step_predict_and_reveal(number):
         assert at.query_params["lesson"] == str(number) and at.query_params["step"] == str(k + 1)
         assert [s.value for s in at.subheader] == [step.title]
         assert f"step {k + 1} of {len(lesson.steps)}" in at.get("progress")[0].proto.text
-        value = lesson_views.VIEWS[step.view].build(dict(step.settings)).measures[step.measure]
+        value = catalog.VIEWS[step.view].build(dict(step.settings)).measures[step.measure]
         expected = step.reveal.format(value=value)
         if step.predict is not None:
             assert expected not in [i.value for i in at.info]  # nothing revealed before the question is answered
@@ -53,8 +53,8 @@ def test_walk_every_step_predict_and_reveal(number):
         if step.predict is not None:  # a 5 % estimate or the measured choice: both right
             assert any(s.value.startswith("Right:") for s in at.success), [s.value for s in at.success]
         page, query = link_of(at)
-        assert page == PAGE_OF[lesson_views.VIEWS[step.view].spec.page].file.removesuffix(".py")
-        assert query == lesson_views.VIEWS[step.view].link(step.query())
+        assert page == PAGE_OF[catalog.VIEWS[step.view].spec.page].file.removesuffix(".py")
+        assert query == catalog.VIEWS[step.view].link(step.query())
         if k + 1 < len(lesson.steps):
             at.button(key="lesson_next").click().run()
     assert at.button(key="lesson_next").disabled
@@ -75,7 +75,7 @@ def test_a_step_without_a_question_shows_its_measurement_at_once():
     assert lesson.steps[k].predict is None  # lesson 1 opens on the data, with nothing to predict
     at = open_page("lessons", lesson=1, step=k + 1)
     assert_clean(at)
-    value = lesson_views.VIEWS[lesson.steps[k].view].build(dict(lesson.steps[k].settings)).measures[lesson.steps[k].measure]
+    value = catalog.VIEWS[lesson.steps[k].view].build(dict(lesson.steps[k].settings)).measures[lesson.steps[k].measure]
     assert lesson.steps[k].reveal.format(value=value) in [i.value for i in at.info]
     assert not [b for b in at.button if "Reveal" in b.label or "Show" in b.label], [b.label for b in at.button]
 
@@ -107,7 +107,7 @@ def every_link():
     items = [s for lesson in LESSONS for s in lesson.steps] + [p.step for p in PRESETS]
     seen = {}
     for item in items:
-        view = lesson_views.VIEWS[item.view]
+        view = catalog.VIEWS[item.view]
         seen[(view.spec.page, tuple(sorted(view.link(item.query()).items())))] = item
     return sorted(seen)
 
@@ -139,7 +139,7 @@ def test_break_it_gallery_one_click_each():
         at.button(key=f"preset_{i}").click().run()
         assert_clean(at)
         assert at.query_params["preset"] == str(i + 1) and [s.value for s in at.subheader] == [preset.step.title]
-        value = lesson_views.VIEWS[preset.step.view].build(dict(preset.step.settings)).measures[preset.step.measure]
+        value = catalog.VIEWS[preset.step.view].build(dict(preset.step.settings)).measures[preset.step.measure]
         assert preset.step.reveal.format(value=value) in [x.value for x in at.info]
         assert any(preset.why in m.value for m in at.markdown)
         if preset.step.view == "score.langevin":

@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from explorer.checkpoints import CheckpointError, load, save
-from explorer.models import EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig, build
-from explorer.training import TrainConfig, train
+from explorer.nets.checkpoints import CheckpointError, load, save
+from explorer.nets.models import EpsModel, MLP2D, MLPConfig, UNet8, UNetConfig, build
+from explorer.nets.training import TrainConfig, train
 
 
 def test_networks_are_eps_models_conditioned_on_the_noise_level():
@@ -81,8 +81,8 @@ def test_training_noise_levels_cover_every_schedule_the_app_can_make():
     where the clamp cannot matter: below, x_t is noise to within √ᾱ < 1e-4; above, x_t is data
     to within √(1−ᾱ) < 1e-3 (the network then sees the clamped level −20 or 14)."""
     import math
-    from explorer.models import LOG_SNR_RANGE
-    from explorer.schedules import make_schedule
+    from explorer.nets.models import LOG_SNR_RANGE
+    from explorer.diffusion.schedules import make_schedule
     from explorer.ui.controls import BETA_GRID
     lo, hi = LOG_SNR_RANGE
     extremes = [{"beta": BETA_GRID[0]}, {"beta": BETA_GRID[-1]}]

@@ -105,7 +105,7 @@ def test_forward_t_slider_indexes_the_stored_trajectory():
     assert_clean(at)
     assert chart(at, "forward_snapshot")["layout"]["title"]["text"].startswith("t = 300")
     assert not np.array_equal(values(chart(at, "forward_snapshot")["data"][0]["x"]), values(snap_before))
-    from explorer.schedules import make_schedule
+    from explorer.diffusion.schedules import make_schedule
     assert float(metric(at, "ᾱ_t")) == pytest.approx(make_schedule("linear", 300).alpha_bar_T, rel=1e-3)
 
 
@@ -479,8 +479,8 @@ def test_upload_refusals_are_messages_on_the_page(where, key, name, raw, shown):
     assert any(shown in e for e in errors), errors
     assert not any("decompression bomb" in e.lower() or "DOS attack" in e for e in errors), errors  # not Pillow's
     config = tomllib.loads((Path(APP).parents[1] / ".streamlit" / "config.toml").read_text())
-    from explorer.datasets import CSV_MAX_BYTES
-    from explorer.images import MAX_UPLOAD_BYTES
+    from explorer.data.datasets import CSV_MAX_BYTES
+    from explorer.data.images import MAX_UPLOAD_BYTES
     assert config["server"]["maxUploadSize"] == SERVER_CAP_MB  # room for a file 4 × over the app's limits:
     assert SERVER_CAP_MB * 1e6 >= 4 * max(MAX_UPLOAD_BYTES, CSV_MAX_BYTES)
     if page == "images":
@@ -489,7 +489,7 @@ def test_upload_refusals_are_messages_on_the_page(where, key, name, raw, shown):
 
 def test_overview_panels_show_the_same_q_t_up_to_sampling_noise():
     """The overview's claim: forward and DDPM-reverse clouds at the same t are as close as two forward samples."""
-    from explorer.ui.runs import forward_reverse_distance
+    from explorer.ui.views.runs import forward_reverse_distance
     from explorer.ui.settings import DataChoice, ReverseChoice, ScheduleChoice
     data, sched, rev = DataChoice("eight_gaussians", 1000, 0), ScheduleChoice("cosine", 100), ReverseChoice.make("ddpm")
     for t in (0, 15, 50, 100):

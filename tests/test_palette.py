@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 import pytest
 
-from explorer import palette
+from explorer.draw import palette
 
 MIN_DELTA_E = 10.0
 
@@ -101,7 +101,7 @@ def test_the_threshold_catches_plotly_defaults():
 
 def test_contrast_matches_wcag_golden_values():
     """WCAG 2's ratios: black on white 21:1; #767676 is the lightest grey that passes AA (4.54:1)."""
-    from explorer.palette import contrast_on_white
+    from explorer.draw.palette import contrast_on_white
     assert contrast_on_white("#000000") == pytest.approx(21.0)
     assert contrast_on_white("#ffffff") == pytest.approx(1.0)
     assert contrast_on_white("#767676") == pytest.approx(4.54, abs=0.01)
@@ -110,8 +110,8 @@ def test_contrast_matches_wcag_golden_values():
 def test_the_chain_diagrams_words_read_on_white():
     """The diagram is an SVG picture, which axe-core cannot read: its coloured captions are checked here."""
     import re
-    from explorer.diagram import chain_diagram_svg
-    from explorer.palette import TEXT_CONTRAST, contrast_on_white
+    from explorer.draw.diagram import chain_diagram_svg
+    from explorer.draw.palette import TEXT_CONTRAST, contrast_on_white
     svg = chain_diagram_svg()
     fills = re.findall(r'<text[^>]*fill="(#[0-9a-fA-F]{6})"', svg)
     assert len(fills) >= 2

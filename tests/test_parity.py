@@ -6,9 +6,9 @@ alphas_cumprod[k] is our ᾱ_{k+1}, and its final "previous" ᾱ (set_alpha_to_o
 import pytest
 import torch
 
-from explorer.datasets import eight_gaussians_mixture
-from explorer.samplers import ddim_sample, record
-from explorer.schedules import make_schedule
+from explorer.data.datasets import eight_gaussians_mixture
+from explorer.diffusion.samplers import ddim_sample, record
+from explorer.diffusion.schedules import make_schedule
 
 diffusers = pytest.importorskip("diffusers")
 

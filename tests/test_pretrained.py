@@ -11,11 +11,11 @@ import math
 import pytest
 import torch
 
-from explorer.checkpoints import PRETRAINED_DIR, load_pretrained
-from explorer.datasets import DEFAULT_WORD, TOY_2D, digits, exact_eps_model, toy_2d
-from explorer.evaluation import (CONFIDENT, digit_classifier, digits_quality, nearest_training_distance,
-                                 toy_quality, typical_digit_spacing)
-from explorer.models import EpsModel
+from explorer.nets.checkpoints import PRETRAINED_DIR, load_pretrained
+from explorer.data.datasets import DEFAULT_WORD, TOY_2D, digits, exact_eps_model, toy_2d
+from explorer.measure.evaluation import (CONFIDENT, digit_classifier, digits_quality, nearest_training_distance,
+                                         toy_quality, typical_digit_spacing)
+from explorer.nets.models import EpsModel
 
 NAMES = [*TOY_2D, "digits"]
 
@@ -63,7 +63,7 @@ def test_the_fast_sampling_path_moves_eps_far_less_than_the_networks_own_error(n
 def test_the_fast_path_of_a_conditional_network_moves_eps_far_less_than_its_own_error():
     """The same for a class: the class head's fast path (bfloat16 products where the CPU has them) against
     the float32 forward pass, under a tenth of the network's deviation from the class's exact ε."""
-    from explorer.datasets import toy_2d_labelled
+    from explorer.data.datasets import toy_2d_labelled
     model, _ = load_pretrained("eight_gaussians_cond")
     points, labels = toy_2d_labelled("eight_gaussians", 8000, seed=7)
     x0 = points[labels == 3][:1000]
@@ -83,7 +83,7 @@ def model_log_snr(alpha_bar: float) -> torch.Tensor:
 
 def test_the_2d_bar_rejects_a_model_that_has_not_learnt():
     """The same check fails for an untrained network: the bar can be missed."""
-    from explorer.models import MLP2D, MLPConfig
+    from explorer.nets.models import MLP2D, MLPConfig
     q = toy_quality(EpsModel(MLP2D(MLPConfig())), "two_moons", n=2000)
     assert not q["passed"]
 
@@ -117,8 +117,8 @@ def test_digit_samples_are_recognised_and_new():
 def test_the_two_digit_distances_the_images_page_names():
     """2.02 is the median distance to the *nearest* other digit; two random digits are ≈ 6.1 apart."""
     import itertools
-    from explorer.datasets import digits
-    from explorer.evaluation import typical_digit_distance, typical_digit_spacing
+    from explorer.data.datasets import digits
+    from explorer.measure.evaluation import typical_digit_distance, typical_digit_spacing
     x = digits().flatten(1).double()
     nearest = [min(float((x[i] - x[j]).norm()) for j in range(len(x)) if j != i) for i in range(0, len(x), 60)]
     assert typical_digit_spacing() == pytest.approx(float(torch.tensor(nearest).median()), rel=0.1)
@@ -132,9 +132,9 @@ def test_the_loss_floor_lies_below_what_training_reached(name):
     """The Train page's dotted line: the exact score of the training points at the training noise levels.
     A trained network's final loss sits just above it (never below); the floor is far from 0 (low noise)."""
     import json
-    from explorer.checkpoints import PRETRAINED_DIR
-    from explorer.datasets import toy_2d
-    from explorer.training import TrainConfig, loss_floor
+    from explorer.nets.checkpoints import PRETRAINED_DIR
+    from explorer.data.datasets import toy_2d
+    from explorer.nets.training import TrainConfig, loss_floor
     floor = loss_floor(toy_2d(name, TrainConfig.n_data, seed=0))
     final = json.loads((PRETRAINED_DIR / f"{name}.json").read_text())["metrics"]["final_loss"]
     se = 0.01  # Monte Carlo error of the floor (8,192 draws) plus batch noise of the smoothed loss, generous
@@ -142,7 +142,7 @@ def test_the_loss_floor_lies_below_what_training_reached(name):
 
 
 # --- the class-conditional networks of the labelled sets -------------------------------------------------------------
-from explorer.datasets import LABELLED_2D  # noqa: E402
+from explorer.data.datasets import LABELLED_2D  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list(LABELLED_2D))
@@ -157,7 +157,7 @@ def test_every_conditional_network_ships_and_records_its_training(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["eight_gaussians", "two_moons"])
 def test_conditional_networks_pass_the_bar_for_every_class_and_for_none(name):
-    from explorer.evaluation import conditional_quality
+    from explorer.measure.evaluation import conditional_quality
     model, _ = load_pretrained(f"{name}_cond")
     q = conditional_quality(model, name, n=1000, seed=1)  # seed 1: not the seed stored in the JSON
     assert q["unconditional"]["passed"], q["unconditional"]
@@ -168,7 +168,7 @@ def test_conditional_networks_pass_the_bar_for_every_class_and_for_none(name):
 def test_one_guided_step_is_one_network_call():
     """Both branches come from one pass: the trunk (the network up to its last hidden layer) runs once over the
     batch, and ε_u + w·δ equals ε_u + w(ε_c − ε_u) from separate calls."""
-    from explorer.cond_models import guided_eps
+    from explorer.nets.cond_models import guided_eps
     model, _ = load_pretrained("two_moons_cond")
     rows = []
     real = model.net._hidden
@@ -186,7 +186,7 @@ def test_one_guided_step_is_one_network_call():
 
 def test_the_fast_conditional_path_is_the_network():
     """at_level_branches (cached FiLM, label groups, float32 products here) equals forward() on shuffled labels."""
-    from explorer.cond_models import CondEpsModel
+    from explorer.nets.cond_models import CondEpsModel
     model, _ = load_pretrained("eight_gaussians_cond")
     model.net.bf16_products = False
     x = torch.randn(2500, 2, generator=torch.Generator().manual_seed(0))

@@ -4,14 +4,14 @@ import math
 import pytest
 import torch
 
-from explorer.datasets import eight_gaussians_mixture, toy_2d
+from explorer.data.datasets import eight_gaussians_mixture, toy_2d
 from stats import mean_tol
 
-from explorer.metrics import mean_log_likelihood, sliced_wasserstein
-from explorer.samplers import (SAMPLERS, ddim_sample, ddpm_sample, langevin_sample, langevin_step_sizes, record,
-                               run_to_end)
-from explorer.schedules import make_schedule
-from explorer.scores import EmpiricalData, GaussianMixture
+from explorer.measure.metrics import mean_log_likelihood, sliced_wasserstein
+from explorer.diffusion.samplers import (SAMPLERS, ddim_sample, ddpm_sample, langevin_sample, langevin_step_sizes,
+                                         record, run_to_end)
+from explorer.diffusion.schedules import make_schedule
+from explorer.diffusion.scores import EmpiricalData, GaussianMixture
 
 N = 2000
 LOGLIK_SLACK = 0.1  # nats: discretisation bias allowed for a finite number of steps
@@ -206,8 +206,8 @@ def test_every_registered_sampler_runs_with_its_options_and_counts_its_steps(nam
     n = entry.steps(s.T, options)
     assert len(run.times) == n and run.times[-1] == 0
     if name == "heun":  # 2n − 1 at most: a step from above SIGMA_MAX (and the last) stays Euler, one call
-        from explorer.samplers import SIGMA_MAX
-        from explorer.schedules import respaced_timesteps
+        from explorer.diffusion.samplers import SIGMA_MAX
+        from explorer.diffusion.schedules import respaced_timesteps
         ab = [float(s.alphas_cumprod[t]) for t in respaced_timesteps(s.T, options["n_steps"])[:-2]]
         above = sum(((1 - a) / a) ** 0.5 > SIGMA_MAX for a in ab)
         assert above >= 1 and len(calls) == entry.evaluations(n, options) - above
@@ -247,8 +247,8 @@ def test_fixed_level_langevin_matches_discrete_ou_stationary_variance():
     """For q = N(0, v I), x ← x − (α/v) x + √(2α) ζ is an AR(1) chain with stationary variance
     v / (1 − α/(2v)) exactly: the discretisation bias is known in closed form."""
     from stats import var_tol
-    from explorer.samplers import langevin_fixed
-    from explorer.scores import GaussianMixture
+    from explorer.diffusion.samplers import langevin_fixed
+    from explorer.diffusion.scores import GaussianMixture
     sigma0_sq, ab = 0.25, 0.6
     v = ab * sigma0_sq + 1 - ab
     gm = GaussianMixture([1.0], [[0.0, 0.0]], [sigma0_sq])
@@ -265,14 +265,14 @@ def test_fixed_level_langevin_matches_discrete_ou_stationary_variance():
 
 
 def test_field_on_grid_and_empirical_log_prob():
-    from explorer.scores import field_on_grid
+    from explorer.diffusion.scores import field_on_grid
     gm = eight_gaussians_mixture()
     grid, score = field_on_grid(gm, 0.5, 3.0, 11)
     assert grid.shape == score.shape == (11, 11, 2)
     assert torch.allclose(score.reshape(-1, 2), gm.score(grid.reshape(-1, 2), 0.5), atol=1e-5)
     pts = toy_2d("rings", 40, seed=1).double()
     ed = EmpiricalData(pts)
-    from explorer.scores import GaussianMixture
+    from explorer.diffusion.scores import GaussianMixture
     ref = GaussianMixture(torch.ones(40), pts, torch.full((40,), 1e-12))
     x = torch.randn(50, 2, dtype=torch.float64)
     assert torch.allclose(ed.log_prob(x, 0.7), ref.log_prob(x, 0.7), atol=1e-8)
@@ -330,7 +330,7 @@ def test_langevin_above_the_single_gaussian_limit_is_not_always_unstable_in_a_mi
     """The score page's stability limit 2·min v is exact for one Gaussian; the 8 Gaussians catch particles a
     little beyond it (t = 148 under linear T = 1000, α = 0.5 ≈ 1.15 × the limit, the page's defaults of 300
     steps) but not at 1.5 × the limit (t = 100, 2,000 steps)."""
-    from explorer.samplers import langevin_fixed
+    from explorer.diffusion.samplers import langevin_fixed
     gm, s = eight_gaussians_mixture(), make_schedule("linear", 1000)
     for t, factor, steps, diverges in ((148, None, 300, False), (100, 1.5, 2000, True)):
         ab = float(s.alphas_cumprod[t])
@@ -354,7 +354,7 @@ def test_langevin_above_the_single_gaussian_limit_is_not_always_unstable_in_a_mi
 def test_the_ncsn_rule_is_stable_below_its_bound_and_can_diverge_above():
     """The bound shown beside the ε slider: 2(1 − ᾱ_1) = 2β_1 = 2·10⁻⁴ for linear T = 1000. On the 8 Gaussians
     ε just below it samples the data; ε = 3·10⁻⁴ diverges, at the highest noise levels first."""
-    from explorer.samplers import ncsn_stable_epsilon
+    from explorer.diffusion.samplers import ncsn_stable_epsilon
     s = make_schedule("linear", 1000)
     assert ncsn_stable_epsilon(s) == pytest.approx(2e-4)
     gm = eight_gaussians_mixture()
@@ -379,6 +379,6 @@ def test_samplers_survive_steps_where_one_minus_alpha_bar_rounds_to_zero(name):
 
 
 def test_the_exact_score_field_is_finite_and_nonzero_where_one_minus_alpha_bar_rounds_to_zero():
-    from explorer.scores import field_on_grid
+    from explorer.diffusion.scores import field_on_grid
     grid, field = field_on_grid(eight_gaussians_mixture(), 1.0, 3.0, 23)
     assert torch.isfinite(field).all() and float(field.norm(dim=-1).max()) > 100  # the data's own score, not 0

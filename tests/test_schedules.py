@@ -6,7 +6,7 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from explorer.schedules import SCHEDULE_KINDS, make_schedule, respaced_timesteps
+from explorer.diffusion.schedules import SCHEDULE_KINDS, make_schedule, respaced_timesteps
 
 
 def prod(xs):

@@ -5,8 +5,8 @@ import pytest
 import torch
 from stats import mean_tol
 
-from explorer.datasets import TOY_2D, eight_gaussians_mixture, exact_eps_model, toy_2d
-from explorer.scores import EmpiricalData, GaussianMixture
+from explorer.data.datasets import TOY_2D, eight_gaussians_mixture, exact_eps_model, toy_2d
+from explorer.diffusion.scores import EmpiricalData, GaussianMixture
 
 
 def full_cov_mixture():
@@ -96,7 +96,7 @@ def test_empirical_matches_uniform_mixture_and_chunks():
     ab = 0.6
     gm = GaussianMixture(torch.ones(50), pts, torch.full((50,), 1e-12))
     assert torch.allclose(ed.eps(x, ab), gm.eps(x, ab), atol=1e-6)
-    import explorer.scores as scores
+    import explorer.diffusion.scores as scores
     old, scores.QUERY_CHUNK_ELEMENTS = scores.QUERY_CHUNK_ELEMENTS, 50 * 7  # force 7-query chunks
     try:
         assert torch.allclose(ed.eps(x, ab), gm.eps(x, ab), atol=1e-6)
@@ -145,8 +145,8 @@ def test_bad_arguments(make, words):
 @pytest.mark.parametrize("name", ["eight_gaussians", "two_moons", "checkerboard"])
 def test_the_score_field_vanishes_at_peaks_and_weakens_toward_minus_x(name):
     """The score page's caption, on its grid ([−3, 3]², 23 arrows a side) under linear T = 1000."""
-    from explorer.schedules import make_schedule
-    from explorer.scores import field_on_grid
+    from explorer.diffusion.schedules import make_schedule
+    from explorer.diffusion.scores import field_on_grid
     s = make_schedule("linear", 1000)
     model = exact_eps_model(name, n_reference=1000)
     longest = []

@@ -43,7 +43,7 @@ CELLS = [(28, 0.02), (155, 0.005), (853, 0.2)]  # a short, a middle and a long c
 @pytest.mark.slow
 @pytest.mark.parametrize("score", ["exact", "pretrained"])
 def test_shipped_map_cells_and_cost_points_are_the_live_runs(score):
-    from explorer.ui import tradeoff_runs as trr
+    from explorer.ui.views import tradeoff_runs as trr
     data, kind, sampler = shipped.TRADEOFFS_DATA, shipped.TRADEOFFS_KIND, shipped.TRADEOFFS_SAMPLER
     if not shipped._tradeoffs()["usable"][score]:
         pytest.skip(NOT_HERE)
@@ -69,7 +69,7 @@ def test_shipped_map_cells_and_cost_points_are_the_live_runs(score):
 @pytest.mark.slow
 @pytest.mark.parametrize("scale, score", [(3.0, "exact"), (1.0, "network")])
 def test_shipped_guided_runs_are_the_live_runs(scale, score, live):
-    from explorer.ui import guidance_runs as gr
+    from explorer.ui.views import guidance_runs as gr
     if not shipped._guidance()["usable"][score]:
         pytest.skip(NOT_HERE)
     args = (shipped.GUIDANCE_SET, shipped.GUIDANCE_SCHED, scale, (1, shipped.GUIDANCE_SCHED.T), shipped.GUIDANCE_SEED,
@@ -135,7 +135,7 @@ def test_retrained_weights_or_another_device_compute_live(monkeypatch):
 def test_the_pages_defaults_are_read_not_computed(monkeypatch):
     """At their bare URLs the Trade-offs map and the Guidance page's runs come from precomputed/: with the
     computation itself made to fail, both pages still show everything cleanly."""
-    from explorer.ui import guidance_runs as gr, tradeoff_runs as trr
+    from explorer.ui.views import guidance_runs as gr, tradeoff_runs as trr
     if not all(shipped._tradeoffs()["usable"].values()) or not all(shipped._guidance()["usable"].values()):
         pytest.skip(NOT_HERE)
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.datasets import exact_eps_model, toy_2d
-from explorer.metrics import mode_coverage, precision_recall, sliced_wasserstein
-from explorer.samplers import (SAMPLERS, ddim_sample, dpm_solver_sample, heun_sample, ode_encode, pc_sample,
-                               respaced_schedule, run_to_end)
-from explorer.schedules import make_schedule
+from explorer.data.datasets import exact_eps_model, toy_2d
+from explorer.measure.metrics import mode_coverage, precision_recall, sliced_wasserstein
+from explorer.diffusion.samplers import (SAMPLERS, ddim_sample, dpm_solver_sample, heun_sample, ode_encode, pc_sample,
+                                         respaced_schedule, run_to_end)
+from explorer.diffusion.schedules import make_schedule
 
 MIXTURE = exact_eps_model("eight_gaussians")
 
@@ -114,7 +114,7 @@ def test_respaced_schedule_visits_the_original_levels():
 
 def test_pc_with_no_corrector_is_ddpm():
     s = make_schedule("linear", 200)
-    from explorer.samplers import ddpm_sample
+    from explorer.diffusion.samplers import ddpm_sample
     a = run_to_end(pc_sample(MIXTURE, s, x_T(200), n_corrector=0, generator=torch.Generator().manual_seed(5))).x
     b = run_to_end(ddpm_sample(MIXTURE, s, x_T(200), generator=torch.Generator().manual_seed(5))).x
     assert torch.allclose(a, b, atol=1e-5)

@@ -1,7 +1,7 @@
 """Streams drawn for one comparison never share a seed for any seed the app offers (0–99)."""
 import pytest
 
-from explorer.streams import STREAMS
+from explorer.common.streams import STREAMS
 from explorer.ui.controls import T_MAX_UI
 
 SEEDS = range(100)

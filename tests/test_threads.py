@@ -4,7 +4,7 @@ import types
 
 import torch
 
-from explorer.threads import limit_torch_threads
+from explorer.ui.threads import limit_torch_threads
 
 
 def test_a_loaded_torch_gets_the_thread_count(monkeypatch):

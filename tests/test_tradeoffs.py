@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 import numpy as np
 import pytest
 
-from explorer import tradeoffs as tr
+from explorer.measure import tradeoffs as tr
 from test_pages import assert_clean, metric, open_page
 
 SMALL = {"n": 100}  # the extremes at the smallest point count: the same code paths, a quicker run

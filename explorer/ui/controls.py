@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.datasets import DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word
-from explorer.samplers import CLIP_2D, SAMPLERS, SNR_DEFAULT, ncsn_stable_epsilon
-from explorer.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS
+from explorer.data.datasets import DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word
+from explorer.diffusion.samplers import CLIP_2D, SAMPLERS, SNR_DEFAULT, ncsn_stable_epsilon
+from explorer.diffusion.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS
 from explorer.ui import session, state
 from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice, DigitsChoice, ReverseChoice, ScheduleChoice
 from explorer.ui.sources import EXACT_REFERENCE_UI
@@ -171,7 +171,7 @@ def _pc_knobs(sched: ScheduleChoice, where, prefix: str) -> dict:
     return {"n_corrector": int(k), "r": float(r)}
 
 
-# The knobs of each sampler of explorer.samplers.SAMPLERS: (schedule, where, prefix) -> its keyword options.
+# The knobs of each sampler of explorer.diffusion.samplers.SAMPLERS: (schedule, where, prefix) -> its keyword options.
 KNOBS = {"ddpm": _ddpm_knobs, "ddim": _ddim_knobs, "langevin": _langevin_knobs, "heun": _ode_knobs,
          "dpm": _ode_knobs, "pc": _pc_knobs}
 

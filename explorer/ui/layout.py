@@ -59,7 +59,7 @@ if st.runtime.exists():  # a server (AppTest has no runtime); this module is imp
 
 @st.cache_resource
 def device_label() -> str:
-    from explorer.device import describe_device  # imports torch: only when asked
+    from explorer.common.device import describe_device  # imports torch: only when asked
     from explorer.ui.sources import COMPUTE
     return describe_device(COMPUTE)
 
@@ -116,7 +116,7 @@ def header(title: str, intro: str) -> None:
 def chart(where, fig, **kwargs) -> None:
     """where.plotly_chart(fig, **kwargs), with every text of the figure ≥ PRESENT_TEXT_PX in presenter mode."""
     if presenting():
-        from explorer.legible import enlarge_text  # plotly: not before the first page's title is shown
+        from explorer.draw.legible import enlarge_text  # plotly: not before the first page's title is shown
         fig = enlarge_text(fig, PRESENT_TEXT_PX)
     where.plotly_chart(fig, **kwargs)
 

@@ -18,7 +18,7 @@ import streamlit as st
 from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice
 
 if TYPE_CHECKING:
-    from explorer.models import EpsModel
+    from explorer.nets.models import EpsModel
 
 MAX_MODELS = 24  # process-wide: a 2D model is ~300 KB, its points at most 800 KB
 # Said on the Train page, and where a link names a network this tab does not have.

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.datasets import DEFAULT_WORD
-from explorer.samplers import SAMPLERS, SamplerEntry
-from explorer.schedules import NoiseSchedule, make_schedule
+from explorer.data.datasets import DEFAULT_WORD
+from explorer.diffusion.samplers import SAMPLERS, SamplerEntry
+from explorer.diffusion.schedules import NoiseSchedule, make_schedule
 
 YOURS = "yours"  # the data set name of points you uploaded on the Train your own page
 SESSION_PREFIX = "session:"  # a score "session:KEY" is the network trained in this session under KEY
@@ -21,7 +21,7 @@ class DataChoice:
 
     name: str  # a TOY_2D name, or YOURS
     n: int  # number of points
-    seed: int  # which points (and which noise, through explorer.streams)
+    seed: int  # which points (and which noise, through explorer.common.streams)
     word: str = DEFAULT_WORD  # the text of the word set
     upload_key: str = ""  # YOURS: the key of your points in the session registry (explorer.ui.session)
 
@@ -60,7 +60,7 @@ def score_name(score: str) -> str:
 
 @dataclass(frozen=True)
 class ReverseChoice:
-    """A sampler of explorer.samplers.SAMPLERS with its options, and the score that drives it."""
+    """A sampler of explorer.diffusion.samplers.SAMPLERS with its options, and the score that drives it."""
 
     sampler: str = "ddpm"  # a key of SAMPLERS
     options: tuple = ()  # ((keyword, value), ...) sorted: the sampler's own keyword options

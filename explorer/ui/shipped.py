@@ -1,6 +1,6 @@
 """Results shipped with the explorer for the pages' fixed defaults, so a first visit need not compute them.
 
-    python -m explorer.ui.precompute   # recompute and write precomputed/ (≈ 2 minutes, one torch thread)
+    python -m explorer.ui.views.precompute   # recompute and write precomputed/ (≈ 2 minutes, one torch thread)
 
 What is shipped (the constants below): the Trade-offs page's default map (8 Gaussians, 1,000 points, seed 0, linear,
 DDPM; exact score and network) and its quality-against-cost curves, and the Guidance page's default runs (the
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.checkpoints import PRETRAINED_DIR
+from explorer.nets.checkpoints import PRETRAINED_DIR
 from explorer.ui.settings import DataChoice, ScheduleChoice
 
 PRECOMPUTED_DIR = Path(__file__).resolve().parents[2] / "precomputed"
@@ -51,7 +51,7 @@ def _sha256(path: Path) -> str:
 
 def arithmetic(weights: tuple[str, ...]) -> dict:
     """What a run's numbers depend on besides its settings: the device, bfloat16 products, the networks' weights."""
-    from explorer.models import _product_dtype
+    from explorer.nets.models import _product_dtype
     from explorer.ui.sources import COMPUTE
     return {"device": COMPUTE.type, "torch": torch.__version__,
             "bf16_products": _product_dtype(torch.zeros(1)) == torch.bfloat16,

@@ -11,11 +11,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer.checkpoints import PRETRAINED_DIR, CheckpointError, load_pretrained
-from explorer.device import pick_device
-from explorer.datasets import DEFAULT_WORD, N_DIGITS, TOY_2D, digits, exact_eps_model, toy_2d
-from explorer.scores import EmpiricalData
-from explorer.streams import STREAMS
+from explorer.nets.checkpoints import PRETRAINED_DIR, CheckpointError, load_pretrained
+from explorer.common.device import pick_device
+from explorer.data.datasets import DEFAULT_WORD, N_DIGITS, TOY_2D, digits, exact_eps_model, toy_2d
+from explorer.diffusion.scores import EmpiricalData
+from explorer.common.streams import STREAMS
 from explorer.ui import session
 from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice
 

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 import streamlit as st
 
-from explorer.checks import whole_number
+from explorer.common.checks import whole_number
 
 _WARN_KEY = "_url_warnings"
 EXCERPT_CHARS = 40  # a link's value quoted in a message: at most this many characters, then an ellipsis

@@ -2,8 +2,8 @@
 
 The browser's own checks — the upload widget's file-type filter and the server's size cap — refuse a file
 inside the widget, where the reason shows only on hover. So the widgets here accept any file, the limits are
-written under them, and the app checks type and size itself (explorer.images.load_picture,
-explorer.datasets.points_from_csv), answering with st.error. The server's cap (server.maxUploadSize in
+written under them, and the app checks type and size itself (explorer.data.images.load_picture,
+explorer.data.datasets.points_from_csv), answering with st.error. The server's cap (server.maxUploadSize in
 .streamlit/config.toml) sits well above the app's own limits, so that a file too large for the app still
 reaches those checks.
 """

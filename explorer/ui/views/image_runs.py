@@ -1,0 +1,173 @@
+"""Cached runs of the images page: digits noised and sampled, inpainting, variations, your picture.
+
+Runs are keyed by the settings objects and kept, so moving a step slider only picks stored frames
+out of a finished run: the two big ones (the whole chain of a grid, forward and reverse) in a
+BoundedCache shared by every session as read-only arrays, the others with st.cache_data.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer.data import images
+from explorer.draw import rasters
+from explorer.data.datasets import digits
+from explorer.measure.evaluation import digit_classifier, digit_verdicts, typical_digit_distance, typical_digit_spacing
+from explorer.diffusion.forward import forward_trajectory, q_sample
+from explorer.diffusion.samplers import CLIP_DIGITS, SAMPLERS, inpaint_sample, record, run_to_end
+from explorer.diffusion.schedules import NoiseSchedule, frame_times
+from explorer.common.streams import STREAMS
+from explorer.ui.bounded_cache import BoundedCache
+from explorer.ui.settings import DigitsChoice, ScheduleChoice
+from explorer.ui.sources import COMPUTE, digit_score_model, digits_model
+
+GIF_FRAMES = 41
+N_VARIATIONS = 8  # variations made of one digit
+MASKS = {"left": "left half hidden", "right": "right half hidden", "top": "top half hidden",
+         "bottom": "bottom half hidden", "box": "centre 4 × 4 box hidden"}
+UNKNOWN_SHADE = 0.0  # unknown pixels are shown mid-grey (0 on the −1 … 1 scale)
+
+
+def pick_digits(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """n training digits drawn without replacement, and their labels."""
+    x, y = digits(return_labels=True)
+    idx = torch.randperm(len(x), generator=generator)[:n]
+    return x[idx], y[idx]
+
+
+def columns_for(n: int) -> int:
+    """Columns of a square-ish grid of n digits."""
+    return int(np.ceil(np.sqrt(n)))
+
+
+def grid_gif(xs: np.ndarray, order, ncol: int, width: int = images.GRID_WIDTH) -> bytes:
+    """A GIF of the grids of states xs[i] for i in order."""
+    return rasters.gif_bytes([images.picture(images.grid(xs[i], ncol=ncol), width) for i in order])
+
+
+_FORWARD, _REVERSE = BoundedCache(max_entries=6), BoundedCache(max_entries=6)  # ≤ 25 MB a run at T = 1,000
+
+
+def forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
+    """Cached and shared: see _forward_digits."""
+    return _FORWARD.get_or_compute((sched, pick), lambda: _forward_digits(sched, pick))
+
+
+def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dict:
+    """Cached and shared: see _reverse_digits."""
+    return _REVERSE.get_or_compute((sched, pick, score), lambda: _reverse_digits(sched, pick, score))
+
+
+def _forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
+    """The chain x_0..x_T for n digits (T+1, n, 1, 8, 8), pixel statistics per t, and a GIF."""
+    s = sched.build()
+    x0, _ = pick_digits(pick.n, STREAMS["digit_pick"].generator(pick.seed))
+    traj = forward_trajectory(x0, s, generator=STREAMS["digits_forward"].generator(pick.seed))
+    flat = traj.flatten(1)
+    ncol = columns_for(pick.n)
+    xs = traj.numpy()
+    return {"xs": xs, "mean": flat.mean(1).double().numpy(), "std": flat.std(1).double().numpy(),
+            "alpha_bar": s.alphas_cumprod.numpy(), "ncol": ncol, "gif": grid_gif(xs, frame_times(s.T, GIF_FRAMES), ncol),
+            "mu0": float(x0.mean()), "var0": float(x0.var())}
+
+
+def _reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dict:
+    """DDPM from noise with the digits network (or the exact training-set score): every x_t and x̂_0."""
+    s = sched.build()
+    g = STREAMS["digits_reverse"].generator(pick.seed)
+    x_T = torch.randn(pick.n, 1, 8, 8, generator=g).to(COMPUTE)  # the same x_T on every device
+    run = record(SAMPLERS["ddpm"].function(digit_score_model(score), s, x_T, generator=g, clip_x0=CLIP_DIGITS),
+                 start=(s.T, x_T))
+    xs, x0s = run.xs.cpu().numpy(), run.x0s.cpu().numpy()
+    v = digit_verdicts(run.last.x.cpu().clamp(-1, 1))
+    ncol = columns_for(pick.n)
+    return {"xs": xs, "x0s": x0s, "times": np.array(run.times), "ncol": ncol,
+            "gif": grid_gif(xs, frame_times(len(run.times) - 1, GIF_FRAMES), ncol),
+            "nearest": digits()[v["nearest_index"]].numpy(), "nearest_dist": v["nearest_dist"].numpy(),
+            "spacing": v["spacing"], "pair_distance": typical_digit_distance(), "recognised": v["recognised"], "classes": v["classes"], "copies": v["copies"],
+            "diverged": run.diverged, "message": run.message}
+
+
+def mask_for(kind: str) -> torch.Tensor:
+    """(1, 8, 8) bool: True where pixels are known (kept), False where they are to be filled in."""
+    hidden = {"left": (..., slice(None, 4)), "right": (..., slice(4, None)), "top": (..., slice(None, 4), slice(None)),
+              "bottom": (..., slice(4, None), slice(None)), "box": (..., slice(2, 6), slice(2, 6))}
+    if kind not in hidden:
+        raise ValueError(f"Unknown mask {kind!r}; choose one of {', '.join(MASKS)}.")
+    known = torch.ones(1, 8, 8, dtype=torch.bool)
+    known[hidden[kind]] = False
+    return known
+
+
+def _classify(x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class, confidence) of each digit by the digits classifier."""
+    proba = digit_classifier().predict_proba(x.flatten(1).numpy())
+    return proba.argmax(1), proba.max(1)
+
+
+@st.cache_data(max_entries=8, show_spinner="Inpainting…")
+def inpaint_digits(sched: ScheduleChoice, pick: DigitsChoice, mask: str) -> dict:
+    s = sched.build()
+    x0, y = pick_digits(pick.n, STREAMS["inpainting_pick"].generator(pick.seed))
+    known = mask_for(mask)
+    g = STREAMS["inpainting"].generator(pick.seed)
+    x_T = torch.randn(x0.shape, generator=g)
+    run = record(inpaint_sample(digits_model(), s, x0.to(COMPUTE), known.to(COMPUTE), x_T.to(COMPUTE), generator=g,
+                                clip_x0=CLIP_DIGITS), keep=frame_times(s.T, GIF_FRAMES))
+    last = run.last.x.cpu()
+    out = last.clamp(-1, 1)
+    pred, confidence = _classify(out)
+    ncol = columns_for(pick.n)
+    return {"original": x0.numpy(), "masked": torch.where(known, x0, UNKNOWN_SHADE).numpy(),
+            "result": out.numpy(), "labels": y.numpy(), "pred": pred, "confidence": confidence, "ncol": ncol,
+            "known_error": float((last - x0)[known.expand_as(x0)].abs().max()),
+            "gif": grid_gif(run.xs.cpu().numpy(), range(len(run.times)), ncol)}
+
+
+@st.cache_data(max_entries=16, show_spinner="Making variations…")
+def variations(sched: ScheduleChoice, index: int, t0: int, seed: int) -> dict:
+    """Noise digit `index` to t₀ N_VARIATIONS times (DDPM eq. 4), then denoise each from t₀ with the network."""
+    s = sched.build()
+    x, y = digits(return_labels=True)
+    original = x[index:index + 1]
+    g = STREAMS["variations"].generator(seed)
+    noised = q_sample(original.expand(N_VARIATIONS, -1, -1, -1), t0, s, generator=g)
+    last = run_to_end(SAMPLERS["ddpm"].function(digits_model(), s, noised.to(COMPUTE), generator=g,
+                                                clip_x0=CLIP_DIGITS, t_start=t0))
+    out = last.x.cpu().clamp(-1, 1)
+    pred, confidence = _classify(out)
+    return {"original": original.numpy(), "label": int(y[index]), "noised": noised.numpy(), "out": out.numpy(),
+            "pred": pred, "confidence": confidence,
+            "dist": (out - original).flatten(1).norm(dim=1).numpy(), "spacing": typical_digit_spacing(), "pair_distance": typical_digit_distance(),
+            "alpha_bar": float(s.alphas_cumprod[t0])}
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the picture…")
+def load_picture(raw: bytes) -> tuple[np.ndarray, list[str]]:
+    x, notes = images.load_picture(raw)
+    return x.numpy(), notes
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def sample_picture() -> bytes:
+    """scikit-learn's bundled photograph (china.jpg), as JPEG bytes: the picture before you upload one."""
+    from sklearn.datasets import load_sample_image
+
+    return rasters.jpeg_bytes(load_sample_image("china.jpg"))
+
+
+@st.cache_data(max_entries=6, show_spinner="Noising your picture…")
+def forward_picture(raw: bytes, sched: ScheduleChoice, seed: int) -> dict:
+    """The picture x_0, one noise image ε, and a GIF of x_t = q_sample(x_0, t, ε) at GIF_FRAMES times."""
+    s = sched.build()
+    x, notes = images.load_picture(raw)
+    noise = torch.randn(x.shape, generator=STREAMS["picture"].generator(seed))  # one ε for all t: a smooth dissolve
+    width = 3 * x.shape[-1] if x.shape[-1] <= images.MAX_SIDE else x.shape[-1]
+    frames = [images.picture(q_sample(x, int(t), s, noise=noise), width) for t in frame_times(s.T, GIF_FRAMES)]
+    return {"x": x.numpy(), "noise": noise.numpy(), "notes": notes, "gif": rasters.gif_bytes(frames)}
+
+
+def picture_at(pic: dict, s: NoiseSchedule, t: int) -> np.ndarray:
+    """Your picture at step t with the stored noise: q_sample(x_0, t, ε) (DDPM eq. 4)."""
+    return q_sample(torch.from_numpy(pic["x"]), t, s, noise=torch.from_numpy(pic["noise"])).numpy()
