@@ -20,7 +20,8 @@ import torch
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 _ROWS: list[dict] = []  # what report() measured since the last save()
-_DEVICE: list[str] = []  # the device line start() printed
+_DEVICE: list[torch.device] = []  # the device start() picked
+SERVER = "this machine's CPU, in the app's server (one torch thread per script run)"  # benches that time the app
 
 
 def start(doc: str, *extra: tuple[str, dict]) -> tuple[argparse.Namespace, torch.device]:
@@ -35,7 +36,7 @@ def start(doc: str, *extra: tuple[str, dict]) -> tuple[argparse.Namespace, torch
     args = ap.parse_args()
     device = torch.device(args.device) if args.device else pick_device()
     print(f"device: {describe_device(device)}, torch {torch.__version__}, threads {torch.get_num_threads()}")
-    _DEVICE[:] = [describe_device(device)]
+    _DEVICE[:] = [device]
     return args, device
 
 
@@ -73,6 +74,13 @@ def report(name: str, seconds: float, budget: float | None = None, unit: str = "
     return line
 
 
+def device_now() -> str:
+    """The device start() picked, described now: a bench that set torch's threads after start() shows that count."""
+    from explorer.common.device import describe_device
+
+    return describe_device(_DEVICE[0]) if _DEVICE else SERVER
+
+
 def save(name: str, note: str = "") -> Path:
     """Write what report() measured to bench/results/NAME.json (replacing that file), with how it was measured."""
     try:
@@ -82,7 +90,7 @@ def save(name: str, note: str = "") -> Path:
         commit = ""
     result = {"name": name, "command": " ".join([f"python -m bench.{Path(sys.argv[0]).stem}", *sys.argv[1:]]),
               "measured": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "commit": commit, "device": _DEVICE[0] if _DEVICE else "cpu", "torch": torch.__version__,
+              "commit": commit, "device": device_now(), "torch": torch.__version__,
               "note": note, "rows": list(_ROWS)}
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"

@@ -35,10 +35,10 @@ def main() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     mixture, mlp, unet = eight_gaussians_mixture(), load_pretrained("eight_gaussians")[0], load_pretrained("digits")[0]
     s2, s_img = make_schedule("linear", 1000), make_schedule("cosine", 250)
-    cases = [("2D exact, 2,000 points x 1,000 steps", mixture, (2000, 2), s2, None),
-             ("2D network, 2,000 points x 1,000 steps", mlp, (2000, 2), s2, CLIP_2D),
-             ("digits U-Net, 64 x 250 steps", unet, (64, 1, 8, 8), s_img, CLIP_DIGITS),
-             ("digits U-Net, 256 x 250 steps", unet, (256, 1, 8, 8), s_img, CLIP_DIGITS)]
+    cases = [("2D exact, 2,000 points × 1,000 steps", mixture, (2000, 2), s2, None),
+             ("2D network, 2,000 points × 1,000 steps", mlp, (2000, 2), s2, CLIP_2D),
+             ("digits U-Net, 64 × 250 steps", unet, (64, 1, 8, 8), s_img, CLIP_DIGITS),
+             ("digits U-Net, 256 × 250 steps", unet, (256, 1, 8, 8), s_img, CLIP_DIGITS)]
     print(f"{'run':<42}" + "".join(f"{d:>10}" for d in devices))
     for name, model, shape, s, clip in cases:
         row = []

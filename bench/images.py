@@ -48,14 +48,14 @@ def main() -> None:
     s = make_schedule("cosine", 250)
     x_T = torch.randn(64, 1, 8, 8, generator=torch.Generator().manual_seed(0)).to(device)
     t, runs = median_seconds(lambda: run_to_end(ddpm_sample(model, s, x_T, clip_x0=CLIP_DIGITS)), args.repeats)
-    report("DDPM, digits U-Net, 64 digits x 250 steps", t, 3.0)
+    report("DDPM, digits U-Net, 64 digits × 250 steps", t, 3.0)
     print(f"{'':<58} runs: {', '.join(f'{r:.2f}' for r in runs)} s")
     from explorer.data.datasets import digits
     from explorer.diffusion.samplers import ilvr_sample
     y = torch.nn.functional.avg_pool2d(digits()[:16], 2).to(device)
     x_T16 = x_T[:16]
     t, _ = median_seconds(lambda: run_to_end(ilvr_sample(model, s, y, x_T16, clip_x0=CLIP_DIGITS)), args.repeats)
-    report("ILVR super-resolution, 16 digits from 4 x 4, x 250 steps", t, 1.5)
+    report("ILVR super-resolution, 16 digits from 4 × 4, × 250 steps", t, 1.5)
 
     rev = rerun_seconds("reverse", "img_step", [0, 125, 250, 60, 200, 10, 240, 90, 170, 30])
     report("images page rerun, reverse step slider (median of 10)", statistics.median(rev), 0.3, unit="ms")

@@ -123,7 +123,7 @@ def main() -> None:
                 per_call[bf16].append((time.perf_counter() - t0) / 100)
         model.net.bf16_products = True
     outside = statistics.median([1 - i / t for i, t in zip(inside, totals)])
-    report("DDPM, 2D network, 2,000 points x 1,000 steps", ours, 1.5)
+    report("DDPM, 2D network, 2,000 points × 1,000 steps", ours, 1.5)
     print(f"{'':<58} runs: {', '.join(f'{t:.2f}' for t in totals)} s")
     report("  first run after loading (FiLM of each level computed)", first)
     if float32:

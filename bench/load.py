@@ -369,7 +369,7 @@ def main() -> None:
                            linger=args.linger)
             print_rows(rows)
             record(rows)
-    save("load" if args.page == "reverse" else f"load_{args.page}", note=note)
+    save(("load" if args.page == "reverse" else f"load_{args.page}") + ("_linger" if args.linger else ""), note=note)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,11 @@ def main() -> None:
     g = torch.Generator(device).manual_seed(0)
     x_T = torch.randn(2000, 2, device=device, generator=g)
     t, _ = median_seconds(lambda: run_to_end(ddpm_sample(gm, s, x_T, generator=g)), args.repeats)
-    report("DDPM, exact mixture score, 2,000 points x 1,000 steps", t, 0.5)
+    report("DDPM, exact mixture score, 2,000 points × 1,000 steps", t, 0.5)
 
     x0 = toy_2d("two_moons", 10_000).to(device)
     t, _ = median_seconds(lambda: forward_trajectory(x0, s, generator=g), args.repeats)
-    report("forward_trajectory, 10,000 points x 1,000 steps", t, 0.25, unit="ms")
+    report("forward_trajectory, 10,000 points × 1,000 steps", t, 0.25, unit="ms")
     save("sampling")
 
 

@@ -1,6 +1,7 @@
 """The lessons' step views: a step's settings read as the full page reads its URL (settings), the views each
-topic's steps show, from the full pages' own cached runs (noising, sampling, flows, guidance, tradeoffs), and the
-catalogue of every view a lesson may name (catalog).
+topic's steps show, from the full pages' own cached runs (noising, sampling, flows, guidance, tradeoffs), the
+catalogue of every view a lesson may name (catalog), and one step on screen with its prediction, reveal and
+handout (step).
 
 Imports from explorer: common, diffusion, data, measure, nets, draw, lessons, ui, ui.views.
 """
