@@ -106,7 +106,8 @@ def test_shipped_values_are_only_for_their_settings(live, monkeypatch):
 
 
 def test_retrained_weights_or_another_device_compute_live(monkeypatch):
-    """Network values are tied to the weights' SHA-256; everything to the CPU."""
+    """Network values are tied to the weights' SHA-256 and to the bits the network gives on this CPU; everything to
+    the CPU."""
     if not shipped._tradeoffs()["usable"]["exact"]:
         pytest.skip(NOT_HERE)
     monkeypatch.setenv("DIFFUSION_EXPLORER_SHIPPED", "1")
@@ -119,6 +120,13 @@ def test_retrained_weights_or_another_device_compute_live(monkeypatch):
         assert shipped.map_cell(data, kind, 155, 0.02, "ddpm", "exact") is not None  # no weights behind it
         assert shipped.guided_run("eight_gaussians", sched, 1.0, whole, 0, "network") is None
         assert shipped.guided_run("eight_gaussians", sched, 1.0, whole, 0, "exact") is not None
+        monkeypatch.undo()
+        monkeypatch.setenv("DIFFUSION_EXPLORER_SHIPPED", "1")
+        shipped._tradeoffs.cache_clear(), shipped._guidance.cache_clear()
+        monkeypatch.setattr(shipped, "network_bits", lambda name: "another CPU's bits")  # the same weights elsewhere
+        assert shipped.map_cell(data, kind, 155, 0.02, "ddpm", "pretrained") is None
+        assert shipped.map_cell(data, kind, 155, 0.02, "ddpm", "exact") is not None
+        assert shipped.guided_run("eight_gaussians", sched, 1.0, whole, 0, "network") is None
         monkeypatch.undo()
         monkeypatch.setenv("DIFFUSION_EXPLORER_SHIPPED", "1")
         shipped._tradeoffs.cache_clear(), shipped._guidance.cache_clear()

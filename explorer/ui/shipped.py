@@ -9,8 +9,9 @@ function the page calls (tradeoff_runs.map_cell, tradeoff_runs.cost_point, guida
 seeds, the same x_T), so a shipped cell opened on the reverse page is the same run.
 
 A shipped value is used only when it is what this server would compute: the same settings (its key), the CPU
-(the precomputation's device), and for a network the same weights (their SHA-256) and the same products
-(bfloat16 where the CPU multiplies it natively, models._product_dtype). Anything else computes live, and so does
+(the precomputation's device), and for a network the same weights (their SHA-256), the same products (bfloat16
+where the CPU multiplies it natively, models._product_dtype) and the very same bits on a fixed probe (network_bits:
+CPUs round bfloat16 products differently). Anything else computes live, and so does
 everything with DIFFUSION_EXPLORER_SHIPPED=0 in the environment. tests/test_shipped.py recomputes a few
 shipped values and checks they agree.
 """
@@ -50,12 +51,33 @@ def _sha256(path: Path) -> str:
 
 
 def arithmetic(weights: tuple[str, ...]) -> dict:
-    """What a run's numbers depend on besides its settings: the device, bfloat16 products, the networks' weights."""
+    """What a run's numbers depend on besides its settings: the device, bfloat16 products, the networks' weights,
+    and the bits each network gives on a fixed probe (network_bits)."""
     from explorer.nets.models import _product_dtype
     from explorer.ui.sources import COMPUTE
     return {"device": COMPUTE.type, "torch": torch.__version__,
             "bf16_products": _product_dtype(torch.zeros(1)) == torch.bfloat16,
-            "weights": {name: _sha256(PRETRAINED_DIR / f"{name}.safetensors") for name in weights}}
+            "weights": {name: _sha256(PRETRAINED_DIR / f"{name}.safetensors") for name in weights},
+            "network_bits": {name: network_bits(name) for name in weights}}
+
+
+@functools.lru_cache(maxsize=8)
+def network_bits(name: str) -> str:
+    """A hash of what network `name` computes on this machine: its ε̂ on fixed points at three noise levels, called
+    as the samplers call it (one level for the batch; a conditional network with labels). CPUs differ in how they
+    multiply in bfloat16 (AMX, AVX-512 BF16) and in the last bit of float32 functions such as sin; a difference of
+    one bit before a bfloat16 rounding moves a run's points by about 1e-4 over a thousand steps, so a value made
+    on another CPU is not what this one computes. "" without the weights."""
+    from explorer.nets.checkpoints import CheckpointError, load_pretrained
+    try:
+        model = load_pretrained(name)[0].to("cpu")
+    except CheckpointError:
+        return ""
+    x = torch.randn(1500, 2, generator=torch.Generator().manual_seed(0))  # beyond one chunk of the fast path
+    extra = (torch.arange(len(x)) % model.n_classes,) if hasattr(model, "n_classes") else ()
+    with torch.no_grad():
+        out = torch.cat([model(x, ab, *extra) for ab in (0.99, 0.3, 0.001)])
+    return hashlib.sha256(out.numpy().tobytes()).hexdigest()
 
 
 def _usable(shipped: dict, score_is_network: bool, weights: str) -> bool:
@@ -64,7 +86,8 @@ def _usable(shipped: dict, score_is_network: bool, weights: str) -> bool:
     if shipped["device"] != "cpu" or here["device"] != "cpu":
         return False
     return not score_is_network or (shipped["bf16_products"] == here["bf16_products"]
-                                    and shipped["weights"].get(weights) == here["weights"][weights] != "")
+                                    and shipped["weights"].get(weights) == here["weights"][weights] != ""
+                                    and shipped.get("network_bits", {}).get(weights) == here["network_bits"][weights])
 
 
 def key(*parts) -> str:

@@ -5,7 +5,7 @@
 Each value is computed by the very function the page calls, with shipped values switched off and one torch
 thread, as the server runs a page (explorer/app.py): the Trade-offs page's default map and cost curves
 (tradeoff_runs.map_cell, cost_point) and the Guidance page's default runs (guidance_runs.guided_run). The files
-record the arithmetic they were computed with (device, bfloat16 products, the networks' SHA-256). About two
+record the arithmetic they were computed with (device, bfloat16 products, the networks' SHA-256 and probe bits). About two
 minutes on this 2-core machine. Run it after retraining a shipped network or changing a sampler;
 tests/test_shipped.py fails until then.
 """
