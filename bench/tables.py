@@ -67,10 +67,6 @@ def table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sw_cells(sw: dict) -> list[str]:
-    return [f"{v:.3f}" for v in sw.values()]
-
-
 def pretrained_table(kind: str) -> str:
     """The quality each shipped network measured when it was built (its JSON in pretrained/), as a table:
     "eps" the 2D ε networks, "cond" the class-conditional ones, "flow" the velocity networks, "digits" the U-Net."""
@@ -79,8 +75,8 @@ def pretrained_table(kind: str) -> str:
         from explorer.measure.evaluation import CONFIDENT  # the cut the classifier's verdicts were counted with
 
         m = metas["digits"]["metrics"]
-        return (f"| training | recognised (confidence ≥ {CONFIDENT:g}) | classes | copies of a training image | bar passed |\n"
-                "|---|---|---|---|---|\n"
+        return (f"| training | recognised (confidence ≥ {CONFIDENT:g}) | classes | copies of a training image "
+                "| bar passed |\n|---|---|---|---|---|\n"
                 f"| {metas['digits']['training_time_s']:.0f} s | {m['recognised']:.0%} | {m['classes']} | "
                 f"{m['copies']:.0%} | {'yes' if m['passed'] else 'no'} |\n")
     suffix = {"eps": "", "cond": "_cond", "flow": "_flow"}[kind]
@@ -96,14 +92,13 @@ def pretrained_table(kind: str) -> str:
                         f"{max(q['unconditional']['sw'].values()):.3f} / {q['unconditional']['bar']:.3f} | "
                         f"{worst['class']}: {max(worst['sw'].values()):.3f} / {worst['bar']:.3f} |")
         else:
-            rows.append(f"| {label} | {m['training_time_s']:.1f} s | " + " | ".join(_sw_cells(q["sw"]))
+            rows.append(f"| {label} | {m['training_time_s']:.1f} s | " + " | ".join(f"{v:.3f}" for v in q["sw"].values())
                         + f" | {q['bar']:.3f} |")
-    first = next(iter(chosen.values()))["metrics"]
     if kind == "cond":
         head = ("| data set | classes | training | no class: SW / bar | the class nearest its bar: SW / bar |\n"
                 "|---|---|---|---|---|\n")
     else:
-        settings = list(first["sw"])
+        settings = list(next(iter(chosen.values()))["metrics"]["sw"])  # the same three settings for every set
         head = ("| data set | training | " + " | ".join(settings) + " | bar |\n|---|---|" + "---|" * len(settings)
                 + "---|\n")
     return head + "\n".join(rows) + "\n"
