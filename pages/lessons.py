@@ -107,18 +107,18 @@ def gallery_mode() -> None:
     preset = presets[at]
     shown = compute_view(preset.step.view, dict(preset.step.settings))
     if presenting and len(shown.figures) > 1:  # the figures first, the text under them
-        st.markdown(f"**What to notice.** {preset.step.text}")
+        st.markdown(f"**What to notice.** {preset.step.shown_text(shown.measures)}")
         draw_figures(shown, f"preset_{at}")
-        st.info(preset.step.reveal.format(value=shown.measures[preset.step.measure]), icon=":material/straighten:")
-        st.markdown(f"**Why.** {preset.why}")
+        st.info(preset.step.revealed(shown.measures), icon=":material/straighten:")
+        st.markdown(f"**Why.** {preset.shown_why(shown.measures)}")
         full_page_link(preset.step)
         return
 
     def body() -> None:
         st.subheader(preset.step.title)
-        st.markdown(f"**What to notice.** {preset.step.text}")
-        st.info(preset.step.reveal.format(value=shown.measures[preset.step.measure]), icon=":material/straighten:")
-        st.markdown(f"**Why.** {preset.why}")
+        st.markdown(f"**What to notice.** {preset.step.shown_text(shown.measures)}")
+        st.info(preset.step.revealed(shown.measures), icon=":material/straighten:")
+        st.markdown(f"**Why.** {preset.shown_why(shown.measures)}")
         full_page_link(preset.step)
     step_layout(preset.step, shown, f"preset_{at}", body)
 

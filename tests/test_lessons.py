@@ -72,7 +72,7 @@ def test_a_good_lesson_loads_as_written(tmp_path):
     (lambda s: s.replace("t = 100 }", "t = [1, 2] }", 1), "the setting 't' must be a text, a number"),
     (lambda s: s.replace('measure = "alpha_bar_t"', 'measure = "kl"', 1), "does not measure 'kl'"),
     (lambda s: s.replace("Measured: {value:.3f}.", "Measured.", 1), "must contain {value}"),
-    (lambda s: s.replace("Measured: {value:.3f}.", "{value} and {other}", 1), "no other"),
+    (lambda s: s.replace("Measured: {value:.3f}.", "{value} and {other}", 1), "does not measure"),
     (lambda s: s.replace("{value:.3f}", "{value:.3q}", 1), "bad format spec"),
     (lambda s: s.replace("bounds = [0.5]", "bounds = [0.5, 0.7]"), "'bounds' must list 1 number(s)"),
     (lambda s: s.replace("bounds = [0.5]", 'bounds = ["half"]'), "'bounds' must list 1 number(s)"),
@@ -122,3 +122,30 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path):
     lessons, problems = load_lessons(VIEWS, tmp_path)
     assert [lesson.name for lesson in lessons] == ["01_good", "03_good"]
     assert len(problems) == 1 and problems[0].startswith("02_bad.toml, step 1") and "unknown view 'nope'" in problems[0]
+
+
+def test_measured_values_are_placeholders_filled_from_the_view(tmp_path):
+    """A text or reveal names another measured quantity as {name:spec}; the step fills it from the measures the view
+    computed, and leaves a formula's braces alone."""
+    text = lesson_text().replace('text = "Noise $x_t$ at step 1."',
+                                 'text = "Noise $x_{t}$ keeps {alpha_bar_t:.0%} of the signal power at step 1."', 1)
+    text = text.replace("Measured: {value:.3f}.", "Measured: {value:.3f}; apart {sw_chain_vs_jump:.2f}.", 1)
+    step = load_lesson(write(tmp_path, text), VIEWS).steps[0]
+    measures = {"alpha_bar_t": 0.25, "sw_chain_vs_jump": 0.0123}
+    assert step.shown_text(measures) == "Noise $x_{t}$ keeps 25% of the signal power at step 1."
+    assert step.revealed(measures) == "Measured: 0.250; apart 0.01."
+
+
+@pytest.mark.parametrize("change, words", [
+    # a measured value before the reveal would give the answer away
+    (lambda s: s.replace('text = "Noise $x_t$ at step 1."', 'text = "It is {value:.2f}."', 1), "may not hold {value}"),
+    # a typo in a placeholder's name is found, not shown as "{alpha_bart}"
+    (lambda s: s.replace('text = "Noise $x_t$ at step 1."', 'text = "Left: {alpha_bart}."', 1),
+     "names {alpha_bart}, which the view does not measure"),
+    (lambda s: s.replace('text = "Noise $x_t$ at step 1."', 'text = "Left: {alpha_bar_t:.2q}."', 1),
+     "bad format spec"),
+])
+def test_placeholders_are_checked(tmp_path, change, words):
+    with pytest.raises(LessonError) as err:
+        load_lesson(write(tmp_path, change(lesson_text())), VIEWS)
+    assert "01_noising.toml, step 1" in str(err.value) and words in str(err.value)

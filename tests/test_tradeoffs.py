@@ -23,6 +23,7 @@ def test_verdicts_are_worded_from_the_cells():
     up = tr.verdicts(Ts, betas, later, rising)
     assert "In 8 of 8 β columns recall is higher" in up[0] and up[0].endswith("Mostly yes.")
     assert "a larger β needed more steps" in up[1] and "rank correlation +1.00" in up[1]
+    assert "reach it already at the smallest T" not in up[1]  # only the first column reaches it at T = 5
     # … or sooner
     sooner = later[:, ::-1]
     down = tr.verdicts(Ts, betas, sooner, falling)
@@ -31,6 +32,29 @@ def test_verdicts_are_worded_from_the_cells():
     never = np.where(np.arange(len(betas))[None, :] >= 6, 0.5, later)
     assert "never reached for β = 0.1, 0.2" in tr.verdicts(Ts, betas, never, rising)[1]
     assert tr.verdicts(Ts, betas, np.full((8, 8), np.nan), np.full((8, 8), np.nan)) == []  # nothing computed yet
+
+
+def test_beta_trend_ranks_ties_at_their_average_and_says_when_the_grid_caps_them():
+    """The default map's fewest T per β_end were 155, 66, 28, 12, 5, 5, 5, 5: the four 5s tie. Spearman with average
+    ranks is Pearson's r of the ranks written out by hand here, not −1 (what ranking ties in arbitrary order gave)."""
+    Ts, betas = np.array([5, 12, 28, 66, 155, 300, 1000, 2000]), tr.MAP_BETA["linear"]
+    fewest = [155, 66, 28, 12, 5, 5, 5, 5]
+    precision = np.array([[0.95 if T >= f else 0.5 for f in fewest] for T in Ts])
+    bt = tr.beta_trend(Ts, betas, precision)
+    beta_ranks, T_ranks = np.arange(1, 9), np.array([8, 7, 6, 5, 2.5, 2.5, 2.5, 2.5])
+    assert bt.corr == pytest.approx(np.corrcoef(beta_ranks, T_ranks)[0, 1], abs=1e-12)
+    assert bt.corr == pytest.approx(-0.9386, abs=1e-4) and bt.words == "a larger β needed fewer steps"
+    assert bt.capped == tuple(float(b) for b in betas[4:])
+    line = tr.verdicts(Ts, betas, precision, precision)[1]
+    assert "Spearman rank correlation -0.94, ties at their average rank" in line
+    assert ("4 of these columns (β = 0.02, 0.05, 0.1, 0.2) reach it already at the smallest T on the grid, so their "
+            "true fewest T may be smaller still") in line
+    # every column reaching it at the same T: no trend, not "+1.00"
+    flat = tr.beta_trend(Ts, betas, np.full((8, 8), 0.95))
+    assert np.isnan(flat.corr) and flat.words == "no trend"
+    line = tr.verdicts(Ts, betas, np.full((8, 8), 0.95), np.full((8, 8), 0.5))[1]
+    assert "Here no trend (the rank correlation is undefined: every column needs the same T)" in line
+    assert "8 of these columns" in line
 
 
 # --- the page --------------------------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def lesson_html(lesson, shown: Sequence) -> str:
     body = [f"<h1>{html.escape(lesson.title)}</h1>", f"<p><em>{html.escape(lesson.question)}</em></p>"]
     answers = []
     for i, (step, view) in enumerate(zip(lesson.steps, shown), start=1):
-        body.append(f"<section><h2>{i}. {html.escape(step.title)}</h2>{markdown_html(static_text(step.text))}")
+        body.append(f"<section><h2>{i}. {html.escape(step.title)}</h2>{markdown_html(static_text(step.shown_text(view.measures)))}")
         body += [_img(figure_png(fig), static_text(caption)) for fig, caption in view.figures]
         value = view.measures[step.measure]
         if step.predict is not None:
@@ -201,9 +201,9 @@ def lesson_html(lesson, shown: Sequence) -> str:
             body.append(f'<div class="q"><strong>Question {i}.</strong> {_inline(p.question)}'
                         + (f"<ol type='a'>{options}</ol>" if options else " (a number)") + "</div>")
             verdict = f" The answer: <strong>{_inline(p.choices[p.right_choice(value)])}</strong>." if p.choices else ""
-            answers.append(f"<li>{_inline(step.reveal.format(value=value))}{verdict}</li>")
+            answers.append(f"<li>{_inline(step.revealed(view.measures))}{verdict}</li>")
         else:
-            answers.append(f"<li>{_inline(step.reveal.format(value=value))}</li>")
+            answers.append(f"<li>{_inline(step.revealed(view.measures))}</li>")
         body.append("</section>")
     body.append(f"<section><h2>Answers</h2><ol class='answers'>{''.join(answers)}</ol></section>")
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(lesson.title)}</title>"

@@ -4,14 +4,16 @@ A lesson is a TOML file: a title, the question it answers, and 4–8 steps. A st
 (Markdown with LaTeX), a live view (a name the Lessons page knows, with the settings of the full
 page it comes from, as in that page's URL), an optional prediction asked before the reveal (a
 choice, or a number settled by a measurement), and the reveal: a text whose {value} is a quantity
-the view measures. Nothing here draws or computes; the page supplies the views it can show, and
+the view measures. A step's text and reveal name measured values only as placeholders ({reflow_seconds:.0f},
+any quantity the view measures), filled at render time from the same computation the view shows, so a
+lesson never types a measured number. Nothing here draws or computes; the page supplies the views it can show, and
 load_lessons checks every file against them so a mistake names its file and field instead of
 breaking a class.
 """
 from __future__ import annotations
 
 import bisect
-import string
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,9 +74,17 @@ class Step:
     text: str
     view: str
     settings: tuple[tuple[str, str | int | float | bool], ...]  # sorted (key, value) pairs: hashable
-    reveal: str  # text with {value} (a format spec allowed: {value:.3f})
+    reveal: str  # text with {value} (a format spec allowed: {value:.3f}) and other measures' placeholders
     measure: str  # the view's quantity that {value} is
     predict: Predict | None = None
+
+    def shown_text(self, measures: Mapping[str, float]) -> str:
+        """The text with the view's measured values filled in."""
+        return fill(self.text, measures)
+
+    def revealed(self, measures: Mapping[str, float]) -> str:
+        """The reveal with the measured value (and any other measured quantity it names) filled in."""
+        return fill(self.reveal, measures, measures[self.measure])
 
     def query(self) -> dict[str, str]:
         """The settings as URL query parameters of the full page (true/false as the toggles' 1/0)."""
@@ -110,16 +120,45 @@ def _only(where: str, table: Mapping, allowed: set[str]) -> None:
                           f"the fields are {', '.join(sorted(allowed))}.")
 
 
-def _check_reveal_text(where: str, text: str) -> None:
-    """Only {value} (with a format spec, e.g. {value:.3f}) may be filled in; it must appear."""
-    names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    if "value" not in names or any(n != "value" for n in names):
-        raise LessonError(f"{where}: the field 'reveal' must contain {{value}} and no other {{…}} field; "
-                          f"got {', '.join('{' + n + '}' for n in names) or 'none'}.")
-    try:
-        text.format(value=1.2345)
-    except (ValueError, TypeError) as err:
-        raise LessonError(f"{where}: the field 'reveal' has a bad format spec: {err}.") from err
+# {name} or {name:spec}: the name a quantity the view measures (or value, in a reveal); other braces, such as
+# LaTeX's \\mathrm{end} or _{t}, are left as they are
+PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?::([^{}]*))?\}")
+
+
+def fill(text: str, measures: Mapping[str, float], value: float | None = None) -> str:
+    """text with each placeholder of a measured quantity replaced by its value in its format spec."""
+    def one(m: re.Match) -> str:
+        name, spec = m.group(1), m.group(2) or ""
+        if name == "value" and value is not None:
+            return format(value, spec)
+        return format(measures[name], spec) if name in measures else m.group(0)
+    return PLACEHOLDER.sub(one, text)
+
+
+def _check_placeholders(where: str, field: str, text: str, view: View, settings: dict, reveal: bool) -> None:
+    """Outside formulas every {name} must be a measure the view has with these settings (or value, in a reveal,
+    where it must appear) with a format spec that formats a number; a text shown before the reveal may not hold
+    value."""
+    prose = re.sub(r"\$\$.+?\$\$|\$.+?\$", "", text, flags=re.S)
+    names = {m.group(1): m.group(2) or "" for m in PLACEHOLDER.finditer(prose)}
+    if reveal and "value" not in names:
+        raise LessonError(f"{where}: the field '{field}' must contain {{value}}.")
+    for name, spec in names.items():
+        if name == "value" and not reveal:
+            raise LessonError(f"{where}: the field '{field}' may not hold {{value}}: it is shown before the reveal.")
+        if name != "value" and name not in view.measures:
+            raise LessonError(f"{where}: the field '{field}' names {{{name}}}, which the view does not measure; it "
+                              f"measures {', '.join(sorted(view.measures))}.")
+        try:
+            format(1.2345, spec)
+        except (ValueError, TypeError) as err:
+            raise LessonError(f"{where}: the field '{field}' has a bad format spec in {{{name}:{spec}}}: {err}.") \
+                from err
+        if name != "value" and view.check is not None:
+            try:
+                view.check(settings, name)
+            except ValueError as err:
+                raise LessonError(f"{where}: the field '{field}', {{{name}}}: {err}") from err
 
 
 def _predict(where: str, table) -> Predict:
@@ -174,9 +213,11 @@ def _step(where: str, table, views: Mapping[str, View]) -> Step:
         except ValueError as err:
             raise LessonError(f"{where}: the field 'settings': {err}") from err
     reveal = _field(where, table, "reveal", str)
-    _check_reveal_text(where, reveal)
+    _check_placeholders(where, "reveal", reveal, view, dict(settings), reveal=True)
+    text = _field(where, table, "text", str)
+    _check_placeholders(where, "text", text, view, dict(settings), reveal=False)
     predict = _predict(where + ", predict", table["predict"]) if "predict" in table else None
-    return Step(_field(where, table, "title", str), _field(where, table, "text", str), view_name,
+    return Step(_field(where, table, "title", str), text, view_name,
                 tuple(sorted(settings.items())), reveal, measure, predict)
 
 
@@ -213,7 +254,10 @@ class Preset:
     to notice, why explains it, step.reveal states the measured value that shows it."""
 
     step: Step
-    why: str
+    why: str  # may name the view's measures as the text does
+
+    def shown_why(self, measures: Mapping[str, float]) -> str:
+        return fill(self.why, measures)
 
 
 def load_gallery(views: Mapping[str, View], folder: Path = LESSONS_DIR) -> tuple[list[Preset], list[str]]:
@@ -237,7 +281,9 @@ def load_gallery(views: Mapping[str, View], folder: Path = LESSONS_DIR) -> tuple
             as_step = {("text" if k == "notice" else k): v for k, v in table.items() if k != "why"}
             if "text" not in as_step:
                 raise LessonError(f"{where}: the field 'notice' is missing.")
-            presets.append(Preset(_step(where, as_step, views), why))
+            step = _step(where, as_step, views)
+            _check_placeholders(where, "why", why, views[step.view], dict(step.settings), reveal=False)
+            presets.append(Preset(step, why))
         except LessonError as err:
             problems.append(str(err))
     return presets, problems

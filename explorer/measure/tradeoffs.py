@@ -10,10 +10,12 @@ network's error.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 
 from explorer.diffusion.langevin import langevin_sample
 from .metrics import SortedSample, manifold_radii, mode_coverage, precision_recall
@@ -116,12 +118,47 @@ def cost_point(name: str, eps_model: Callable, s: NoiseSchedule, nfe: int, x_T: 
 
 
 # --- the text's claims, answered from the cells ----------------------------------------------------------------
-def _rank_corr(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman's rank correlation of two equal-length arrays (NaN if either is constant)."""
-    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
-    if ra.std() == 0 or rb.std() == 0:
-        return math.nan
-    return float(np.corrcoef(ra, rb)[0, 1])
+@dataclass(frozen=True)
+class BetaTrend:
+    """Whether a larger β needs more steps: per β column, the fewest T on the grid whose precision reaches the
+    target. A column that reaches it already at the smallest T is capped (its true fewest T may be lower: the grid
+    cannot rank such columns among themselves), one that never reaches it is left out of the correlation."""
+
+    needed: tuple[tuple[float, float], ...]  # (β, fewest T or inf) for every column with ≥ 3 cells known
+    capped: tuple[float, ...]  # the βs whose fewest T is the grid's smallest T
+    corr: float  # Spearman's rank correlation of β and the fewest T over the columns that reach it (average ranks
+    # for ties); NaN when undefined: fewer than 3 such columns, or all of them need the same T
+
+    @property
+    def reached(self) -> list[tuple[float, float]]:
+        return [(b, T) for b, T in self.needed if math.isfinite(T)]
+
+    @property
+    def never(self) -> list[float]:
+        return [b for b, T in self.needed if not math.isfinite(T)]
+
+    @property
+    def words(self) -> str:
+        if not math.isfinite(self.corr):
+            return "no trend"
+        return ("a larger β needed more steps" if self.corr > 0.3 else "a larger β needed fewer steps"
+                if self.corr < -0.3 else "no clear trend with β")
+
+
+def beta_trend(Ts, betas, precision: np.ndarray, target_precision: float = 0.9) -> BetaTrend:
+    """The fewest T reaching target_precision in each β column of precision ((len(Ts), len(betas)), NaN where not
+    computed or diverged) and Spearman's rank correlation of β with it (scipy.stats.spearmanr)."""
+    needed = []
+    for j, b in enumerate(betas):
+        col = precision[:, j]
+        if np.isfinite(col).sum() >= 3:
+            ok = [T for T, p in zip(Ts, col) if np.isfinite(p) and p >= target_precision]
+            needed.append((float(b), float(ok[0]) if ok else math.inf))
+    reached = [(b, T) for b, T in needed if math.isfinite(T)]
+    corr = math.nan
+    if len(reached) >= 3 and len({T for _, T in reached}) > 1:
+        corr = float(spearmanr([b for b, _ in reached], [T for _, T in reached])[0])
+    return BetaTrend(tuple(needed), tuple(b for b, T in reached if T == min(Ts)), corr)
 
 
 def verdicts(Ts, betas, precision: np.ndarray, recall: np.ndarray, target_precision: float = 0.9) -> list[str]:
@@ -137,20 +174,15 @@ def verdicts(Ts, betas, precision: np.ndarray, recall: np.ndarray, target_precis
                    f"{first[0]:.2f} → {first[-1]:.2f}). "
                    + ("Mostly yes." if len(ups) > len(rising) / 2 else "Mostly no." if len(ups) < len(rising) / 2
                       else "Half and half."))
-    needed = []
-    for j, b in enumerate(betas):
-        col = precision[:, j]
-        ok = [T for T, p in zip(Ts, col) if np.isfinite(p) and p >= target_precision]
-        if np.isfinite(col).sum() >= 3:
-            needed.append((b, ok[0] if ok else math.inf))
-    reached = [(b, T) for b, T in needed if math.isfinite(T)]
-    if len(reached) >= 3:
-        corr = _rank_corr(np.array([b for b, _ in reached]), np.array([T for _, T in reached]))
-        listing = ", ".join(f"β = {b:g}: T = {T}" for b, T in reached)
-        never = [b for b, T in needed if not math.isfinite(T)]
-        trend = ("a larger β needed more steps" if corr > 0.3 else "a larger β needed fewer steps" if corr < -0.3
-                 else "no clear trend with β")
+    bt = beta_trend(Ts, betas, precision, target_precision)
+    if len(bt.reached) >= 3:
+        listing = ", ".join(f"β = {b:g}: T = {T:g}" for b, T in bt.reached)
+        never = f"; never reached for β = {', '.join(f'{b:g}' for b in bt.never)}" if bt.never else ""
+        capped = (f" {len(bt.capped)} of these columns (β = {', '.join(f'{b:g}' for b in bt.capped)}) reach it "
+                  f"already at the smallest T on the grid, so their true fewest T may be smaller still and the grid "
+                  f"cannot rank them." if len(bt.capped) > 1 else "")
+        corr = (f"Spearman rank correlation {bt.corr:+.2f}, ties at their average rank" if math.isfinite(bt.corr)
+                else "the rank correlation is undefined: every column needs the same T")
         out.append(f"Does a larger β need more steps to reach precision {target_precision:g}? The fewest steps that "
-                   f"reached it: {listing}" + (f"; never reached for β = {', '.join(f'{b:g}' for b in never)}" if never
-                                               else "") + f". Here {trend} (rank correlation {corr:+.2f}).")
+                   f"reached it: {listing}{never}. Here {bt.words} ({corr}).{capped}")
     return out

@@ -87,7 +87,8 @@ VIEWS: dict[str, LessonView] = {
                             _check(lambda r: (sampling.image_settings(r), r.choice("img_score", list(sources.DIGIT_SCORES),
                                                                            "pretrained"))), query=[("view", "reverse")]),
     "tradeoffs.map": _view("tradeoffs", _DATA | {"kind", "sampler"},
-                           {"fewest_T_smallest_beta", "fewest_T_largest_beta", "beta_trend", "recall_spread"},
+                           {"fewest_T_smallest_beta", "fewest_T_largest_beta", "beta_trend", "capped_columns",
+                            "smallest_T", "recall_spread"},
                            trade.tradeoffs_map, _check(trade.map_settings), query=[("view", "map")]),
     "tradeoffs.cost": _view("tradeoffs", _DATA | {"kind"}, {f"nfe_{s}" for s in tr.SOLVERS}, trade.tradeoffs_cost,
                             _check(trade.map_settings), query=[("view", "cost")]),
@@ -96,7 +97,7 @@ VIEWS: dict[str, LessonView] = {
                        flows.flows_sde, _check(flows.sde_settings), query=[("view", "sde")]),
     "flows.flow": _view("flows", _DATA | _SCHED | {"score", "fl_steps", "reflow"},
                         {"sw_floor"} | {f"{m}_{k}" for m in ("sw", "straight") for k in ("ode", "flow", "reflow")}
-                        | {f"one_step_{k}_over_floor" for k in ("ode", "flow", "reflow")},
+                        | {f"one_step_{k}_over_floor" for k in ("ode", "flow", "reflow")} | {"reflow_seconds"},
                         flows.flows_flow, flows.check_flow, query=[("view", "flow")]),
     "guidance.classes": _view("guidance", _GUIDE, _CLASS_MEASURES, guidance.classes, _check(guidance.settings)),
     "guidance.fields": _view("guidance", _GUIDE | {"g_t"}, {"norm_cond", "norm_uncond", "norm_guided", "guided_over_cond",

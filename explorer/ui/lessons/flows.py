@@ -67,4 +67,6 @@ def flows_flow(settings: dict) -> Shown:
         measures[f"sw_{short}"] = p["sw"]
         measures[f"one_step_{short}_over_floor"] = one["sw"] / floor
         measures[f"straight_{short}"] = fine["straightness"]
+    if with_reflow:
+        measures["reflow_seconds"] = fr.reflowed(data.name)["seconds"]
     return Shown(figures, measures)

@@ -58,12 +58,13 @@ def full_page_link(item: Step) -> None:
                  icon=":material/open_in_new:", query_params=view.link(item.query()))
 
 
-def predict_and_reveal(step: Step, value: float, key: str) -> None:
+def predict_and_reveal(step: Step, measures: dict, key: str) -> None:
     """The prediction, then the reveal once it is answered, with the measured value; a step without a question
     shows its measurement at once. The answer and the reveal are kept in plain session keys (Streamlit drops a
     widget's value on a run that does not draw it), so ◀ Back to a revealed step shows it as it was."""
+    value = measures[step.measure]
     if step.predict is None:
-        st.info(step.reveal.format(value=value), icon=":material/straighten:")
+        st.info(step.revealed(measures), icon=":material/straighten:")
         return
     revealed = st.session_state.get(f"{key}_revealed", False)
     guess_key, kept_key = f"{key}_guess", f"{key}_answer"
@@ -85,7 +86,7 @@ def predict_and_reveal(step: Step, value: float, key: str) -> None:
             st.session_state[f"{key}_revealed"] = True
             st.rerun(scope="app")
         return
-    st.info(step.reveal.format(value=value), icon=":material/straighten:")
+    st.info(step.revealed(measures), icon=":material/straighten:")
     if guess is not None:
         right = p.is_right(guess, value)
         truth = f"the measurement says **{p.choices[p.right_choice(value)]}**" if not p.is_number else \
@@ -108,16 +109,16 @@ def lesson_step(lesson_index: int, lesson: Lesson, k: int) -> None:
     def body() -> None:
         st.subheader(step.title)
         if len(shown.figures) == 1:
-            st.markdown(step.text)
-            predict_and_reveal(step, shown.measures[step.measure], key)
+            st.markdown(step.shown_text(shown.measures))
+            predict_and_reveal(step, shown.measures, key)
             full_page_link(step)
             return
         read, ask = st.columns([3, 2], gap="large")
-        read.markdown(step.text)
+        read.markdown(step.shown_text(shown.measures))
         with read:
             full_page_link(step)
         with ask:
-            predict_and_reveal(step, shown.measures[step.measure], key)
+            predict_and_reveal(step, shown.measures, key)
     step_layout(step, shown, key, body)
 
 

@@ -26,18 +26,17 @@ def tradeoffs_map(settings: dict) -> Shown:
     grid = {m: np.array([[c[m] for c in row] for row in cells], dtype=float) for m in ("precision", "recall")}
     diverged = np.array([[c["diverged"] for c in row] for row in cells])
     name = "β" if tr.BETA_KNOB[kind] == "beta" else "β_end"
-    fewest = [next((T for T, p in zip(Ts, grid["precision"][:, j]) if p >= TARGET_PRECISION), math.inf)
-              for j in range(len(betas))]
-    reached = [(b, T) for b, T in zip(betas, fewest) if math.isfinite(T)]
-    trend = tr._rank_corr(np.array([b for b, _ in reached]), np.array([T for _, T in reached])) \
-        if len(reached) >= 3 else math.nan
+    bt = tr.beta_trend(Ts, betas, np.where(diverged, np.nan, grid["precision"]), TARGET_PRECISION)
+    fewest = dict(bt.needed)
     recall = np.where(diverged, np.nan, grid["recall"])
     return Shown([(tf.heat_map(Ts, betas, grid["precision"], diverged, "precision", "Exact score: precision (quality)",
                                f"{name} ({kind})"), "Precision of every cell."),
                   (tf.heat_map(Ts, betas, grid["recall"], diverged, "recall", "Exact score: recall (diversity)",
                                f"{name} ({kind})"), "Recall of every cell.")],
-                 {"fewest_T_smallest_beta": float(fewest[0]), "fewest_T_largest_beta": float(fewest[-1]),
-                  "beta_trend": trend, "recall_spread": float(np.nanmax(recall) - np.nanmin(recall))})
+                 {"fewest_T_smallest_beta": fewest.get(float(betas[0]), math.nan),
+                  "fewest_T_largest_beta": fewest.get(float(betas[-1]), math.nan), "beta_trend": bt.corr,
+                  "capped_columns": float(len(bt.capped)), "smallest_T": float(min(Ts)),
+                  "recall_spread": float(np.nanmax(recall) - np.nanmin(recall))})
 
 
 def tradeoffs_cost(settings: dict) -> Shown:

@@ -33,7 +33,7 @@ LIKELIHOOD_STEPS = (2, 5, 10, 20, 50, 100, 200)
 FLOW_STEPS = (1, 2, 4, 8, 16, 32, 64, 128)
 N_HELD_OUT = 1000  # held-out points whose mean log-likelihood is measured
 EXTENT, PIXELS = 3.0, 40  # the likelihood grid: PIXELS² points over [−EXTENT, EXTENT]²
-REFLOW = dict(n_pairs=10_000, steps=2000)  # about 15 s on two CPU cores
+REFLOW = dict(n_pairs=10_000, steps=2000)  # its time: bench/flows.py, and the page says how long it took
 
 
 # --- SDE and ODE: the three runs, their paths and their marginals -------------------------------------------------------------------------------

@@ -191,8 +191,10 @@ def flow_matching(data: DataChoice, sched: ScheduleChoice, score: str, scores: d
     n = int(state.choice("Steps", "fl_steps", list(fr.FLOW_STEPS), 8, where=c1, widget="select_slider"))
     with_reflow = state.toggle("Reflow the flow network", "reflow", False, where=c2,
                                help=f"Pairs {fr.REFLOW['n_pairs']:,} noise draws with where the network's ODE takes "
-                                    f"them and trains a copy on the pairs ({fr.REFLOW['steps']:,} steps, about 15 s "
-                                    "on two CPU cores; done once and shared by everyone on this server).")
+                                    f"them and trains a copy on the pairs ({fr.REFLOW['steps']:,} steps; "
+                                    + (f"it took {fr.reflowed(data.name)['seconds']:.1f} s on this server" if
+                                       fr.reflow_ready(data.name) else "a bar shows its progress")
+                                    + "; done once and shared by everyone on this server).")
     if with_reflow and not fr.reflow_ready(data.name):
         bar = st.progress(0.0, text="Reflow: making the pairs…")
         fr.reflowed(data.name, progress=lambda step, loss: bar.progress(
