@@ -11,7 +11,7 @@ layout.header(
     "The **score** s_t(x) = ∇log q_t(x) points toward where noised data are more likely. "
     "Langevin dynamics follow it with a little noise: "
     "$x \\leftarrow x + \\alpha\\, s_t(x) + \\sqrt{2\\alpha}\\,\\zeta$. Pick a noise level, a step size α and "
-    "a number of steps, and watch particles settle into q_t — or blow up.")
+    "a number of steps, and watch particles settle near q_t, spread wider by the step size, or blow up.")
 
 st.sidebar.header("Data")
 data = controls.data_controls(default="eight_gaussians")
@@ -56,17 +56,10 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
         c_l, c_r = st.columns(2, gap="large")
         layout.chart(c_l, left, width="stretch", key="score_learned")
         layout.chart(c_r, right, width="stretch", key="score_diff")
-        st.metric("Relative error of the learned score where the data are",
-                  f"{learned['rel_error']:.3g}",
-                  help="E‖s_learned − s_exact‖² / E‖s_exact‖² over samples of q_t.")
-        accuracy = (f"the network is close to the exact score where q_t has mass (relative error "
-                    f"{learned['rel_error']:.2g}) and only guesses far from it, where no training sample ever landed"
-                    if learned["rel_error"] < 0.1 else
-                    f"at this t the network is far from the exact score even where q_t has mass (relative error "
-                    f"{learned['rel_error']:.2g})")
-        st.caption(f"The red map is ‖s_learned − s_exact‖ (log scale): {accuracy}. At small t, sets without a formula "
-                   f"have an exact score from {sources.EXACT_REFERENCE_UI:,} points that points at those very points; "
-                   "the network smooths between them, which is what lets it make new samples.")
+        judged = "the exact score" if learned["judge"] == "exact" else f"the score of {learned['judge']} of the set"
+        st.metric("Relative squared error of the learned score where the data are", f"{learned['rel_error']:.3g}",
+                  help=f"E‖s_learned − s‖² / E‖s‖² over samples of q_t, with s {judged}.")
+        st.caption(fields.accuracy_sentence(learned, sources.EXACT_REFERENCE_UI))
 
     # --- 2. Langevin at a fixed noise level ----------------------------------------------------
     st.subheader("Langevin dynamics at this noise level")
@@ -102,8 +95,7 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
                        "variance 1 − ᾱ_t around those points. Exact for a single Gaussian.")
         layout.chart(st, fields.langevin_distance_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_sw")
-        st.caption("Too small an α crawls; a moderate one converges within a few hundred steps; "
-                   "well above the limit the iteration can explode.")
+        st.caption(fields.bias_sentence(float(alpha), lv))
     if state.toggle("▶ Show the particles' journey as an animation", "journey", False):
         layout.chart(st, fields.langevin_animation(data, sched, t, float(alpha), int(n_steps), score), width="stretch",
                         key="langevin_anim")

@@ -115,7 +115,8 @@ def langevin(settings: dict) -> Shown:
     return Shown([(fields.field_figure(data, sched, t, alpha, n_steps, score), "The particles where Langevin left them."),
                   (fields.langevin_distance_figure(data, sched, t, alpha, n_steps, score), "Their distance to q_t.")],
                  {"limit": lv["limit"], "alpha_over_limit": alpha / lv["limit"], "diverged": float(lv["diverged"]),
-                  "steps_done": float(lv["steps_done"]),
+                  "steps_done": float(lv["steps_done"]), "var_ratio": lv["var_ratio"],
+                  "var_ratio_narrowest": lv["var_ratio_narrowest"],
                   "sw_final": float(lv["sw"][-1]) if len(lv["sw"]) else float("nan")}, warn)
 
 

@@ -11,17 +11,23 @@ from explorer.common.device import from_anywhere
 from explorer.measure.metrics import sliced_wasserstein
 from explorer.diffusion.samplers import langevin_fixed, record
 from explorer.diffusion.schedules import frame_times
-from explorer.diffusion.scores import field_on_grid
+from explorer.data.datasets import toy_2d
+from explorer.diffusion.scores import EmpiricalData, field_on_grid
 from explorer.common.streams import STREAMS
+from explorer.ui import session
 from explorer.ui.views import runs
 from explorer.ui.views.runs import ANIMATION_FRAMES, SW_CURVE_PROJECTIONS, forward_run
-from explorer.ui.settings import DataChoice, ScheduleChoice, score_name
+from explorer.ui.settings import YOURS, DataChoice, ScheduleChoice, score_name
 from explorer.ui.sources import exact_model_for, score_model
 
 FIELD_EXTENT = 3.0  # the score page shows [−3, 3]²
 FIELD_ARROWS = 23  # arrows per side
 DENSITY_PIXELS = 90  # heat-map resolution per side
 LANGEVIN_PARTICLES = 1000
+# A learned score of a set without a formula is judged against the score of this many fresh points of the set
+# (the exact arrows use EXACT_REFERENCE_UI, far too few at small t), and a second such sample says how far that
+# judge itself is from the true score
+JUDGE_REFERENCE = 50_000
 
 
 def spread_subset(points: np.ndarray, k: int) -> np.ndarray:
@@ -57,12 +63,21 @@ def score_field_at(data: DataChoice, sched: ScheduleChoice, t: int) -> dict:
             "samples": spread_subset(run["traj"][t], LANGEVIN_PARTICLES), "limit": stability_limit(model, ab)}
 
 
+def relative_error(s: torch.Tensor, reference: torch.Tensor) -> float:
+    """E‖s − s_ref‖² / E‖s_ref‖² over the rows."""
+    return float(((s - reference) ** 2).sum(1).mean() / (reference ** 2).sum(1).mean().clamp_min(1e-30))
+
+
 @st.cache_data(max_entries=32, show_spinner="Evaluating the network on the grid…")
 def learned_field_at(data: DataChoice, sched: ScheduleChoice, t: int, score: str) -> dict:
-    """A learned score next to the exact one at step t: its field, the difference, and errors.
+    """A learned score next to the exact one at step t: its field, the difference, and its error.
 
-    rel_error is E‖s_learned − s_exact‖² / E‖s_exact‖² over samples of q_t (where it matters);
-    diff_map is ‖s_learned − s_exact‖ on the heat-map grid.
+    diff_map is ‖s_learned − s_exact‖ on the heat-map grid (the arrows' exact score). rel_error is
+    E‖s_learned − s_judge‖² / E‖s_judge‖² over samples of q_t, where the judge is the exact score of a set with a
+    formula, or for a toy set without one the score of JUDGE_REFERENCE fresh points of it; judge_error estimates
+    the judge's own relative error from a second such sample (independent errors: E‖s_A − s_B‖² = 2 E‖e‖²), and
+    arrows_error is the page's EXACT_REFERENCE_UI-point exact score against the judge. For your own points the
+    judge is the score of all of them (no better one exists) and judge_error is NaN.
     """
     s = sched.build()
     ab = float(s.alphas_cumprod[t])
@@ -75,9 +90,69 @@ def learned_field_at(data: DataChoice, sched: ScheduleChoice, t: int, score: str
         diff_map = ((learned(fine, ab) - exact(fine, ab)).float() * scale).norm(dim=1)
         xt = torch.tensor(spread_subset(forward_run(data, sched)["traj"][t], LANGEVIN_PARTICLES))
         s_l, s_e = -learned(xt, ab).double() * scale, -exact(xt, ab).double() * scale
-    rel = float(((s_l - s_e) ** 2).sum(1).mean() / (s_e ** 2).sum(1).mean().clamp_min(1e-30))
+        judge, judge_error, arrows_error = "exact", 0.0, 0.0
+        if isinstance(exact, EmpiricalData):
+            first, second = judge_models(data)
+            s_j = -first.eps(xt.double(), ab) * scale
+            judge = f"{len(first.points):,} points"
+            arrows_error = relative_error(s_e, s_j)
+            judge_error = relative_error(-second.eps(xt.double(), ab) * scale, s_j) / 2 if second is not None else np.nan
+            s_e = s_j
     return {"score": field.numpy(), "diff": (field - exact_field).numpy(),
-            "diff_map": diff_map.reshape(DENSITY_PIXELS, DENSITY_PIXELS).numpy(), "rel_error": rel}
+            "diff_map": diff_map.reshape(DENSITY_PIXELS, DENSITY_PIXELS).numpy(), "rel_error": relative_error(s_l, s_e),
+            "judge": judge, "judge_error": judge_error, "arrows_error": arrows_error}
+
+
+def accuracy_sentence(learned: dict, arrows_points: int) -> str:
+    """What the difference map and the relative error say, worded from learned_field_at's numbers."""
+    rel, judge_error = learned["rel_error"], learned["judge_error"]
+    if learned["judge"] == "exact":
+        judged = "the exact score"
+    elif np.isfinite(judge_error):
+        judged = (f"the score of {learned['judge']} of the set (itself off by about {judge_error:.2g}: two such "
+                  "samples disagree by twice that)")
+    else:
+        judged = f"the score of all {learned['judge']} of your data, the best reference they allow"
+    if np.isfinite(judge_error) and judge_error > rel / 3:
+        verdict = (f"at this t even that reference is too coarse to judge the network: its own error is "
+                   f"{judge_error / rel:.0%} of the measured one, so pick a larger t")
+    elif rel < 0.1:
+        verdict = "the network is close to it where q_t has mass, and only guesses far from it, where no training "
+        verdict += "sample ever landed"
+    else:
+        verdict = "at this t the network is far from it even where q_t has mass"
+    text = (f"The red map is ‖s_learned − s_exact‖ (log scale). Against {judged} the learned score's relative "
+            f"squared error is {rel:.2g}: {verdict}.")
+    if learned["judge"] != "exact":
+        text += (f" The exact arrows above are the score of {arrows_points:,} points of the set, off by "
+                 f"{learned['arrows_error']:.2g} from that reference at this t: at small t they point at those very "
+                 "points, while the network smooths between them, which is what lets it make new samples.")
+    return text
+
+
+def bias_sentence(alpha: float, lv: dict) -> str:
+    """Langevin's step-size bias, worded from langevin_at's numbers."""
+    text = ("Too small an α crawls. A larger one gets there sooner but does not sample q_t exactly: on a Gaussian "
+            "bump of variance v its particles settle at variance v / (1 − α/2v), not v")
+    if lv["diverged"]:
+        return text + ", and at or above α = 2v they explode, as here."
+    text += (f"; for the narrowest bump of this q_t that is {lv['var_ratio_narrowest']:.3g} × v" if
+             np.isfinite(lv["var_ratio_narrowest"]) else "; this α is at or above the narrowest bump's limit")
+    return text + (f". Measured here after {lv['steps_done']} steps: the particles' variance is {lv['var_ratio']:.3g} × "
+                   "that of samples of q_t (where q_t is one wide bump, as at large t, the two agree).")
+
+
+@st.cache_resource(max_entries=4, show_spinner="Drawing a large sample of the data set to judge the network…")
+def judge_models(data: DataChoice) -> tuple[EmpiricalData, EmpiricalData | None]:
+    """Two independent JUDGE_REFERENCE-point samples of a toy set as exact scores; for your own points, all of
+    them and None."""
+    if data.name == YOURS:
+        mine = session.get(data.upload_key)
+        if mine is None:
+            raise ValueError("Your data set is no longer in memory; load it again on the Train your own page.")
+        return EmpiricalData(torch.from_numpy(mine.points).double()), None
+    return tuple(EmpiricalData(toy_2d(data.name, JUDGE_REFERENCE, STREAMS[name].seed(), word=data.word).double())
+                 for name in ("judge_reference", "judge_reference_2"))
 
 
 @st.cache_data(max_entries=32, show_spinner="Running Langevin dynamics…")
@@ -95,9 +170,19 @@ def langevin_at(data: DataChoice, sched: ScheduleChoice, t: int, alpha: float, n
     frames = run.xs.numpy()
     finite = [i for i in range(len(frames)) if np.isfinite(frames[i]).all()]
     sw = [sliced_wasserstein(run.xs[i], target, n_projections=SW_CURVE_PROJECTIONS) for i in finite]
+    limit = stability_limit(exact_model_for(data), ab)
+    last = run.xs[-1].double()
+    var_ratio = float(last.var(0).sum() / target.double().var(0).sum()) if not run.diverged else np.nan
     return {"frames": frames, "frame_k": np.array(run.times), "sw": np.array(sw),
             "sw_k": np.array([run.times[i] for i in finite]), "diverged": run.diverged, "message": run.message,
-            "steps_done": int(run.last.t), "limit": stability_limit(exact_model_for(data), ab)}
+            "steps_done": int(run.last.t), "limit": limit, "var_ratio": var_ratio,
+            "var_ratio_narrowest": langevin_inflation(alpha, limit)}
+
+
+def langevin_inflation(alpha: float, limit: float) -> float:
+    """Langevin's stationary variance over the target's on one Gaussian bump of variance v = limit / 2: from
+    x ← (1 − α/v) x + √(2α) ζ, s² = (1 − α/v)² s² + 2α, so s² = v / (1 − α/2v); inf at and above the limit."""
+    return 1.0 / (1.0 - alpha / limit) if alpha < limit else np.inf
 
 
 # --- figures: made once per view, shared by every session and by the lessons (figures.Frozen) ---------------
