@@ -75,7 +75,16 @@ def test_larger_scales_concentrate_the_class():
 
 
 # --- the page ------------------------------------------------------------------------------------------------------
+import re  # noqa: E402
+
+from explorer.lessons.course import load_lessons  # noqa: E402
+from explorer.ui.lessons.catalog import SPECS  # noqa: E402
+from explorer.ui.views import guidance_runs as gr  # noqa: E402
 from test_pages import assert_clean, metric, open_page  # noqa: E402
+
+
+def lessons():
+    return [step for lesson in load_lessons(SPECS)[0] for step in lesson.steps]
 
 
 def test_the_page_shows_guidance_measured():
@@ -132,4 +141,31 @@ def test_bad_links_give_a_message_and_a_working_page(params, words):
 def test_guidance_sharpens_the_classes_on_the_page():
     at = open_page("guidance", scale=10.0)
     caption = [c.value for c in at.caption if c.value.startswith("For 0°")][0]
-    assert "(quality rises)" in caption  # precision 0.14 at w = 0 (every class's samples land anywhere) → 0.99
+    # one baseline, conditional sampling at w = 1, for precision and recall; w = 0 is named as conditioning's step
+    m = re.search(r"from w = 1 to w = 10 precision goes ([\d.]+) → ([\d.]+) \(quality (\w+ ?\w*)\) and recall ([\d.]+) → "
+                  r"([\d.]+) \(diversity (\w+ ?\w*)\)\. Unguided samples of the whole set \(w = 0\) score precision "
+                  r"([\d.]+) for this class: the step from there to ([\d.]+) is conditioning", caption)
+    assert m, caption
+    p1, p10, p_word, r1, r10, r_word, p0, p1_again = m.groups()
+    assert p1 == p1_again and float(p0) < 0.3 < float(p1)  # a class is one of 8: its share of unguided samples
+
+    def words(a, b, up, down):  # two binomial standard errors of the difference of two shares of 250 samples
+        a, b = float(a), float(b)
+        return "barely moves" if abs(b - a) <= 2 * ((a * (1 - a) + b * (1 - b)) / 250) ** 0.5 else up if b > a else down
+    assert p_word == words(p1, p10, "rises", "falls") and r_word == words(r1, r10, "rises", "falls")
+
+
+@pytest.mark.parametrize("scale, follows", [(1.0, True), (3.0, False)])
+def test_guided_samples_against_the_sharpened_density_use_a_measured_noise_level(scale, follows):
+    """At w = 1 the sharpened density is p(x|c) and the guided samples are within 3 standard deviations of sampling
+    noise (20 pairs of its samples); at w = 3 they sit far outside it. The lesson asks with the page's own cut."""
+    at = open_page("guidance", scale=scale)
+    assert_clean(at)
+    floor, sd = (float(v) for v in metric(at, "two samples of the sharpened density").split(" ± "))
+    sw = float(metric(at, "guided samples ↔ the sharpened density"))
+    caption = next(c.value for c in at.caption if c.value.startswith("Guidance pushes"))
+    z = float(re.search(r"are ([+−-][\d.]+) standard deviations", caption).group(1))
+    assert z == pytest.approx((sw - floor) / sd, abs=0.1 + 0.0001 / sd * 2)  # from the rounded metrics
+    assert ("they match it within sampling noise" in caption) is follows and (z < gr.NOISE_Z) is follows
+    lesson = next(step for step in lessons() if step.view == "guidance.sharpened")
+    assert lesson.measure == "noise_z" and lesson.predict.bounds == (gr.NOISE_Z,)

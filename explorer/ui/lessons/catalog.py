@@ -103,7 +103,7 @@ VIEWS: dict[str, LessonView] = {
     "guidance.classes": _view("guidance", _GUIDE, _CLASS_MEASURES, guidance.classes, _check(guidance.settings)),
     "guidance.fields": _view("guidance", _GUIDE | {"g_t"}, {"norm_cond", "norm_uncond", "norm_guided", "guided_over_cond",
                                                            "alpha_bar_t"}, guidance.fields, _check(guidance.field_settings)),
-    "guidance.sharpened": _view("guidance", _GUIDE, {"sw", "sw_floor", "sw_over_floor"}, guidance.sharpened,
+    "guidance.sharpened": _view("guidance", _GUIDE, {"sw", "sw_floor", "sw_floor_sd", "sw_over_floor", "noise_z"}, guidance.sharpened,
                                 guidance.check_sharpened),
 }
 SPECS = {name: view.spec for name, view in VIEWS.items()}  # what explorer.lessons.course checks lesson files against

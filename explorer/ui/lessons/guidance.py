@@ -77,4 +77,5 @@ def sharpened(values: dict) -> Shown:
     sh = gr.sharpened(name, sched, label, scale, seed)
     fig = gf.sharpened_figure(sh["logp"], sh["samples"], gr.EXTENT, f"p(x|c)·p(c|x)^(w−1) at w = {scale:g}, and the guided samples")
     return Shown([(fig, "Shading: the sharpened density; dots: the class's guided samples (exact scores).")],
-                 {"sw": sh["sw"], "sw_floor": sh["sw_floor"], "sw_over_floor": sh["sw"] / sh["sw_floor"]})
+                 {"sw": sh["sw"], "sw_floor": sh["sw_floor"], "sw_floor_sd": sh["sw_floor_sd"],
+                  "sw_over_floor": sh["sw"] / sh["sw_floor"], "noise_z": sh["z"]})

@@ -26,6 +26,9 @@ from explorer.ui.settings import ScheduleChoice
 from explorer.ui.sources import COMPUTE
 
 N_PER_CLASS = 250  # guided samples of each class
+# The guided samples follow the sharpened density when their distance to samples of it is within NOISE_Z standard
+# deviations of the distance between two samples of it, both from NOISE_DRAWS draws: one cut for page and lesson
+NOISE_DRAWS, NOISE_Z = 20, 3.0
 N_REFERENCE = 1000  # reference points behind the exact score of a set without a formula
 EXTENT, ARROWS, PIXELS = 3.0, 21, 90
 SCALES = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0)  # the scales of the "against the scale" chart
@@ -146,9 +149,10 @@ def fields_at(name: str, sched: ScheduleChoice, label: int, scale: float, t: int
 
 @st.cache_data(max_entries=64, show_spinner="Comparing with the sharpened density…")
 def sharpened(name: str, sched: ScheduleChoice, label: int, scale: float, seed: int) -> dict:
-    """p(x|c)·p(c|x)^(w−1) ∝ p(x|c)^w p(x)^(1−w) on a grid (normalised there), samples drawn from it, and how far
-    the guided samples of class c are from them (sliced Wasserstein) against two samples of it. Exact densities:
-    for a mixture only (the 8 Gaussians)."""
+    """p(x|c)·p(c|x)^(w−1) ∝ p(x|c)^w p(x)^(1−w) on a grid (normalised there), and how far the guided samples of
+    class c are from samples of it: sw, the mean sliced Wasserstein to NOISE_DRAWS fresh samples; sw_floor and
+    sw_floor_sd, the mean and standard deviation of the distance between two fresh samples over NOISE_DRAWS pairs
+    (sampling noise alone); z = (sw − sw_floor) / sw_floor_sd. Exact densities: for a mixture only (the 8 Gaussians)."""
     cond, uncond = class_model(name, label), class_model(name, None)
     axis = torch.linspace(-EXTENT, EXTENT, PIXELS, dtype=torch.float64)
     gx, gy = torch.meshgrid(axis, axis, indexing="xy")
@@ -157,14 +161,16 @@ def sharpened(name: str, sched: ScheduleChoice, label: int, scale: float, seed: 
     logp = logp - torch.logsumexp(logp, 0)
     cell = float(axis[1] - axis[0])
     g = torch.Generator().manual_seed(STREAMS["second_sample"].seed(seed))
-    draw = lambda: grid[torch.multinomial(logp.exp(), N_PER_CLASS, replacement=True, generator=g)] + \
-        (torch.rand(N_PER_CLASS, 2, generator=g, dtype=torch.float64) - 0.5) * cell  # noqa: E731
-    first, second = draw().float(), draw().float()
+    draw = lambda: (grid[torch.multinomial(logp.exp(), N_PER_CLASS, replacement=True, generator=g)] + (  # noqa: E731
+        torch.rand(N_PER_CLASS, 2, generator=g, dtype=torch.float64) - 0.5) * cell).float()
     run = guided_run(name, sched, scale, (1, sched.T), seed)
     mine = torch.tensor(run["x"][run["labels"] == label])
     finite = bool(torch.isfinite(mine).all())
-    return {"logp": logp.reshape(PIXELS, PIXELS).numpy(), "samples": mine.numpy(),
-            "sw": sliced_wasserstein(mine, first) if finite else math.nan, "sw_floor": sliced_wasserstein(second, first)}
+    to_mine = [sliced_wasserstein(mine, draw()) if finite else math.nan for _ in range(NOISE_DRAWS)]
+    pairs = [sliced_wasserstein(draw(), draw()) for _ in range(NOISE_DRAWS)]
+    sw, floor, floor_sd = float(np.mean(to_mine)), float(np.mean(pairs)), float(np.std(pairs, ddof=1))
+    return {"logp": logp.reshape(PIXELS, PIXELS).numpy(), "samples": mine.numpy(), "sw": sw, "sw_floor": floor,
+            "sw_floor_sd": floor_sd, "z": (sw - floor) / floor_sd}
 
 
 # --- the page's figures, frozen and shared by the page and its lesson views --------------------------------------------
