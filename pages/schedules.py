@@ -59,9 +59,9 @@ with tab_a:
     st.markdown("The text says its geometric schedule β_t = β(1−β)^(T−1−t) (for t = 0 … T−1; here t runs 1 … T, "
                 "so β_t = β(1−β)^(T−t)) keeps the variance of x_t constant. In fact **Var(x_t) = 1 + (σ₀² − 1) ᾱ_t "
                 "for every schedule**: constant only if the data already have variance σ₀² = 1. And since "
-                "Σβ_t = 1 − (1−β)^T < 1 exactly, for small β ᾱ_T = Π(1 − β_t) stays close to e^(−Σβ_t) > e⁻¹ ≈ 0.37 "
-                "(≈ e⁻¹ once T ≫ 1/β): "
-                "x_T is far from pure noise. Only β near 1 changes that (β = 0.99 leaves ᾱ_T ≈ 0.01).")
+                "Σβ_t = 1 − (1−β)^T < 1 exactly, and ᾱ_T = Π(1 − β_t) is at most e^(−Σβ_t) (as 1 − β ≤ e^(−β)), "
+                "which is above e⁻¹ ≈ 0.37; for small β the two are close, so ᾱ_T sits just under e^(−Σβ_t), near "
+                "e⁻¹ once T ≫ 1/β, and far from 0: x_T is far from pure noise. Only β near 1 changes that (β = 0.99 leaves ᾱ_T ≈ 0.01).")
     c1, c2, c3 = st.columns(3)
     sigma0 = state.slider("Data standard deviation σ₀", "a_sigma0", 0.1, 3.0, 2.0, step=0.1, where=c1)
     a_beta = state.choice("β", "a_beta", controls.BETA_GRID, 0.02, where=c2, widget="select_slider",

@@ -45,10 +45,10 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
         st.markdown(f"ᾱ_t = **{field['alpha_bar']:.4g}**, noise std √(1−ᾱ_t) = **{np.sqrt(1 - field['alpha_bar']):.3g}**")
     norms = np.linalg.norm(field["score"], axis=-1)
     layout.chart(st, fields.field_figure(data, sched, t), width="stretch", key="score_field")
-    st.caption(f"Arrows are scaled to fit the grid (their true length |s_t| ranges from {norms.min():.2g} to "
-               f"{norms.max():.2g}); the blue shading is log q_t, the red dots are samples of x_t from the forward "
-               "chain. The arrows point toward where q_t has mass and vanish at its peaks; as t grows and q_t "
-               "spreads out, the field weakens toward that of N(0, I), s = −x.")
+    st.caption(f"Arrows are scaled to fit the grid (the longest is |s_t| = {norms.max():.2g} long); the blue shading "
+               "is log q_t, the red dots are samples of x_t from the forward chain. The arrows point toward where q_t "
+               "has mass and vanish at its peaks; as t grows q_t approaches N(0, I) and the field approaches its "
+               "score, s = −x.")
     if score != "exact":
         with layout.friendly_errors("evaluate the learned score"):
             learned = fields.learned_field_at(data, sched, t, score)

@@ -114,8 +114,12 @@ def the_map() -> None:
 # --- quality against cost --------------------------------------------------------------------------------------
 def the_cost() -> None:
     st.markdown(f"Every solver from the same x_T on {kind}, T = {trr.COST_T:,} (its default β), given 5 to 1,000 network "
-                "evaluations (NFE). With the exact score (solid) a curve shows the solver's discretisation error "
-                "alone; with the network (dashed) the network's error is added — the gap between them. DDPM, annealed "
+                "evaluations (NFE). With the exact score (solid) no network error enters: the deterministic solvers' "
+                "curves (DDIM η = 0, Heun, DPM-Solver++) show their discretisation error; DDPM, DDIM η = 1 and "
+                "predictor–corrector also draw fresh noise at every step, which their curves carry too; annealed "
+                "Langevin does not discretise the reverse equation at all, so its error comes from its Langevin steps, "
+                "not from a step size of an equation. With the network (dashed) the network's error is added — the "
+                "gap between them. DDPM, annealed "
                 "Langevin and predictor–corrector visit fewer levels of the same schedule (respaced); Heun, annealed "
                 "Langevin and predictor–corrector spend two evaluations a level.")
     metric = state.choice("Measure", "cost_metric", list(METRICS), "precision", widget="radio", horizontal=True,

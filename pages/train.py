@@ -11,7 +11,7 @@ from explorer.data.datasets import (CSV_MAX_BYTES, CSV_MAX_POINTS, CSV_MIN_POINT
 from explorer.nets.models import LOG_SNR_RANGE, MLPConfig
 from explorer.diffusion.schedules import make_schedule
 from explorer.common.streams import STREAMS
-from explorer.nets.training import TrainConfig, sample_log_snr
+from explorer.nets.training import FLOOR_DRAWS, TrainConfig, sample_log_snr
 from explorer.ui import controls, layout, session, state, uploads
 from explorer.ui.settings import YOURS
 from explorer.ui.views.trainjob import SNAPSHOT_EVERY, SNAPSHOT_POINTS, SNAPSHOT_SCHEDULE, TrainJob
@@ -160,12 +160,14 @@ def live(points) -> None:
             m1.metric("Loss now", f"{job.losses[-1]:.4f}",
                       help="Per coordinate, averaged over the training noise levels. It cannot reach 0: at low "
                            "noise x_t hardly differs from x_0, so the small ε in it cannot be told apart from where "
-                           "x_0 lies — unless a network memorised every training point. At high noise x_t ≈ ε, and "
-                           "ε is easy to predict.")
+                           "x_0 lies; even a predictor that memorised every training point keeps the loss shown "
+                           "beside. At high noise x_t ≈ ε, and ε is easy to predict.")
             if job.floor is not None:
                 m2.metric("Lowest possible", f"{job.floor:.4f}",
-                          help="The loss of the exact score of these very training points at the same noise "
-                               "levels: no network can go below it (the dotted line).")
+                          help="The expected loss of the best possible predictor of ε on these very training points "
+                               "(their exact ε, which memorises them) at the same noise levels, estimated from "
+                               f"{FLOOR_DRAWS:,} draws: in expectation no network goes below it (the dotted line); "
+                               "a single batch's loss can.")
         else:
             st.caption("The loss curve appears after the first 50 steps.")
 

@@ -55,7 +55,10 @@ def sample_log_snr(n: int, g: torch.Generator, linear_log_snr: torch.Tensor) -> 
     return torch.where(pick, uniform, linear_log_snr[t].float().clamp(lo, hi))
 
 
-def loss_floor(points: torch.Tensor, n: int = 8192, seed: int = 0) -> float:
+FLOOR_DRAWS = 8192  # (x_0, ᾱ, ε) draws behind loss_floor's estimate
+
+
+def loss_floor(points: torch.Tensor, n: int = FLOOR_DRAWS, seed: int = 0) -> float:
     """The lowest training loss any network can reach on `points`: E‖ε − ε*(x_t, ᾱ)‖² per coordinate at the
     training recipe's noise levels (sample_log_snr), ε* the exact ε of the points themselves (EmpiricalData)."""
     from explorer.diffusion.scores import EmpiricalData

@@ -1,16 +1,19 @@
 """Shared sidebar controls: widgets → the frozen settings objects of explorer.ui.settings, validated."""
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from explorer.data.datasets import DEFAULT_WORD, TOY_2D, WORD_MAX_CHARS, check_word
 from explorer.diffusion.samplers import CLIP_2D, SAMPLERS, SNR_DEFAULT, ncsn_stable_epsilon
-from explorer.diffusion.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS
+from explorer.diffusion.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS, SIGMOID_RANGE
 from explorer.ui import session, state
 from explorer.ui.settings import SESSION_PREFIX, YOURS, DataChoice, DigitsChoice, ReverseChoice, ScheduleChoice
 from explorer.ui.sources import EXACT_REFERENCE_UI
 
-# β values offered by the sliders: a log grid with the source text's "middle value" 0.5 on it.
+# β values offered by the sliders: 1-2-5 per decade up to 0.2, then 0.1 apart to 0.9, then 0.95 and 0.99, with the
+# source text's "middle value" 0.5 on it.
 BETA_GRID = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3,
              0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 T_MAX_UI = 5000  # the T slider's top; the library itself takes up to 10,000
@@ -20,7 +23,9 @@ KIND_HELP = {
     "constant": "the same β at every step.",
     "geometric": "the source text's β_t = β(1−β)^(T−1−t) for t = 0 … T−1, here β(1−β)^(T−t) for t = 1 … T: "
                  "grows geometrically up to β at t = T.",
-    "sigmoid": "β_t follows a sigmoid from β_start to β_end.",
+    "sigmoid": f"β_t = β_start + (β_end − β_start)·sigmoid(u), u from −{SIGMOID_RANGE:g} to {SIGMOID_RANGE:g}: it "
+               f"starts a share {1 / (1 + math.exp(SIGMOID_RANGE)):.4f} of the way above β_start and ends as far "
+               "below β_end.",
 }
 PRETTY = {"two_moons": "two moons", "swiss_roll": "swiss roll", "eight_gaussians": "8 Gaussians",
           "checkerboard": "checkerboard", "rings": "concentric rings", "spiral": "spiral", "word": "a word"}
@@ -68,7 +73,7 @@ def schedule_controls(where=st.sidebar, prefix: str = "", default_kind: str = "l
     if kind in ("constant", "geometric"):
         b = state.choice("β", prefix + "beta", BETA_GRID, DEFAULT_PARAMS[kind]["beta"], where=where,
                          widget="select_slider", format_func=beta_label,
-                         help="Noise added per step (log-spaced values).")
+                         help="Noise added per step: 1, 2 and 5 per decade up to 0.2, then 0.3 … 0.9, 0.95 and 0.99.")
         params = [("beta", b)]
     elif kind in ("linear", "sigmoid"):
         lo = state.choice("β_start", prefix + "beta_start", BETA_GRID, 1e-4, where=where, widget="select_slider",
@@ -89,8 +94,10 @@ LANGEVIN_DEFAULT = 1e-4  # the α / ε sliders start here
 
 EXACT_HELP = ("**exact**: for the 8 Gaussians, the mixture's own score (a formula); for every other set, the exact score "
               f"of a {EXACT_REFERENCE_UI:,}-point sample of it, which leads back to those very points.")
-SCORE_HELP = (f"{EXACT_HELP} **pretrained network**: the ε network shipped in pretrained/, s = −ε̂/√(1−ᾱ_t), with "
-              f"x̂₀ clipped to ±{CLIP_2D:g}. **your network**: trained on the Train your own page in this session.")
+CLIP_NOTE = (f"x̂₀ clipped to ±{CLIP_2D:g} by " + " and ".join(e.label for e in SAMPLERS.values() if "clip_x0" in e.options)
+             + "; the other samplers use it unclipped")
+SCORE_HELP = (f"{EXACT_HELP} **pretrained network**: the ε network shipped in pretrained/, s = −ε̂/√(1−ᾱ_t) ({CLIP_NOTE}). "
+              "**your network**: trained on the Train your own page in this session.")
 
 
 def forget_gone_network(key: str, scores: dict[str, str]) -> None:

@@ -48,4 +48,5 @@ def tradeoffs_cost(settings: dict) -> Shown:
         hit = [p["nfe"] for p in pts if p["precision"] >= TARGET_PRECISION]
         measures[f"nfe_{solver}"] = float(hit[0]) if hit else math.inf
     return Shown([(tf.cost_curves(curves, tr.SOLVER_LABELS, "precision", trr.floor(data)["precision"]),
-                   "Solid: the exact score, so each curve is the solver's discretisation error alone.")], measures)
+                   "Solid: the exact score, so no network error; a deterministic solver's curve is its "
+                   "discretisation error alone.")], measures)

@@ -210,7 +210,7 @@ def flow_matching(data: DataChoice, sched: ScheduleChoice, score: str, scores: d
                        "of the path drawn with these steps: 1 for a straight line, and 1 by construction at 1 step.")
             col.metric("SW to the data", shown(p["sw"]))
         curve_models = dict(models)
-        curve_models["flow matching (Heun, 2 evaluations a step)"] = ("flow_heun", "flow_heun")
+        curve_models["flow matching (Heun: 2n − 1 evaluations for n steps)"] = ("flow_heun", "flow_heun")
         sw, bar = {}, st.empty()
         for j, (name, (color, key)) in enumerate(curve_models.items()):
             usable = [k for k in fr.FLOW_STEPS if k <= T or not key.startswith("ode:")]
