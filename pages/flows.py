@@ -24,7 +24,8 @@ with layout.friendly_errors("build this schedule"):
 scores = sources.score_options(data)
 score = state.choice("Score", "score", list(scores), "exact", where=st.sidebar, widget="radio", horizontal=True,
                      format_func=scores.get, help=controls.EXACT_HELP + " **pretrained network**: the ε network shipped in "
-                     f"pretrained/ ({controls.CLIP_NOTE}, as do inversion and the likelihood). **your network**: trained on the Train your own page in this session.")
+                     f"pretrained/ ({controls.CLIP_NOTE}, as do inversion and the likelihood). **your network**: "
+                     "trained on the Train your own page in this session.")
 section = state.choice("Show", "view", list(SECTIONS), "sde", widget="radio", horizontal=True,
                        format_func=SECTIONS.get, label_visibility="collapsed")
 

@@ -84,7 +84,7 @@ with tab_a:
 with tab_b:
     st.markdown("The text calls β = 0.5 “the middle value”, leaving “50% noise at the final step”. "
                 "But β is the noise *per step*: with a constant β = 0.5, ᾱ_T = 0.5^T, so after 10 steps "
-                "only 0.1% of the signal power is left. Measured below by regressing x_T on x_0 "
+                f"only {0.5 ** 10:.1%} of the signal power is left. Measured below by regressing x_T on x_0 "
                 "(the slope is √ᾱ_T).")
     Ts_b = (1, 2, 5, 10, 100, 1000)
     rows_b = exhibits.half_beta_exhibit(Ts_b, data.seed)
@@ -99,8 +99,8 @@ with tab_b:
                f"T = 10), while the geometric schedule with β = 0.5 leaves ᾱ_T = {geo[1]:.3g} at T = 1, {geo[2]:.3g} "
                f"at T = 2, {geo[5]:.3g} at T = 5 and {geo[10]:.3f} from T = 10 on (the product Π(1 − 0.5^k) has "
                "converged). Read literally, the text is right about one thing: in the geometric schedule the last "
-               "step always has β_T = β = 0.5, so the final *step* adds 50 % noise — but noise makes up "
-               f"1 − ᾱ_T = {1 - geo[1000]:.0%} of the variance of x_T for unit-variance data, not 50 %.")
+               "step always has β_T = β = 0.5, so the final *step* adds the text's “50% noise” — but noise makes up "
+               f"1 − ᾱ_T = {1 - geo[1000]:.0%} of the variance of x_T for unit-variance data, not “50%”.")
 
 with tab_c:
     st.markdown("The text reverses the chain by subtracting the noise η_t: ε_t = √(1−β_t) ε_{t+1} − √β_t η_t. "

@@ -90,7 +90,7 @@ def one_noise_level(data: DataChoice, sched: ScheduleChoice, score: str) -> None
         m1, m2 = st.columns(2)
         m1.metric("Steps run", f"{lv['steps_done']}", help="Stops early if the particles diverge.")
         m2.metric("Stability limit for α", f"{lv['limit']:.3g}",
-                  help="2 × the variance of the narrowest bump of q_t: a noised component of the 8 Gaussians, or, "
+                  help="Twice the variance of the narrowest bump of q_t: a noised component of the 8 Gaussians, or, "
                        f"for a set scored from its {sources.EXACT_REFERENCE_UI:,}-point sample, one of the bumps of "
                        "variance 1 − ᾱ_t around those points. Exact for a single Gaussian.")
         layout.chart(st, fields.langevin_distance_figure(data, sched, t, float(alpha), int(n_steps), score), width="stretch",

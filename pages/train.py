@@ -72,7 +72,7 @@ else:
 
 st.sidebar.header("Training")
 steps = state.slider("Optimiser steps", "tr_steps", 200, 10_000, 3000, step=100, where=st.sidebar,
-                     help="About 6 ms each on a 2-core CPU; 3,000 is plenty for the built-in sets.")
+                     help="One batch each; 3,000 is plenty for the built-in sets. The bar shows the pace on this server.")
 seed = state.slider("Seed", "tr_seed", 0, 99, 0, where=st.sidebar, help="Same seed, same network.")
 
 
