@@ -10,7 +10,8 @@ import pytest
 
 from explorer.draw import handout
 from explorer.data.datasets import toy_2d
-from explorer.lessons.course import LESSONS_DIR, LessonError, load_gallery, load_lesson, load_lessons
+from explorer.lessons.course import (LESSONS_DIR, PLACEHOLDER, LessonError, load_gallery, load_lesson,
+                                     load_lessons)
 from explorer.measure.metrics import kl_to_standard_normal
 from explorer.diffusion.schedules import make_schedule
 from explorer.ui.lessons import catalog
@@ -80,6 +81,32 @@ def test_what_the_reveals_and_texts_claim_holds():
     at_900 = measured(steps["05_langevin", 2])
     assert at_900["alpha_bar_t"] < 1e-3  # "almost N(0, I)"
     assert measured(steps["05_langevin", 5])["diverged"] == 1.0
+
+
+PLACED = [(f"{lesson.name}, step {i}", step) for lesson in LESSONS for i, step in enumerate(lesson.steps, start=1)
+          if {m.group(1) for m in PLACEHOLDER.finditer(step.text + step.reveal)} - {"value"}]
+
+
+@pytest.mark.parametrize("where, step", PLACED, ids=[w for w, _ in PLACED])
+def test_every_placeholder_is_filled_from_the_view(where, step):
+    """A measured value a lesson names ({reflow_seconds:.0f}, {capped_columns:.0f}, …) is one the step's view
+    computes: the text and reveal shown keep no placeholder."""
+    measures = measured(step)
+    for shown in (step.shown_text(measures), step.revealed(measures)):
+        prose = re.sub(r"\$\$.+?\$\$|\$.+?\$", "", shown, flags=re.S)
+        assert "{" not in prose, (where, shown)
+        assert not re.search(r"\b(nan|inf)\b", prose), (where, shown)
+
+
+def test_the_lessons_new_measurements_say_what_their_texts_say():
+    steps = {(lesson.name, i + 1): step for lesson in LESSONS for i, step in enumerate(lesson.steps)}
+    # lesson 5: Langevin below its limit is biased; at t = T the formula v / (1 − α/2v) predicts the measured spread
+    m = measured(steps["05_langevin", 7])
+    assert m["var_ratio_narrowest"] == pytest.approx(2.0, abs=0.01)
+    assert m["var_ratio"] == pytest.approx(m["var_ratio_narrowest"], abs=4 * 2.0 * (2 / 1000) ** 0.5)
+    # lesson 7: the map's fewest T tie at its smallest T for the largest β_end: Spearman, not −1
+    m = measured(steps["07_tradeoffs", 6])
+    assert -1 < m["beta_trend"] < -0.5 and m["capped_columns"] >= 2 and m["smallest_T"] == 5
 
 
 # --- Break it: each preset shows what it promises ------------------------------------------------------------------
