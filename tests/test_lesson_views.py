@@ -203,7 +203,7 @@ def test_the_handout_is_one_self_contained_file():
         if step.predict:
             assert step.predict.question in text
     answers = text[text.index("<h2>Answers</h2>"):]
-    assert lesson.steps[1].reveal.format(value=shown[1].measures[lesson.steps[1].measure]) in answers
+    assert lesson.steps[1].revealed(shown[1].measures) in answers
     assert "99 % or more" in answers  # the choice the measurement makes right
 
 

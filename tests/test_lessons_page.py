@@ -37,8 +37,8 @@ def test_walk_every_step_predict_and_reveal(number):
         assert at.query_params["lesson"] == str(number) and at.query_params["step"] == str(k + 1)
         assert [s.value for s in at.subheader] == [step.title]
         assert f"step {k + 1} of {len(lesson.steps)}" in at.get("progress")[0].proto.text
-        value = catalog.VIEWS[step.view].build(dict(step.settings)).measures[step.measure]
-        expected = step.reveal.format(value=value)
+        measures = catalog.VIEWS[step.view].build(dict(step.settings)).measures
+        value, expected = measures[step.measure], step.revealed(measures)
         if step.predict is not None:
             assert expected not in [i.value for i in at.info]  # nothing revealed before the question is answered
             assert at.button(key=reveal_key(at)).disabled
@@ -75,8 +75,8 @@ def test_a_step_without_a_question_shows_its_measurement_at_once():
     assert lesson.steps[k].predict is None  # lesson 1 opens on the data, with nothing to predict
     at = open_page("lessons", lesson=1, step=k + 1)
     assert_clean(at)
-    value = catalog.VIEWS[lesson.steps[k].view].build(dict(lesson.steps[k].settings)).measures[lesson.steps[k].measure]
-    assert lesson.steps[k].reveal.format(value=value) in [i.value for i in at.info]
+    measures = catalog.VIEWS[lesson.steps[k].view].build(dict(lesson.steps[k].settings)).measures
+    assert lesson.steps[k].revealed(measures) in [i.value for i in at.info]
     assert not [b for b in at.button if "Reveal" in b.label or "Show" in b.label], [b.label for b in at.button]
 
 
@@ -139,9 +139,9 @@ def test_break_it_gallery_one_click_each():
         at.button(key=f"preset_{i}").click().run()
         assert_clean(at)
         assert at.query_params["preset"] == str(i + 1) and [s.value for s in at.subheader] == [preset.step.title]
-        value = catalog.VIEWS[preset.step.view].build(dict(preset.step.settings)).measures[preset.step.measure]
-        assert preset.step.reveal.format(value=value) in [x.value for x in at.info]
-        assert any(preset.why in m.value for m in at.markdown)
+        measures = catalog.VIEWS[preset.step.view].build(dict(preset.step.settings)).measures
+        assert preset.step.revealed(measures) in [x.value for x in at.info]
+        assert any(preset.shown_why(measures) in m.value for m in at.markdown)
         if preset.step.view == "score.langevin":
             assert any("diverged" in w.value for w in at.warning)  # the divergence warning, as on the full page
 
