@@ -3,7 +3,9 @@
     python -m bench.images [--repeats 5]
 
 Budgets (issue 5, 2-core CPU): reverse sampling of 64 digits × 250 steps with the pretrained
-U-Net ≤ 3 s; super-resolution (ILVR) of 16 digits from their 4 × 4 versions × 250 steps ≤ 1.5 s (issue 17); a rerun of the images page after a slider move ≤ 300 ms once computed (measured
+U-Net ≤ 3 s; MNIST 28 × 28 (issue 29): 16 digits by DDIM in 50 network calls ≤ 1.5 s and one network call on 16
+digits ≤ 20 ms, beside diffusers' UNet2DModel of the same widths and its DDIMScheduler on the same input (the ratio
+is reported); super-resolution (ILVR) of 16 digits from their 4 × 4 versions × 250 steps ≤ 1.5 s (issue 17); a rerun of the images page after a slider move ≤ 300 ms once computed (measured
 with streamlit's AppTest: the step slider of the reverse view, and the t slider of the forward view).
 """
 from __future__ import annotations
@@ -40,8 +42,54 @@ def rerun_seconds(view: str, key: str, values: list[int]) -> list[float]:
     return out
 
 
+def diffusers_peer(device) -> tuple[torch.nn.Module, object]:
+    """diffusers' UNet2DModel with our network's widths (16, 32, 64 channels at 28, 14, 7 pixels), one ResNet block a
+    level, GroupNorm of 8 groups, 11 class embeddings (10 classes and the null label), and its DDIMScheduler."""
+    from diffusers import DDIMScheduler, UNet2DModel
+
+    peer = UNet2DModel(sample_size=28, in_channels=1, out_channels=1, block_out_channels=(16, 32, 64),
+                       layers_per_block=1, down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
+                       norm_num_groups=8, num_class_embeds=11).to(device).eval()
+    scheduler = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", clip_sample=True)
+    return peer, scheduler
+
+
+def mnist_speed(device, repeats: int) -> None:
+    from explorer.diffusion.samplers import ddim_sample
+
+    model, _ = load_pretrained("mnist")
+    model.to(device)
+    s = make_schedule("cosine", 1000)
+    x = torch.randn(16, 1, 28, 28, generator=torch.Generator().manual_seed(0)).to(device)
+    labels = torch.arange(16, device=device) % 10
+    ours_call, _ = median_seconds(lambda: model(x, 0.5, labels), max(repeats, 20))
+    ours_run, _ = median_seconds(lambda: run_to_end(ddim_sample(model.with_label(labels), s, x, n_steps=50,
+                                                                clip_x0=CLIP_DIGITS)), repeats)
+    peer, scheduler = diffusers_peer(device)
+    t500 = torch.tensor([500], device=device)
+
+    def peer_run():
+        scheduler.set_timesteps(50)
+        sample = x
+        with torch.inference_mode():
+            for t in scheduler.timesteps:
+                sample = scheduler.step(peer(sample, t, class_labels=labels).sample, t, sample).prev_sample
+        return sample
+
+    with torch.inference_mode():
+        peer_call, _ = median_seconds(lambda: peer(x, t500, class_labels=labels), max(repeats, 20))
+    peer_time, _ = median_seconds(peer_run, repeats)
+    n_ours, n_peer = (sum(p.numel() for p in m.parameters()) for m in (model.net, peer))
+    report(f"MNIST, one network call on 16 digits ({n_ours / 1e3:.0f} k weights)", ours_call, 0.020, unit="ms")
+    report(f"MNIST, diffusers UNet2DModel, same widths ({n_peer / 1e3:.0f} k weights)", peer_call, unit="ms")
+    report("MNIST, 16 digits by DDIM in 50 network calls", ours_run, 1.5)
+    report("MNIST, diffusers DDIMScheduler + UNet2DModel, 50 steps", peer_time)
+    report("MNIST, diffusers' DDIM run time over ours", peer_time / ours_run, unit="×")
+
+
 def main() -> None:
     args, device = start(__doc__)
+    mnist_speed(device, args.repeats)
 
     model, _ = load_pretrained("digits")
     model.to(device)

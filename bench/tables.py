@@ -79,8 +79,22 @@ def pretrained_table(kind: str) -> str:
                 "| bar passed |\n|---|---|---|---|---|\n"
                 f"| {metas['digits']['training_time_s']:.0f} s | {m['recognised']:.0%} | {m['classes']} | "
                 f"{m['copies']:.0%} | {'yes' if m['passed'] else 'no'} |\n")
+    if kind == "mnist":
+        from explorer.measure import mnist_eval
+
+        m, q = metas["mnist"], metas["mnist"]["metrics"]
+        judge = metas["mnist_classifier"]
+        return (f"| training | steps | recognised (confidence ≥ {mnist_eval.CONFIDENT:g}) | classes | largest class | "
+                f"near-copies | guided w = {q['guided_scale']:g}: worst class read right | bar passed |\n"
+                "|---|---|---|---|---|---|---|---|\n"
+                f"| {m['training_time_s'] / 60:.0f} min | {m['training_steps']:,} | {q['recognised']:.0%} | {q['classes']} | "
+                f"{q['largest_class_share']:.0%} | {q['near_copies']:.0%} | {q['guided_right_min']:.0%} | "
+                f"{'yes' if q['passed'] else 'no'} |\n\n"
+                f"The judge: a CNN trained on {5000 - judge['held_out']:,} of the digits, right on "
+                f"{judge['held_out_accuracy']:.1%} of the other {judge['held_out']}.\n")
     suffix = {"eps": "", "cond": "_cond", "flow": "_flow"}[kind]
-    chosen = {n.removesuffix(suffix): m for n, m in metas.items() if n != "digits" and n.endswith(suffix)
+    chosen = {n.removesuffix(suffix): m for n, m in metas.items()
+              if n not in ("digits", "mnist", "mnist_classifier") and n.endswith(suffix)
               and (suffix or not n.endswith(("_cond", "_flow")))}
     rows = []
     for name, m in chosen.items():

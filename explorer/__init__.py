@@ -5,7 +5,7 @@ readers, the root is for users:
 
     diffusion/  schedules, the forward chain, exact scores, samplers and ODE solvers, Langevin, guidance, flows
     nets/       networks conditioned on the noise level, training, pretrained checkpoints
-    data/       toy 2D sets, labelled sets, the 8×8 digits, pictures
+    data/       toy 2D sets, labelled sets, the 8×8 digits, the 28×28 MNIST digits, pictures
     measure/    sliced Wasserstein, precision/recall, quality bars, trade-off maps
     draw/       figure builders, palette, diagram, handout
     lessons/    the lessons as data
@@ -28,7 +28,7 @@ _PUBLIC = {
                      "SAMPLERS", "Step"], "explorer.diffusion.samplers"),
     **dict.fromkeys(["cfg_eps_model"], "explorer.diffusion.guidance"),
     **dict.fromkeys(["flow_sample", "ode_log_likelihood"], "explorer.diffusion.flows"),
-    **dict.fromkeys(["toy_2d", "TOY_2D", "toy_2d_labelled", "LABELLED_2D", "digits", "exact_eps_model"],
+    **dict.fromkeys(["toy_2d", "TOY_2D", "toy_2d_labelled", "LABELLED_2D", "digits", "mnist", "exact_eps_model"],
                     "explorer.data.datasets"),
     **dict.fromkeys(["sliced_wasserstein", "precision_recall"], "explorer.measure.metrics"),
     **dict.fromkeys(["load_pretrained"], "explorer.nets.checkpoints"),
@@ -53,7 +53,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eagerly
     from explorer.common.device import pick_device
-    from explorer.data.datasets import LABELLED_2D, TOY_2D, digits, exact_eps_model, toy_2d, toy_2d_labelled
+    from explorer.data.datasets import LABELLED_2D, TOY_2D, digits, exact_eps_model, mnist, toy_2d, toy_2d_labelled
     from explorer.diffusion.flows import flow_sample, ode_log_likelihood
     from explorer.diffusion.forward import forward_trajectory, q_sample, q_step
     from explorer.diffusion.guidance import cfg_eps_model

@@ -1,18 +1,21 @@
 """Small images: digits noised and sampled, memorisation, inpainting, variations, super-resolution, sketch to digit,
 and your own picture."""
+from dataclasses import replace
+
 import streamlit as st
 
 from explorer.ui import controls, layout, state
-from explorer.ui.views import image_apps, image_views
+from explorer.ui.views import image_apps, image_views, mnist_views
 
 SECTIONS = {"forward": "Forward noising", "reverse": "Reverse sampling", "inpaint": "Inpainting",
             "variations": "Variations", "superres": "Super-resolution", "sketch": "Sketch to digit",
-            "picture": "Your picture"}
+            "picture": "Your picture", "guidance": "Class & guidance (MNIST)"}
 
 layout.header(
     "Images",
-    "Diffusion on pictures, where most people meet it: scikit-learn's 8 × 8 handwritten digits (pixels scaled to "
-    "[−1, 1]) and a picture of your own. Every pixel is one coordinate of x, noised exactly like the 2D points. "
+    "Diffusion on pictures, where most people meet it: real handwritten MNIST digits at 28 × 28 with their classes, "
+    "scikit-learn's 8 × 8 digits (the fast option; pixels scaled to [−1, 1]) and a picture of your own. Every pixel "
+    "is one coordinate of x, noised exactly like the 2D points. "
     "All images use one grey scale: −1 black, +1 white; noised values beyond ±1 are clipped for display.")
 
 st.sidebar.header("Schedule")
@@ -29,7 +32,12 @@ section = section or "forward"
 VIEWS = {"forward": image_views.forward_view, "reverse": image_views.reverse_view,
          "inpaint": image_views.inpainting_view, "variations": image_views.variations_view,
          "superres": lambda sched, pick: image_apps.super_resolution_view(sched, pick.seed),
-         "sketch": lambda sched, pick: image_apps.sketch_view(sched, pick.seed), "picture": image_views.picture_view}
+         "sketch": lambda sched, pick: image_apps.sketch_view(sched, pick.seed), "picture": image_views.picture_view,
+         "guidance": lambda sched, pick: mnist_views.guidance_view(pick.seed)}
+if pick.data == "mnist" and section not in ("forward", "reverse", "inpaint", "variations", "guidance"):
+    st.info("This view runs on the 8 × 8 digits; its MNIST 28 × 28 version is not built yet.",
+            icon=":material/info:")
+    pick = replace(pick, data="digits", n=64)
 VIEWS[section](sched, pick)
 
 layout.footer()

@@ -454,7 +454,7 @@ def test_train_on_uploaded_points_and_sample_them_elsewhere():
 
 @pytest.mark.parametrize("view", ["forward", "reverse", "inpaint", "variations", "picture"])
 def test_images_page_views(view):
-    at = open_page("images", view=view)
+    at = open_page("images", view=view, img_data="digits")  # the 8 × 8 set (MNIST: tests/test_mnist.py)
     assert_clean(at)
     assert len(at.get("image")) >= 2
     if view == "reverse":
@@ -468,7 +468,7 @@ def test_images_page_views(view):
 
 
 def test_images_exact_score_memorises():
-    at = open_page("images", view="reverse", img_score="exact", img_n=16)
+    at = open_page("images", view="reverse", img_score="exact", img_n=16, img_data="digits")
     assert_clean(at)
     assert metric(at, "Copies of training images") == "100%"
 
@@ -554,7 +554,7 @@ def test_a_schedule_whose_first_steps_round_to_no_noise_runs_and_is_judged_hones
     of the data, so the digits sampled from N(0, I) are neither copies nor digits: no "generalises"."""
     at = open_page("reverse", kind="geometric", beta=0.5, T=100)
     assert_clean(at)
-    at = open_page("images", view="reverse", kind="geometric", beta=0.5, T=100)
+    at = open_page("images", view="reverse", kind="geometric", beta=0.5, T=100, img_data="digits")
     assert_clean(at)
     recognised = float(metric(at, "Recognised as digits").rstrip("%")) / 100
     verdict = " ".join(m.value for m in at.markdown if "copies" in m.value)

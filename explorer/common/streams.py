@@ -58,6 +58,7 @@ STREAMS: dict[str, Stream] = {s_name: s for s_name, s in (
     ("quality_start", Stream(0, 1, "x_T and the noise of the samples a trained model is judged by")),
     ("quality_fresh", Stream(10_000, 1, "fresh data that a trained model's samples are measured against")),
     ("quality_other", Stream(20_000, 1, "a second fresh data set: the quality bar")),
+    ("mnist_guided", Stream(32_000, 1, "x_T of the MNIST class-and-guidance view")),
     ("judge_reference", Stream(30_000, 0, "the large sample a learned score of a set without a formula is judged by")),
     ("judge_reference_2", Stream(31_000, 0, "a second such sample: how far the judge is from the true score")),
 )}

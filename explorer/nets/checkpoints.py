@@ -14,6 +14,7 @@ from safetensors.torch import load_file, save_file
 
 from .cond_models import CondEpsModel
 from .models import EpsModel, build, config_dict
+from .unet28 import CondImageEpsModel
 from .velocity import VelocityModel
 
 FORMAT_VERSION = 1
@@ -68,7 +69,8 @@ def load(path: str | Path) -> tuple[EpsModel, dict]:
     net.load_state_dict(state)
     if meta.get("objective", "eps") == "flow":  # a velocity network (flow matching): (x_τ, τ) -> v̂
         return VelocityModel(net), meta
-    return (CondEpsModel if meta["kind"] == "mlp2d_cond" else EpsModel)(net), meta
+    wrapper = {"mlp2d_cond": CondEpsModel, "unet28_cond": CondImageEpsModel}.get(meta["kind"], EpsModel)
+    return wrapper(net), meta
 
 
 def load_pretrained(name: str) -> tuple[EpsModel, dict]:

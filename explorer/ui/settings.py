@@ -87,7 +87,9 @@ class ReverseChoice:
 
 @dataclass(frozen=True)
 class DigitsChoice:
-    """Which digits the images page shows: how many, and the seed that picks them (and their noise)."""
+    """Which digits the images page shows: how many, the seed that picks them (and their noise), and the set
+    (explorer.ui.views.digit_sets: "mnist", 28×28, or "digits", 8×8)."""
 
     n: int
     seed: int
+    data: str = "digits"

@@ -46,7 +46,7 @@ def _view(page, keys, measures, build, check, query=()):
 
 
 _COMPARE_MEASURES = {f"{m}_{k}" for m in ("kl", "alpha_bar_T", "signal_T") for k in SCHEDULE_KINDS}
-_IMG = {"kind", "T", "beta", "beta_start", "beta_end", "img_n", "img_seed"}
+_IMG = {"kind", "T", "beta", "beta_start", "beta_end", "img_n", "img_seed", "img_data"}
 _GUIDE = _SCHED | {"data", "seed", "cls", "scale", "g_hi", "g_lo"}
 _CLASS_MEASURES = {f"{m}{w}{net}" for m in ("precision", "recall", "spread") for w in ("", "_w1") for net in ("", "_net")} \
     | {"spread_ratio", "spread_ratio_net", "precision_whole_run", "recall_whole_run", "recall_gain"}

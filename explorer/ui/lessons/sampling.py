@@ -139,7 +139,7 @@ def images_forward(settings: dict) -> Shown:
 def images_reverse(settings: dict) -> Shown:
     r = Reader(settings)
     sched, pick = image_settings(r)
-    score = r.choice("img_score", list(sources.DIGIT_SCORES), "pretrained")
+    score = r.choice("img_score", ["pretrained", "exact"], "pretrained")
     rev = image_runs.reverse_digits(sched, pick, score)
     return Shown([(images.picture(images.grid(rev["xs"][-1], ncol=rev["ncol"])), "The final samples."),
                   (images.picture(images.grid(rev["nearest"], ncol=rev["ncol"])), "The nearest training digit of each.")],

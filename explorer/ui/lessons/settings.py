@@ -14,8 +14,8 @@ from typing import Sequence
 from explorer.data.datasets import DEFAULT_WORD, TOY_2D
 from explorer.diffusion.samplers import SAMPLERS, SNR_DEFAULT
 from explorer.diffusion.schedules import DEFAULT_PARAMS, SCHEDULE_KINDS
-from explorer.ui.controls import (ALPHA_GRID, BETA_GRID, DIGITS_IN_GRID, LANGEVIN_DEFAULT, RULE_NAMES, SNR_GRID,
-                                  T_MAX_UI, step_size_options)
+from explorer.ui.controls import (ALPHA_GRID, BETA_GRID, DIGIT_SETS, DIGITS_IN_GRID, LANGEVIN_DEFAULT, MNIST_IN_GRID,
+                                  RULE_NAMES, SNR_GRID, T_MAX_UI, step_size_options)
 from explorer.ui.settings import DataChoice, DigitsChoice, ReverseChoice, ScheduleChoice
 
 
@@ -95,8 +95,9 @@ class Reader:
         return ReverseChoice.make(sampler, score, **options)
 
     def digits(self) -> DigitsChoice:
-        return DigitsChoice(self.choice("img_n", list(DIGITS_IN_GRID), DIGITS_IN_GRID[-1]),
-                            self.whole("img_seed", 0, 99, 0))
+        data = self.choice("img_data", list(DIGIT_SETS), "digits")
+        grid = MNIST_IN_GRID if data == "mnist" else DIGITS_IN_GRID
+        return DigitsChoice(self.choice("img_n", list(grid), grid[-1]), self.whole("img_seed", 0, 99, 0), data)
 
 
 @dataclass

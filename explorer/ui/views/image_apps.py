@@ -17,7 +17,8 @@ from explorer.diffusion.samplers import CLIP_DIGITS, SAMPLERS, ilvr_sample, reco
 from explorer.diffusion.schedules import frame_times
 from explorer.common.streams import STREAMS
 from explorer.ui import layout, state, uploads
-from explorer.ui.views.image_runs import GIF_FRAMES, _classify, grid_gif
+from explorer.ui.views.digit_sets import classify
+from explorer.ui.views.image_runs import GIF_FRAMES, grid_gif
 from explorer.ui.settings import ScheduleChoice
 from explorer.ui.sources import COMPUTE, digits_model
 
@@ -50,8 +51,8 @@ def super_resolve(sched: ScheduleChoice, index: int, side: int, seed: int) -> di
     out = run.last.x.cpu()
     diverged = run.last.diverged
     bicubic = torch.nn.functional.interpolate(low, size=(8, 8), mode="bicubic", align_corners=False)
-    pred, conf = _classify(out.clamp(-1, 1))
-    b_pred, b_conf = _classify(bicubic.clamp(-1, 1))
+    pred, conf = classify("digits", out.clamp(-1, 1))
+    b_pred, b_conf = classify("digits", bicubic.clamp(-1, 1))
     return {"original": original.numpy(), "label": int(y[index]), "low": low.numpy(),
             "low_up": torch.nn.functional.interpolate(low, size=(8, 8), mode="nearest").numpy(),
             "out": out.clamp(-1, 1).numpy(), "bicubic": bicubic.clamp(-1, 1).numpy(), "pred": pred, "conf": conf,
@@ -73,7 +74,7 @@ def sketch_to_digit(sched: ScheduleChoice, sketch: bytes, t0: int, seed: int) ->
     run = record(SAMPLERS["ddpm"].function(digits_model(), s, noised.to(COMPUTE), generator=g, clip_x0=CLIP_DIGITS,
                                            t_start=t0), start=(t0, noised.to(COMPUTE)), keep=frame_times(t0, GIF_FRAMES))
     out = run.last.x.cpu().clamp(-1, 1)
-    pred, conf = _classify(out)
+    pred, conf = classify("digits", out)
     return {"noised": noised.numpy(), "out": out.numpy(), "pred": pred, "conf": conf, "diverged": run.last.diverged,
             "dist": (out - x).flatten(1).norm(dim=1).numpy(), "nearest": nearest_training_distance(out)[0].numpy(),
             "frames": run.xs.clamp(-1.5, 1.5).cpu().numpy(),
@@ -209,7 +210,7 @@ def sketch_view(sched: ScheduleChoice, seed: int) -> None:
     d = [float(np.mean(r["dist"])) for r in runs]
     conf = [float(np.mean(r["conf"])) for r in runs]
     near = [float(np.mean(r["nearest"])) for r in runs]
-    own_pred, own_conf = _classify(sketch[None].clamp(-1, 1))
+    own_pred, own_conf = classify("digits", sketch[None].clamp(-1, 1))
     over = (f" Over t₀ from {grid[0]} to {grid[-1]} the distance to the sketch goes from {d[0]:.2f} to {d[-1]:.2f}, the "
             f"distance to the nearest training digit from {near[0]:.2f} to {near[-1]:.2f} and the classifier's confidence "
             f"from {pct(conf[0])} to {pct(conf[-1])}." if len(grid) > 1 else "")

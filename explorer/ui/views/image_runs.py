@@ -12,26 +12,25 @@ import torch
 
 from explorer.data import images
 from explorer.draw import rasters
-from explorer.data.datasets import digits
-from explorer.measure.evaluation import digit_classifier, digit_verdicts, typical_digit_distance, typical_digit_spacing
 from explorer.diffusion.forward import forward_trajectory, q_sample
 from explorer.diffusion.samplers import CLIP_DIGITS, SAMPLERS, inpaint_sample, record, run_to_end
 from explorer.diffusion.schedules import NoiseSchedule, frame_times
 from explorer.common.streams import STREAMS
 from explorer.ui.bounded_cache import BoundedCache
 from explorer.ui.settings import DigitsChoice, ScheduleChoice
-from explorer.ui.sources import COMPUTE, digit_score_model, digits_model
+from explorer.ui.views import digit_sets as ds
+from explorer.ui.sources import COMPUTE
 
 GIF_FRAMES = 41
 N_VARIATIONS = 8  # variations made of one digit
 MASKS = {"left": "left half hidden", "right": "right half hidden", "top": "top half hidden",
-         "bottom": "bottom half hidden", "box": "centre 4 × 4 box hidden"}
+         "bottom": "bottom half hidden", "box": "centre box hidden (half the side)"}
 UNKNOWN_SHADE = 0.0  # unknown pixels are shown mid-grey (0 on the −1 … 1 scale)
 
 
-def pick_digits(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """n training digits drawn without replacement, and their labels."""
-    x, y = digits(return_labels=True)
+def pick_digits(n: int, generator: torch.Generator, data: str = "digits") -> tuple[torch.Tensor, torch.Tensor]:
+    """n training digits of the set drawn without replacement, and their labels."""
+    x, y = ds.SETS[data].load(return_labels=True)
     idx = torch.randperm(len(x), generator=generator)[:n]
     return x[idx], y[idx]
 
@@ -60,9 +59,9 @@ def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dic
 
 
 def _forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
-    """The chain x_0..x_T for n digits (T+1, n, 1, 8, 8), pixel statistics per t, and a GIF."""
+    """The chain x_0..x_T for n digits (T+1, n, 1, side, side), pixel statistics per t, and a GIF."""
     s = sched.build()
-    x0, _ = pick_digits(pick.n, STREAMS["digit_pick"].generator(pick.seed))
+    x0, _ = pick_digits(pick.n, STREAMS["digit_pick"].generator(pick.seed), pick.data)
     traj = forward_trajectory(x0, s, generator=STREAMS["digits_forward"].generator(pick.seed))
     flat = traj.flatten(1)
     ncol = columns_for(pick.n)
@@ -76,48 +75,43 @@ def _reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> di
     """DDPM from noise with the digits network (or the exact training-set score): every x_t and x̂_0."""
     s = sched.build()
     g = STREAMS["digits_reverse"].generator(pick.seed)
-    x_T = torch.randn(pick.n, 1, 8, 8, generator=g).to(COMPUTE)  # the same x_T on every device
-    run = record(SAMPLERS["ddpm"].function(digit_score_model(score), s, x_T, generator=g, clip_x0=CLIP_DIGITS),
+    x_T = torch.randn(ds.sample_shape(pick.data, pick.n), generator=g).to(COMPUTE)  # the same x_T on every device
+    run = record(SAMPLERS["ddpm"].function(ds.score_model(pick.data, score), s, x_T, generator=g, clip_x0=CLIP_DIGITS),
                  start=(s.T, x_T))
     xs, x0s = run.xs.cpu().numpy(), run.x0s.cpu().numpy()
-    v = digit_verdicts(run.last.x.cpu().clamp(-1, 1))
+    v = ds.verdicts(pick.data, run.last.x.cpu().clamp(-1, 1))
     ncol = columns_for(pick.n)
     return {"xs": xs, "x0s": x0s, "times": np.array(run.times), "ncol": ncol,
             "gif": grid_gif(xs, frame_times(len(run.times) - 1, GIF_FRAMES), ncol),
-            "nearest": digits()[v["nearest_index"]].numpy(), "nearest_dist": v["nearest_dist"].numpy(),
-            "spacing": v["spacing"], "pair_distance": typical_digit_distance(), "recognised": v["recognised"], "classes": v["classes"], "copies": v["copies"],
-            "diverged": run.diverged, "message": run.message}
+            "nearest": ds.SETS[pick.data].load()[v["nearest_index"]].numpy(), "nearest_dist": v["nearest_dist"],
+            "spacing": v["spacing"], "pair_distance": v["pair_distance"], "recognised": v["recognised"],
+            "classes": v["classes"], "copies": v["copies"], "diverged": run.diverged, "message": run.message}
 
 
-def mask_for(kind: str) -> torch.Tensor:
-    """(1, 8, 8) bool: True where pixels are known (kept), False where they are to be filled in."""
-    hidden = {"left": (..., slice(None, 4)), "right": (..., slice(4, None)), "top": (..., slice(None, 4), slice(None)),
-              "bottom": (..., slice(4, None), slice(None)), "box": (..., slice(2, 6), slice(2, 6))}
+def mask_for(kind: str, side: int = 8) -> torch.Tensor:
+    """(1, side, side) bool: True where pixels are known (kept), False where they are to be filled in."""
+    h, q = side // 2, side // 4
+    hidden = {"left": (..., slice(None, h)), "right": (..., slice(h, None)), "top": (..., slice(None, h), slice(None)),
+              "bottom": (..., slice(h, None), slice(None)), "box": (..., slice(q, q + h), slice(q, q + h))}
     if kind not in hidden:
         raise ValueError(f"Unknown mask {kind!r}; choose one of {', '.join(MASKS)}.")
-    known = torch.ones(1, 8, 8, dtype=torch.bool)
+    known = torch.ones(1, side, side, dtype=torch.bool)
     known[hidden[kind]] = False
     return known
-
-
-def _classify(x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """(predicted class, confidence) of each digit by the digits classifier."""
-    proba = digit_classifier().predict_proba(x.flatten(1).numpy())
-    return proba.argmax(1), proba.max(1)
 
 
 @st.cache_data(max_entries=8, show_spinner="Inpainting…")
 def inpaint_digits(sched: ScheduleChoice, pick: DigitsChoice, mask: str) -> dict:
     s = sched.build()
-    x0, y = pick_digits(pick.n, STREAMS["inpainting_pick"].generator(pick.seed))
-    known = mask_for(mask)
+    x0, y = pick_digits(pick.n, STREAMS["inpainting_pick"].generator(pick.seed), pick.data)
+    known = mask_for(mask, ds.SETS[pick.data].side)
     g = STREAMS["inpainting"].generator(pick.seed)
     x_T = torch.randn(x0.shape, generator=g)
-    run = record(inpaint_sample(digits_model(), s, x0.to(COMPUTE), known.to(COMPUTE), x_T.to(COMPUTE), generator=g,
+    run = record(inpaint_sample(ds.score_model(pick.data, "pretrained"), s, x0.to(COMPUTE), known.to(COMPUTE), x_T.to(COMPUTE), generator=g,
                                 clip_x0=CLIP_DIGITS), keep=frame_times(s.T, GIF_FRAMES))
     last = run.last.x.cpu()
     out = last.clamp(-1, 1)
-    pred, confidence = _classify(out)
+    pred, confidence = ds.classify(pick.data, out)
     ncol = columns_for(pick.n)
     return {"original": x0.numpy(), "masked": torch.where(known, x0, UNKNOWN_SHADE).numpy(),
             "result": out.numpy(), "labels": y.numpy(), "pred": pred, "confidence": confidence, "ncol": ncol,
@@ -126,20 +120,21 @@ def inpaint_digits(sched: ScheduleChoice, pick: DigitsChoice, mask: str) -> dict
 
 
 @st.cache_data(max_entries=16, show_spinner="Making variations…")
-def variations(sched: ScheduleChoice, index: int, t0: int, seed: int) -> dict:
-    """Noise digit `index` to t₀ N_VARIATIONS times (DDPM eq. 4), then denoise each from t₀ with the network."""
+def variations(sched: ScheduleChoice, index: int, t0: int, seed: int, data: str = "digits") -> dict:
+    """Noise digit `index` of the set to t₀ N_VARIATIONS times (DDPM eq. 4), then denoise each from t₀ with the
+    set's network."""
     s = sched.build()
-    x, y = digits(return_labels=True)
+    x, y = ds.SETS[data].load(return_labels=True)
     original = x[index:index + 1]
     g = STREAMS["variations"].generator(seed)
     noised = q_sample(original.expand(N_VARIATIONS, -1, -1, -1), t0, s, generator=g)
-    last = run_to_end(SAMPLERS["ddpm"].function(digits_model(), s, noised.to(COMPUTE), generator=g,
+    last = run_to_end(SAMPLERS["ddpm"].function(ds.score_model(data, "pretrained"), s, noised.to(COMPUTE), generator=g,
                                                 clip_x0=CLIP_DIGITS, t_start=t0))
     out = last.x.cpu().clamp(-1, 1)
-    pred, confidence = _classify(out)
+    pred, confidence = ds.classify(data, out)
     return {"original": original.numpy(), "label": int(y[index]), "noised": noised.numpy(), "out": out.numpy(),
             "pred": pred, "confidence": confidence,
-            "dist": (out - original).flatten(1).norm(dim=1).numpy(), "spacing": typical_digit_spacing(), "pair_distance": typical_digit_distance(),
+            "dist": (out - original).flatten(1).norm(dim=1).numpy(), "spacing": ds.spacing(data), "pair_distance": ds.pair_distance(data),
             "alpha_bar": float(s.alphas_cumprod[t0])}
 
 

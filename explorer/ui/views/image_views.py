@@ -9,13 +9,11 @@ import numpy as np
 import streamlit as st
 
 from explorer.data import images
-from explorer.data.datasets import N_DIGITS
 from explorer.diffusion.schedules import frame_times
 from explorer.draw import figures, rasters
-from explorer.measure.evaluation import CONFIDENT
-from explorer.ui import layout, sources, state, uploads
+from explorer.ui import layout, state, uploads
 from explorer.ui.settings import DigitsChoice, ScheduleChoice
-from explorer.ui.views import image_runs as ir
+from explorer.ui.views import digit_sets as ds, image_runs as ir
 from explorer.ui.views.image_apps import show
 
 WIDTH = images.GRID_WIDTH
@@ -38,6 +36,7 @@ def grid_png(xs: np.ndarray, ncol: int) -> bytes:
 # --- forward -------------------------------------------------------------------------------------------
 def forward_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
     s = sched.build()
+    st.caption(f"Data: {ds.SETS[pick.data].label}.")
     with st.spinner("Noising the digits…"):
         fwd = ir.forward_digits(sched, pick)
 
@@ -73,8 +72,11 @@ def forward_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
 
 # --- reverse -------------------------------------------------------------------------------------------
 def reverse_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
-    score = state.choice("Score", "img_score", list(sources.DIGIT_SCORES), "pretrained", widget="radio",
-                         horizontal=True, format_func=sources.DIGIT_SCORES.get,
+    digit_set = ds.SETS[pick.data]
+    st.caption(f"Data: {digit_set.label}.")
+    names = digit_set.score_names()
+    score = state.choice("Score", "img_score", list(names), "pretrained", widget="radio",
+                         horizontal=True, format_func=names.get,
                          help="The exact score of the finite training set can only lead back to training "
                               "images: it memorises. The network generalises.")
     with layout.friendly_errors("sample digits"), st.spinner("Sampling the digits…"):
@@ -94,22 +96,23 @@ def reverse_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
             show(images.grid(rev["x0s"][k], ncol=rev["ncol"]), figures.x0_title(k, t))
         with info:
             st.metric("Recognised as digits", f"{rev['recognised']:.0%}",
-                      help=f"Share of final samples a classifier fit on the digits labels with confidence ≥ {CONFIDENT:g}.")
+                      help=f"Share of final samples that {digit_set.classifier} labels with confidence ≥ "
+                           f"{ds.confident(pick.data):g}.")
             st.metric("Classes present", f"{rev['classes']} of 10")
             st.metric("Copies of training images", f"{rev['copies']:.0%}",
-                      help=f"Samples closer to a training digit than a quarter of {rev['spacing']:.2f}, the median "
-                           "distance from a training digit to its nearest other training digit.")
+                      help=f"Samples {digit_set.copy_rule}. A training digit's nearest other one is typically "
+                           f"(median) {rev['spacing']:.2f} away.")
             st.download_button("PNG of this grid", grid_png(rev["xs"][k], rev["ncol"]), f"samples_step{k}.png",
                                "image/png", key="dl_rev_png", icon=":material/download:")
 
     reverse_frame(rev)
     st.subheader("Each sample beside its nearest training image")
     m = min(pick.n, SMALL_GRID)
-    gap = np.full((m, 1, 8, 1), 0.25, dtype=np.float32)  # a thin grey line between sample and neighbour
-    pairs = np.concatenate([rev["xs"][-1][:m], gap, rev["nearest"][:m]], axis=-1)  # (m, 1, 8, 17)
+    gap = np.full((m, 1, digit_set.side, 1), 0.25, dtype=np.float32)  # a thin grey line between sample and neighbour
+    pairs = np.concatenate([rev["xs"][-1][:m], gap, rev["nearest"][:m]], axis=-1)  # (m, 1, side, 2 side + 1)
     c1, c2 = st.columns([3, 2], gap="large")
     with c1:
-        show(images.grid(pairs, ncol=4, pad=2), f"left: sample, right: nearest of the {N_DIGITS:,} training digits",
+        show(images.grid(pairs, ncol=4, pad=2), f"left: sample, right: nearest of the {digit_set.size:,} training digits",
              width=560)
     with c2:
         ratio = np.median(rev["nearest_dist"]) / rev["spacing"]
@@ -143,6 +146,8 @@ def inpainting_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
                         format_func=ir.MASKS.get)
     with layout.friendly_errors("inpaint"):
         inp = ir.inpaint_digits(sched, replace(pick, n=min(pick.n, SMALL_GRID)), mask)
+    digit_set = ds.SETS[pick.data]
+    st.caption(f"Data: {digit_set.label}.")
     st.markdown("At every step the sampler proposes x_{t−1} for all pixels; the **known** pixels are then "
                 "replaced by a fresh draw of q(x_{t−1} | x_0) of the original — noised to exactly the current "
                 "level — so the unknown pixels are filled in to fit them.")
@@ -157,8 +162,9 @@ def inpainting_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
     m1, m2, m3 = st.columns(3)
     m1.metric("Known pixels: largest change at t = 0", "0 (exact)" if inp["known_error"] == 0 else
               f"{inp['known_error']:.1e}")
-    m2.metric("Same class as the original", f"{kept:.0%}", help="By the digits classifier.")
-    m3.metric(f"Confident (≥ {CONFIDENT:g})", f"{(inp['confidence'] >= CONFIDENT).mean():.0%}")
+    m2.metric("Same class as the original", f"{kept:.0%}", help=f"By {digit_set.classifier}.")
+    cut = ds.confident(pick.data)
+    m3.metric(f"Confident (≥ {cut:g})", f"{(inp['confidence'] >= cut).mean():.0%}")
     g1, g2 = st.columns([2, 3])
     with g1:
         st.image(inp["gif"], caption="the inpainting run", alt="Animation of the inpainting run: the unknown pixels "
@@ -176,11 +182,13 @@ def variations_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
     st.markdown("Noise one real digit to a level t₀, then let the network denoise it from there: a small t₀ "
                 "gives **almost the same** digit, a large one gives **a new digit** that kept little of the "
                 "original. In between lies data augmentation: new but faithful examples.")
+    digit_set = ds.SETS[pick.data]
+    st.caption(f"Data: {digit_set.label}.")
     c1, c2 = st.columns(2)
-    index = state.slider("Which training digit", "img_index", 0, N_DIGITS - 1, 0, where=c1)
+    index = state.slider("Which training digit", "img_index", 0, digit_set.size - 1, 0, where=c1)
     t0 = state.slider("t₀: how far to noise it", "img_t0", 1, s.T, max(1, s.T // 3), where=c2)
     with layout.friendly_errors("make variations"):
-        var = ir.variations(sched, int(index), int(t0), pick.seed)
+        var = ir.variations(sched, int(index), int(t0), pick.seed, pick.data)
     a, b, c = st.columns([1, 3, 3], gap="medium")
     with a:
         show(var["original"][0], f"original: a {var['label']}", 120)
@@ -190,7 +198,7 @@ def variations_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
         show(images.grid(var["out"], ncol=4), f"denoised: {ir.N_VARIATIONS} variations", 340)
     same = (var["pred"] == var["label"]).mean()
     m1, m2, m3 = st.columns(3)
-    m1.metric("Still the same digit", f"{same:.0%}", help="By the digits classifier.")
+    m1.metric("Still the same digit", f"{same:.0%}", help=f"By {digit_set.classifier}.")
     m2.metric("Median distance to the original", f"{np.median(var['dist']):.2f}",
               help=f"A training digit's nearest other training digit is typically (median) {var['spacing']:.2f} "
                    f"away; two training digits picked at random are typically {var['pair_distance']:.2f} apart.")
