@@ -88,12 +88,17 @@ def classifier_accuracy() -> float:
 
 
 @lru_cache(maxsize=1)
-def near_distance() -> float:
-    """NEAR_QUANTILE of the distances from each training digit to its nearest other one (pixel L2)."""
+def nearest_other_distances() -> torch.Tensor:
+    """Each training digit's distance to its nearest other training digit (pixel L2), (N_MNIST,)."""
     train = mnist().flatten(1)
     d = torch.cdist(train, train)
     d.fill_diagonal_(float("inf"))
-    return float(d.min(dim=1).values.quantile(NEAR_QUANTILE))
+    return d.min(dim=1).values
+
+
+def near_distance() -> float:
+    """NEAR_QUANTILE of nearest_other_distances(): closer than this, a sample is a near-copy."""
+    return float(nearest_other_distances().quantile(NEAR_QUANTILE))
 
 
 def verdicts(samples: torch.Tensor) -> dict:

@@ -22,7 +22,7 @@ import torch
 from explorer.data.datasets import mnist
 from explorer.diffusion.schedules import make_schedule
 from .checkpoints import PRETRAINED_DIR, save
-from .training import sample_log_snr
+from .training import optimiser_step, sample_log_snr
 from .unet28 import CondImageEpsModel, CondUNet28, CondUNet28Config
 
 
@@ -47,13 +47,7 @@ def train(steps: int, batch: int = 128, lr: float = 2e-3, ema_decay: float = 0.9
         drop = torch.rand(batch, generator=g) < config.p_uncond
         label = torch.where(drop, torch.full_like(labels[idx], net.null), labels[idx])
         loss = ((net(ab.sqrt() * x0 + (1 - ab).sqrt() * eps, log_snr, label) - eps) ** 2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            for pe, p in zip(ema.parameters(), net.parameters()):
-                pe.lerp_(p, 1 - ema_decay)
+        optimiser_step(loss, opt, sched, net, ema, ema_decay)
         smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
         if step % 50 == 0 or step == steps:
             history["step"].append(step), history["loss"].append(smooth)

@@ -73,6 +73,17 @@ def loss_floor(points: torch.Tensor, n: int = FLOOR_DRAWS, seed: int = 0) -> flo
     return float(((eps - EmpiricalData(points).eps(x_t, ab)) ** 2).mean())
 
 
+def optimiser_step(loss: torch.Tensor, opt, sched, net: torch.nn.Module, ema: torch.nn.Module, ema_decay: float) -> None:
+    """One AdamW step on loss, the learning-rate schedule's step, and the EMA of the weights moved toward them."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+    with torch.no_grad():
+        for pe, p in zip(ema.parameters(), net.parameters()):
+            pe.lerp_(p, 1 - ema_decay)
+
+
 def train(config: TrainConfig, progress: Callable[[int, float], None] | None = None,
           should_stop: Callable[[], bool] | None = None, data: torch.Tensor | None = None,
           snapshot: Callable[[int, EpsModel], None] | None = None,
@@ -137,13 +148,7 @@ def train(config: TrainConfig, progress: Callable[[int, float], None] | None = N
                 drop = torch.rand(config.batch, generator=g) < config.p_uncond
                 extra = (torch.where(drop, torch.full_like(labels[idx], net.null), labels[idx]),)
             loss = ((net(ab.sqrt() * x0 + (1 - ab).sqrt() * eps, log_snr, *extra) - eps) ** 2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            for pe, p in zip(ema.parameters(), net.parameters()):
-                pe.lerp_(p, 1 - config.ema_decay)
+        optimiser_step(loss, opt, sched, net, ema, config.ema_decay)
         value = loss.item()
         smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
         if step % 50 == 0 or step == config.steps:
