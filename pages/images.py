@@ -1,7 +1,5 @@
 """Small images: digits noised and sampled, memorisation, inpainting, variations, super-resolution, sketch to digit,
 and your own picture."""
-from dataclasses import replace
-
 import streamlit as st
 
 from explorer.ui import controls, layout, state
@@ -31,13 +29,10 @@ section = section or "forward"
 
 VIEWS = {"forward": image_views.forward_view, "reverse": image_views.reverse_view,
          "inpaint": image_views.inpainting_view, "variations": image_views.variations_view,
-         "superres": lambda sched, pick: image_apps.super_resolution_view(sched, pick.seed),
-         "sketch": lambda sched, pick: image_apps.sketch_view(sched, pick.seed), "picture": image_views.picture_view,
+         "superres": lambda sched, pick: image_apps.super_resolution_view(sched, pick.seed, pick.data),
+         "sketch": lambda sched, pick: image_apps.sketch_view(sched, pick.seed, pick.data),
+         "picture": image_views.picture_view,
          "guidance": lambda sched, pick: mnist_views.guidance_view(pick.seed)}
-if pick.data == "mnist" and section not in ("forward", "reverse", "inpaint", "variations", "guidance"):
-    st.info("This view runs on the 8 × 8 digits; its MNIST 28 × 28 version is not built yet.",
-            icon=":material/info:")
-    pick = replace(pick, data="digits", n=64)
 VIEWS[section](sched, pick)
 
 layout.footer()

@@ -124,6 +124,60 @@ def test_a_drawing_uploaded_to_sketch_to_digit(browser_page, tmp_path):
     assert page.locator("[data-testid=stException]").count() == 0
 
 
+def draw(page, canvas, strokes) -> None:
+    """Draw strokes (lists of points as fractions of the canvas's side) with the mouse on a drawable canvas."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        (x, y), rest = stroke[0], stroke[1:]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+        page.mouse.up()
+
+
+def test_a_digit_drawn_with_the_mouse_becomes_mnist_digits(browser_page):
+    """Sketch to digit on MNIST with "your drawing": the blank canvas says so; a 7 drawn with the mouse is reduced to
+    28 × 28, read as a 7 by the classifier, and denoised into digits that are mostly 7s."""
+    import re
+    url, page = browser_page
+    page.goto(f"{url}/images?view=sketch&T=100&sk_name=your+drawing&sk_t0=30")
+    page.get_by_text("The canvas is blank", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+    canvas = page.locator("canvas").last  # Fabric's upper canvas takes the pointer
+    draw(page, canvas, [[(0.22, 0.2), (0.78, 0.2), (0.45, 0.85)]])  # a 7: the bar, then the stem
+    page.get_by_text("your drawing (28 × 28)", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text("The canvas is blank", exact=False).count() == 0
+    caption = page.get_by_text("The sketch itself lies", exact=False).first.inner_text()
+    assert re.search(r"is read as a 7 \(", caption), caption
+    classes = re.search(r"classes (.*?)\.", caption).group(1)
+    sevens = len(re.findall(r"\b7 \(", classes))
+    assert sevens >= 5, classes  # of the 8 digits denoised from t₀ = 30 of 100
+    page.screenshot(path=str(SHOTS / "sketch_drawn.png"), full_page=True)
+
+
+def test_an_inpainting_mask_painted_with_the_mouse(browser_page):
+    """Inpainting on MNIST with a drawn mask: paint over the left half of the first digit; the page says how many of
+    the 784 pixels are hidden and keeps the known ones exactly."""
+    import re
+    url, page = browser_page
+    page.goto(f"{url}/images?view=inpaint&T=100&img_mask=drawn")
+    page.get_by_text("Paint over the part of the digit", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+    canvas = page.locator("canvas").last
+    draw(page, canvas, [[(0.1, y), (0.45, y)] for y in (0.1, 0.25, 0.4, 0.55, 0.7, 0.85)])
+    page.get_by_text("Known pixels: largest change at t = 0", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    hidden = int(re.search(r"the mask: (\d+) of 784 pixels hidden", page.locator("body").inner_text()).group(1))
+    assert 150 < hidden < 500, hidden  # the left part, not nothing and not everything
+    assert page.get_by_text("0 (exact)", exact=True).count() == 1
+    page.screenshot(path=str(SHOTS / "inpaint_drawn.png"), full_page=True)
+
+
 def test_points_picked_with_a_box_are_inverted(browser_page):
     """A box dragged over the Flows page's picker chart selects data points; the page inverts exactly those."""
     url, page = browser_page

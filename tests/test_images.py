@@ -265,7 +265,7 @@ def test_super_resolution_view_shows_what_ilvr_made():
     from explorer.common.streams import STREAMS
     from test_pages import assert_clean, metric, open_page
 
-    at = open_page("images", view="superres", sr_index=7, sr_side=4, T=100)
+    at = open_page("images", view="superres", sr_index=7, sr_side=4, T=100, img_data="digits")
     assert_clean(at)
     x, labels = digits(return_labels=True)
     y = torch.nn.functional.avg_pool2d(x[7:8], 2).expand(8, -1, -1, -1)
@@ -282,7 +282,7 @@ def test_sketch_view_measures_faithfulness_against_t0():
     import re
     from test_pages import assert_clean, open_page
 
-    at = open_page("images", view="sketch", T=100, sk_t0=30, sk_name="a bar (1)")
+    at = open_page("images", view="sketch", T=100, sk_t0=30, sk_name="a bar (1)", img_data="digits")
     assert_clean(at)
     text = [c.value for c in at.caption if "distance to the sketch goes from" in c.value][0]
     lo, hi = (float(v) for v in re.findall(r"distance to the sketch goes from (\S+) to (\S+?),", text)[0])
@@ -302,7 +302,7 @@ def test_the_application_views_at_every_choice(params):
     t₀ = T, T = 1, and a schedule whose first step already noises heavily (the page says so)."""
     from test_pages import assert_clean, open_page
 
-    at = open_page("images", **params)
+    at = open_page("images", img_data="digits", **params)
     assert_clean(at)
     assert len(at.get("imgs")) >= 3 or len(at.get("image")) >= 3
     if params.get("kind") == "constant":

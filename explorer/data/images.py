@@ -161,13 +161,62 @@ SKETCHES = {
 }
 
 
-def as_sketch(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
-    """A picture (C, H, W) in [−1, 1] as an 8 × 8 grey sketch (1, 8, 8) in [−1, 1] like the digits: channels averaged,
-    area-averaged down to 8 × 8, stretched to the full range; inverted when it is mostly light (dark strokes on
-    light paper become white strokes on black). Returns (sketch, inverted)."""
-    grey = x.float().mean(0, keepdim=True)[None]
-    small = torch.nn.functional.interpolate(grey, size=(8, 8), mode="area")[0]
-    lo, hi = float(small.min()), float(small.max())
-    small = (small - lo) / (hi - lo) * 2 - 1 if hi - lo > 1e-6 else torch.full_like(small, -1.0)
-    inverted = bool(small.mean() > 0)
-    return (-small if inverted else small), inverted
+MNIST_BOX = 20  # MNIST's digits: the ink scaled to fit 20 × 20, its centre of mass at the centre of 28 × 28
+
+
+def frame_ink(ink: torch.Tensor, side: int = 8) -> torch.Tensor:
+    """Ink (H, W) in [0, 1] (0 paper, 1 stroke) framed as the digit set's own digits were, as (1, side, side) in
+    [−1, 1]: the ink's bounding box scaled (aspect kept, anti-aliased) to fill side × side for scikit-learn's 8 × 8
+    digits (normalised to their 32 × 32 box, then 4 × 4 block means), or to fit MNIST_BOX × MNIST_BOX with its centre
+    of mass at the centre of 28 × 28 for MNIST (LeCun et al.); strokes stretched to +1. No ink: all −1."""
+    ink = ink.float()
+    peak = float(ink.max()) if ink.numel() else 0.0
+    if peak <= 1e-6:
+        return torch.full((1, side, side), -1.0)
+    rows = (ink > 0.05 * peak).any(1).nonzero().flatten()
+    cols = (ink > 0.05 * peak).any(0).nonzero().flatten()
+    crop = ink[int(rows[0]):int(rows[-1]) + 1, int(cols[0]):int(cols[-1]) + 1]
+    box = MNIST_BOX if side == 28 else 4 * side  # 8 × 8: drawn at 32 × 32 first, as scikit-learn's digits were
+    h, w = crop.shape
+    scale = box / max(h, w)
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    fitted = torch.nn.functional.interpolate(crop[None, None], size=size, mode="bilinear", antialias=True,
+                                             align_corners=False)[0, 0].clamp(0, 1)
+    full = box if side != 28 else side
+    if side == 28:  # the centre of mass at the centre
+        mass = fitted.sum()
+        cy = float((fitted.sum(1) * torch.arange(size[0])).sum() / mass)
+        cx = float((fitted.sum(0) * torch.arange(size[1])).sum() / mass)
+        top = min(max(round((side - 1) / 2 - cy), 0), side - size[0])
+        left = min(max(round((side - 1) / 2 - cx), 0), side - size[1])
+    else:  # the bounding box at the centre
+        top, left = (full - size[0]) // 2, (full - size[1]) // 2
+    out = torch.zeros(full, full)
+    out[top:top + size[0], left:left + size[1]] = fitted
+    if full != side:
+        out = torch.nn.functional.interpolate(out[None, None], size=(side, side), mode="area")[0, 0]
+    return (out / out.max() * 2 - 1)[None]
+
+
+def as_sketch(x: torch.Tensor, side: int = 8) -> tuple[torch.Tensor, bool]:
+    """A picture (C, H, W) in [−1, 1] as a grey sketch (1, side, side) in [−1, 1] like the digits: channels averaged,
+    stretched to the full range, inverted when it is mostly light (dark strokes on light paper become white strokes on
+    black), then framed as the set's digits are (frame_ink). Returns (sketch, inverted)."""
+    grey = x.float().mean(0)
+    lo, hi = float(grey.min()), float(grey.max())
+    if hi - lo <= 1e-6:
+        return torch.full((1, side, side), -1.0), False
+    ink = (grey - lo) / (hi - lo)
+    inverted = bool(ink.mean() > 0.5)
+    return frame_ink(1 - ink if inverted else ink, side), inverted
+
+
+def sketch(name: str, side: int = 8) -> torch.Tensor:
+    """The built-in sketch `name` (a key of SKETCHES) at side × side: the 8 × 8 drawing itself, or for 28 × 28 its
+    blocks (4 × 4 pixels each) framed as MNIST's digits are."""
+    if name not in SKETCHES:
+        raise ValueError(f"Unknown sketch {name!r}; choose one of {', '.join(SKETCHES)}.")
+    blocks = SKETCHES[name]
+    if side == 8:
+        return blocks
+    return frame_ink((blocks[0].repeat_interleave(4, 0).repeat_interleave(4, 1) + 1) / 2, side)

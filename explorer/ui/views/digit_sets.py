@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import streamlit as st
 import torch
 
@@ -92,6 +93,12 @@ def classify(data: str, x: torch.Tensor) -> tuple:
         return proba.argmax(1), proba.max(1)
     v = mnist_eval.verdicts(x)
     return v["label"].numpy(), v["confidence"].numpy()
+
+
+def nearest_distance(data: str, x: torch.Tensor) -> np.ndarray:
+    """Each digit's pixel distance (L2) to its nearest training digit of the set."""
+    train = SETS[data].load().flatten(1)
+    return torch.cdist(x.flatten(1).float().cpu(), train).min(dim=1).values.numpy()
 
 
 def spacing(data: str) -> float:

@@ -24,7 +24,7 @@ from explorer.ui.sources import COMPUTE
 GIF_FRAMES = 41
 N_VARIATIONS = 8  # variations made of one digit
 MASKS = {"left": "left half hidden", "right": "right half hidden", "top": "top half hidden",
-         "bottom": "bottom half hidden", "box": "centre box hidden (half the side)"}
+         "bottom": "bottom half hidden", "box": "centre box hidden (half the side)", "drawn": "drawn by you"}
 UNKNOWN_SHADE = 0.0  # unknown pixels are shown mid-grey (0 on the −1 … 1 scale)
 
 
@@ -53,9 +53,18 @@ def forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
     return _FORWARD.get_or_compute((sched, pick), lambda: _forward_digits(sched, pick))
 
 
-def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dict:
-    """Cached and shared: see _reverse_digits."""
-    return _REVERSE.get_or_compute((sched, pick, score), lambda: _reverse_digits(sched, pick, score))
+TURN_EVERY = 25  # a reverse run lets queued computations of other tabs go first every this many steps
+
+
+def reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str, on_step=None, on_wait=None) -> dict:
+    """Cached and shared: see _reverse_digits. on_step(i, total, x_t) hears each step while it computes; on_wait(n)
+    how many computations run or queue ahead of it."""
+    return _REVERSE.get_or_compute((sched, pick, score), lambda: _reverse_digits(sched, pick, score, on_step, on_wait),
+                                   on_wait=on_wait)
+
+
+def reverse_digits_stored(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> bool:
+    return _REVERSE.has((sched, pick, score))
 
 
 def _forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
@@ -71,13 +80,22 @@ def _forward_digits(sched: ScheduleChoice, pick: DigitsChoice) -> dict:
             "mu0": float(x0.mean()), "var0": float(x0.var())}
 
 
-def _reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dict:
-    """DDPM from noise with the digits network (or the exact training-set score): every x_t and x̂_0."""
+def _reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str, on_step=None, on_wait=None) -> dict:
+    """DDPM from noise with the digits network (or the exact training-set score): every x_t and x̂_0. Every
+    TURN_EVERY steps the run lets computations that other tabs queued go first (ComputeGate.take_turns)."""
     s = sched.build()
     g = STREAMS["digits_reverse"].generator(pick.seed)
     x_T = torch.randn(ds.sample_shape(pick.data, pick.n), generator=g).to(COMPUTE)  # the same x_T on every device
-    run = record(SAMPLERS["ddpm"].function(ds.score_model(pick.data, score), s, x_T, generator=g, clip_x0=CLIP_DIGITS),
-                 start=(s.T, x_T))
+    steps = SAMPLERS["ddpm"].function(ds.score_model(pick.data, score), s, x_T, generator=g, clip_x0=CLIP_DIGITS)
+
+    def watched():
+        for i, step in enumerate(steps, start=1):
+            yield step
+            if on_step is not None:
+                on_step(i, s.T, step)
+            if i % TURN_EVERY == 0:
+                _REVERSE.gate.take_turns(on_wait)
+    run = record(watched(), start=(s.T, x_T))
     xs, x0s = run.xs.cpu().numpy(), run.x0s.cpu().numpy()
     v = ds.verdicts(pick.data, run.last.x.cpu().clamp(-1, 1))
     ncol = columns_for(pick.n)
@@ -89,7 +107,8 @@ def _reverse_digits(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> di
 
 
 def mask_for(kind: str, side: int = 8) -> torch.Tensor:
-    """(1, side, side) bool: True where pixels are known (kept), False where they are to be filled in."""
+    """(1, side, side) bool: True where pixels are known (kept), False where they are to be filled in (a drawn mask
+    comes from mask_from_ink)."""
     h, q = side // 2, side // 4
     hidden = {"left": (..., slice(None, h)), "right": (..., slice(h, None)), "top": (..., slice(None, h), slice(None)),
               "bottom": (..., slice(h, None), slice(None)), "box": (..., slice(q, q + h), slice(q, q + h))}
@@ -100,11 +119,34 @@ def mask_for(kind: str, side: int = 8) -> torch.Tensor:
     return known
 
 
+DRAWN_COVER = 0.3  # a pixel painted over on at least this share of its area is hidden
+
+
+def mask_from_ink(ink: np.ndarray, side: int) -> torch.Tensor:
+    """The known pixels (1, side, side) of a mask painted on a canvas: ink (H, W) in [0, 1], area-averaged to
+    side × side; a pixel at least DRAWN_COVER painted over is hidden."""
+    cover = torch.nn.functional.interpolate(torch.as_tensor(ink > 0, dtype=torch.float32)[None, None],
+                                            size=(side, side), mode="area")[0]
+    return cover < DRAWN_COVER
+
+
+def inpainting_originals(pick: DigitsChoice) -> tuple[torch.Tensor, torch.Tensor]:
+    """The digits the inpainting view hides parts of, and their labels."""
+    return pick_digits(pick.n, STREAMS["inpainting_pick"].generator(pick.seed), pick.data)
+
+
 @st.cache_data(max_entries=8, show_spinner="Inpainting…")
-def inpaint_digits(sched: ScheduleChoice, pick: DigitsChoice, mask: str) -> dict:
+def inpaint_digits(sched: ScheduleChoice, pick: DigitsChoice, mask: str, drawn: bytes | None = None) -> dict:
+    """Inpaint the view's digits: the preset mask, or for mask "drawn" the known pixels as bool bytes (side × side)."""
     s = sched.build()
-    x0, y = pick_digits(pick.n, STREAMS["inpainting_pick"].generator(pick.seed), pick.data)
-    known = mask_for(mask, ds.SETS[pick.data].side)
+    x0, y = inpainting_originals(pick)
+    side = ds.SETS[pick.data].side
+    if mask == "drawn":
+        if drawn is None or len(drawn) != side * side:
+            raise ValueError(f"A drawn mask needs {side} × {side} pixels.")
+        known = torch.from_numpy(np.frombuffer(drawn, dtype=bool).reshape(1, side, side).copy())
+    else:
+        known = mask_for(mask, side)
     g = STREAMS["inpainting"].generator(pick.seed)
     x_T = torch.randn(x0.shape, generator=g)
     run = record(inpaint_sample(ds.score_model(pick.data, "pretrained"), s, x0.to(COMPUTE), known.to(COMPUTE), x_T.to(COMPUTE), generator=g,
@@ -161,6 +203,28 @@ def forward_picture(raw: bytes, sched: ScheduleChoice, seed: int) -> dict:
     width = 3 * x.shape[-1] if x.shape[-1] <= images.MAX_SIDE else x.shape[-1]
     frames = [images.picture(q_sample(x, int(t), s, noise=noise), width) for t in frame_times(s.T, GIF_FRAMES)]
     return {"x": x.numpy(), "noise": noise.numpy(), "notes": notes, "gif": rasters.gif_bytes(frames)}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def picture_as_digit(raw: bytes, sched: ScheduleChoice, t: int, seed: int, data: str) -> dict:
+    """The picture as the set's network sees it: reduced to a grey side × side sketch (images.as_sketch), noised to t
+    (DDPM eq. 4), and the network's guess x̂_0 = (x_t − √(1−ᾱ_t) ε̂) / √ᾱ_t with the set's classifier's verdict."""
+    s = sched.build()
+    x, _ = images.load_picture(raw)
+    small, _ = images.as_sketch(x, ds.SETS[data].side)
+    small = small[None]
+    noise = torch.randn(small.shape, generator=STREAMS["picture"].generator(seed))
+    x_t = q_sample(small, t, s, noise=noise)
+    ab = float(s.alphas_cumprod[t])
+    if t == 0:
+        x0 = small
+    else:
+        with torch.inference_mode():
+            eps = ds.score_model(data, "pretrained")(x_t.to(COMPUTE), s.alphas_cumprod[t].to(COMPUTE)).cpu()
+        x0 = ((x_t - (1 - ab) ** 0.5 * eps) / ab ** 0.5).clamp(-1, 1)
+    pred, conf = ds.classify(data, x0)
+    return {"small": small[0].numpy(), "x_t": x_t[0].numpy(), "x0": x0[0].numpy(), "pred": int(pred[0]),
+            "conf": float(conf[0])}
 
 
 def picture_at(pic: dict, s: NoiseSchedule, t: int) -> np.ndarray:

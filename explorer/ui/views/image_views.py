@@ -3,6 +3,7 @@ inpainting, variations, and your own picture. Each takes the page's schedule and
 cached in image_runs, the source text's other applications (super-resolution, sketch to digit) are in image_apps."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -71,6 +72,41 @@ def forward_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
 
 
 # --- reverse -------------------------------------------------------------------------------------------
+FRAME_EVERY = 0.25  # seconds between the frames a running reverse run shows
+
+
+def reverse_streamed(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> dict:
+    """ir.reverse_digits, showing while it runs a progress bar and x_t as it is now (every FRAME_EVERY seconds);
+    both go when the run is done. A stored run shows at once."""
+    if ir.reverse_digits_stored(sched, pick, score):
+        return ir.reverse_digits(sched, pick, score)
+    bar, frame = st.empty(), st.empty()
+    last, done = [0.0], [0, 1]  # when the last frame was shown; steps done of how many
+
+    def on_step(i: int, total: int, step) -> None:
+        done[:] = i, total
+        now = time.perf_counter()
+        if now - last[0] < FRAME_EVERY and i < total:
+            return
+        last[0] = now
+        bar.progress(i / total, text=f"DDPM: step {i} of {total} (t = {step.t})")
+        x = step.x.detach().cpu().clamp(-1.5, 1.5).numpy()
+        frame.image(images.picture(images.grid(x, ncol=ir.columns_for(len(x))), WIDTH), caption=f"x_t at t = {step.t}",
+                    alt=f"The digits at t = {step.t}, while the reverse run goes on")
+
+    def on_wait(ahead: int) -> None:
+        runs = f"{ahead} other run{'s' if ahead != 1 else ''}"
+        if done[0]:  # under way: it lets the runs other tabs started go first, then goes on
+            bar.progress(done[0] / done[1], text=f"Step {done[0]} of {done[1]}: letting {runs} on this server go first…")
+        else:
+            bar.progress(0.0, text=f"Queued: {runs} on this server before this one…")
+    try:
+        return ir.reverse_digits(sched, pick, score, on_step, on_wait)
+    finally:
+        bar.empty()
+        frame.empty()
+
+
 def reverse_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
     digit_set = ds.SETS[pick.data]
     st.caption(f"Data: {digit_set.label}.")
@@ -79,8 +115,8 @@ def reverse_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
                          horizontal=True, format_func=names.get,
                          help="The exact score of the finite training set can only lead back to training "
                               "images: it memorises. The network generalises.")
-    with layout.friendly_errors("sample digits"), st.spinner("Sampling the digits…"):
-        rev = ir.reverse_digits(sched, pick, score)
+    with layout.friendly_errors("sample digits"):
+        rev = reverse_streamed(sched, pick, score)
     if rev["diverged"]:
         st.warning(f"The run diverged. {rev['message']}")
 
@@ -142,12 +178,24 @@ def reverse_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
 
 # --- inpainting ----------------------------------------------------------------------------------------
 def inpainting_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
-    mask = state.choice("Mask", "img_mask", list(ir.MASKS), "left", widget="radio", horizontal=True,
-                        format_func=ir.MASKS.get)
-    with layout.friendly_errors("inpaint"):
-        inp = ir.inpaint_digits(sched, replace(pick, n=min(pick.n, SMALL_GRID)), mask)
     digit_set = ds.SETS[pick.data]
     st.caption(f"Data: {digit_set.label}.")
+    mask = state.choice("Mask", "img_mask", list(ir.MASKS), "left", widget="radio", horizontal=True,
+                        format_func=ir.MASKS.get)
+    pick = replace(pick, n=min(pick.n, SMALL_GRID))
+    drawn = None
+    if mask == "drawn":
+        known = drawn_mask(pick)
+        if known is None:
+            st.info("Paint over the part of the digit to hide (the mask applies to every digit of the grid). The "
+                    "inpainted digits appear when you lift the pen.", icon=":material/draw:")
+            return
+        if bool(known.all()):
+            st.info("The strokes cover too little of any pixel to hide it: paint a wider area.", icon=":material/draw:")
+            return
+        drawn = known.numpy().tobytes()
+    with layout.friendly_errors("inpaint"):
+        inp = ir.inpaint_digits(sched, pick, mask, drawn)
     st.markdown("At every step the sampler proposes x_{t−1} for all pixels; the **known** pixels are then "
                 "replaced by a fresh draw of q(x_{t−1} | x_0) of the original — noised to exactly the current "
                 "level — so the unknown pixels are filled in to fit them.")
@@ -174,6 +222,26 @@ def inpainting_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
                            key="dl_inp_gif", icon=":material/download:")
         st.download_button("PNG of the inpainted grid", grid_png(inp["result"], inp["ncol"]), "inpainted.png",
                            "image/png", key="dl_inp_png", icon=":material/download:")
+
+
+def drawn_mask(pick: DigitsChoice):
+    """A canvas over the grid's first digit to paint the hidden part on; the known pixels (1, side, side), or None
+    while nothing is painted."""
+    from explorer.ui import canvas
+
+    side = ds.SETS[pick.data].side
+    first = ir.inpainting_originals(pick)[0][0].numpy()
+    pad, preview = st.columns([2, 3], gap="large")
+    with pad:
+        ink = canvas.draw_pad("inp_canvas", stroke=30, colour="rgba(255, 64, 64, 0.6)",
+                              background=images.picture(first, canvas.SIDE))
+    if ink is None:
+        return None
+    known = ir.mask_from_ink(ink, side)
+    with preview:
+        show(np.where(known.numpy(), first, ir.UNKNOWN_SHADE), f"the mask: {int((~known).sum())} of {side * side} "
+             "pixels hidden (grey)", 200)
+    return known
 
 
 # --- variations ----------------------------------------------------------------------------------------
@@ -219,12 +287,14 @@ def picture_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
         except ValueError as err:
             st.error(f"Cannot use {upload.name}: {err} Showing the sample photograph instead.",
                      icon=":material/error:")
+    digit_set = ds.SETS[pick.data]
+    st.caption(f"Data: {name}; below, as the {digit_set.label} network sees it.")
     pic = ir.forward_picture(raw, sched, pick.seed)
     for note in pic["notes"]:
         st.info(note, icon=":material/info:")
 
     @layout.live_fragment
-    def picture_frame(pic: dict, sched: ScheduleChoice, name: str) -> None:
+    def picture_frame(pic: dict, sched: ScheduleChoice, name: str, raw: bytes) -> None:
         C, H, W = pic["x"].shape
         s = sched.build()
         t = state.slider("t", "pic_t", 0, s.T, min(s.T, max(1, s.T // 5)))
@@ -239,8 +309,22 @@ def picture_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
                       f"{s.sqrt_alphas_cumprod[t]:.3f} / {s.sqrt_one_minus_alphas_cumprod[t]:.3f}")
             st.download_button("PNG of this frame", rasters.png_bytes(images.picture(x_t, 3 * W)),
                                f"picture_t{t}.png", "image/png", key="dl_pic_png", icon=":material/download:")
+        side = digit_set.side
+        st.markdown(f"**Through the digits network.** Your picture reduced to {side} × {side} grey as the "
+                    f"{digit_set.label} were drawn, noised to the same t, and the network's guess x̂₀ of the clean "
+                    "image: a network that only ever saw digits finds a digit in anything.")
+        with layout.friendly_errors("show the picture to the digits network"):
+            seen = ir.picture_as_digit(raw, sched, t, pick.seed, pick.data)
+        a, b, c, d = st.columns(4, gap="medium")
+        with a:
+            show(seen["small"], f"{side} × {side} grey", 150)
+        with b:
+            show(seen["x_t"], f"x_t at t = {t}", 150)
+        with c:
+            show(seen["x0"], "the network's x̂₀", 150)
+        d.metric("x̂₀ read as", f"{seen['pred']} ({seen['conf']:.0%})", help=f"By {digit_set.classifier}.")
 
-    picture_frame(pic, sched, name)
+    picture_frame(pic, sched, name, raw)
     animation_block(pic["gif"], "x_t from t = 0 to T",
                     "Each channel of each pixel gets noise of its own. That noise is white — as strong at fine "
                     "scales as at coarse ones — while most of a picture's power sits in its broad shapes and smooth "
