@@ -23,8 +23,12 @@ with layout.friendly_errors("build this schedule"):
 st.sidebar.header("Digits")
 pick = controls.digits_controls()
 
-section = state.choice("Show", "view", list(SECTIONS), "forward", widget="radio", horizontal=True,
-                       format_func=SECTIONS.get)
+if layout.presenting():  # one line on a projector (the radio takes two), so the digits sit above the fold
+    section = state.choice("Show", "view", list(SECTIONS), "forward", where=st.columns([2, 3])[0],
+                           format_func=SECTIONS.get)
+else:
+    section = state.choice("Show", "view", list(SECTIONS), "forward", widget="radio", horizontal=True,
+                           format_func=SECTIONS.get)
 section = section or "forward"
 
 VIEWS = {"forward": image_views.forward_view, "reverse": image_views.reverse_view,

@@ -262,6 +262,9 @@ def test_your_picture_through_the_digits_network():
     x0 = ((x_t - (1 - ab).sqrt() * eps) / ab.sqrt()).clamp(-1, 1)
     v = mnist_eval.verdicts(x0)
     assert metric(at, "x̂₀ read as") == f"{int(v['label'][0])} ({float(v['confidence'][0]):.0%})"
+    to_picture, to_digit = (float(d) for d in metric(at, "x̂₀ to your picture / to the nearest digit").split(" / "))
+    assert to_picture == pytest.approx(float((x0 - small).norm()), abs=0.006)
+    assert to_digit == pytest.approx(float(v["nearest_dist"][0]), abs=0.006)
 
 
 def test_a_long_run_lets_other_tabs_computations_go_first():

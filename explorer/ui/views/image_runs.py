@@ -224,7 +224,8 @@ def picture_as_digit(raw: bytes, sched: ScheduleChoice, t: int, seed: int, data:
         x0 = ((x_t - (1 - ab) ** 0.5 * eps) / ab ** 0.5).clamp(-1, 1)
     pred, conf = ds.classify(data, x0)
     return {"small": small[0].numpy(), "x_t": x_t[0].numpy(), "x0": x0[0].numpy(), "pred": int(pred[0]),
-            "conf": float(conf[0])}
+            "conf": float(conf[0]), "to_picture": float((x0 - small).norm()),
+            "to_digit": float(ds.nearest_distance(data, x0)[0])}
 
 
 def picture_at(pic: dict, s: NoiseSchedule, t: int) -> np.ndarray:

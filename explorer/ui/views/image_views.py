@@ -109,9 +109,10 @@ def reverse_streamed(sched: ScheduleChoice, pick: DigitsChoice, score: str) -> d
 
 def reverse_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
     digit_set = ds.SETS[pick.data]
-    st.caption(f"Data: {digit_set.label}.")
+    left, right = st.columns([3, 2], vertical_alignment="bottom")  # one row: the digits stay near the top
+    right.caption(f"Data: {digit_set.label}.")
     names = digit_set.score_names()
-    score = state.choice("Score", "img_score", list(names), "pretrained", widget="radio",
+    score = state.choice("Score", "img_score", list(names), "pretrained", widget="radio", where=left,
                          horizontal=True, format_func=names.get,
                          help="The exact score of the finite training set can only lead back to training "
                               "images: it memorises. The network generalises.")
@@ -310,9 +311,9 @@ def picture_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
             st.download_button("PNG of this frame", rasters.png_bytes(images.picture(x_t, 3 * W)),
                                f"picture_t{t}.png", "image/png", key="dl_pic_png", icon=":material/download:")
         side = digit_set.side
-        st.markdown(f"**Through the digits network.** Your picture reduced to {side} × {side} grey as the "
-                    f"{digit_set.label} were drawn, noised to the same t, and the network's guess x̂₀ of the clean "
-                    "image: a network that only ever saw digits finds a digit in anything.")
+        st.markdown(f"**Through the digits network.** Your picture reduced to {side} × {side} grey and framed as the "
+                    f"{digit_set.label} digits were, noised to the same t, and the network's guess x̂₀ of the clean "
+                    "image: its mean of what x₀ could have been, for a network that has only ever seen digits.")
         with layout.friendly_errors("show the picture to the digits network"):
             seen = ir.picture_as_digit(raw, sched, t, pick.seed, pick.data)
         a, b, c, d = st.columns(4, gap="medium")
@@ -323,6 +324,10 @@ def picture_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
         with c:
             show(seen["x0"], "the network's x̂₀", 150)
         d.metric("x̂₀ read as", f"{seen['pred']} ({seen['conf']:.0%})", help=f"By {digit_set.classifier}.")
+        d.metric("x̂₀ to your picture / to the nearest digit", f"{seen['to_picture']:.2f} / {seen['to_digit']:.2f}",
+                 help=f"Pixel distances (L2) from x̂₀ to the {side} × {side} picture and to the nearest of the "
+                      f"{digit_set.size:,} training digits. Two training digits picked at random are typically "
+                      f"{ds.pair_distance(pick.data):.2f} apart.")
 
     picture_frame(pic, sched, name, raw)
     animation_block(pic["gif"], "x_t from t = 0 to T",
