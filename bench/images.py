@@ -42,13 +42,17 @@ def rerun_seconds(view: str, key: str, values: list[int]) -> list[float]:
     return out
 
 
-def diffusers_peer(device) -> tuple[torch.nn.Module, object]:
-    """diffusers' UNet2DModel with our network's widths (16, 32, 64 channels at 28, 14, 7 pixels), one ResNet block a
-    level, GroupNorm of 8 groups, 11 class embeddings (10 classes and the null label), and its DDIMScheduler."""
+def diffusers_peer(config, device) -> tuple[torch.nn.Module, object]:
+    """diffusers' UNet2DModel with our network's widths (its channels at 28, 14 and 7 pixels), one ResNet block a
+    level, self-attention at 7 × 7 where ours has it, GroupNorm of 8 groups, 11 class embeddings (10 classes and the
+    null label), and its DDIMScheduler."""
     from diffusers import DDIMScheduler, UNet2DModel
 
-    peer = UNet2DModel(sample_size=28, in_channels=1, out_channels=1, block_out_channels=(16, 32, 64),
-                       layers_per_block=1, down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
+    widths = tuple(config.channels * m for m in config.mults)
+    attn = config.attention
+    peer = UNet2DModel(sample_size=28, in_channels=1, out_channels=1, block_out_channels=widths, layers_per_block=1,
+                       down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D" if attn else "DownBlock2D"),
+                       up_block_types=("AttnUpBlock2D" if attn else "UpBlock2D", "UpBlock2D", "UpBlock2D"),
                        norm_num_groups=8, num_class_embeds=11).to(device).eval()
     scheduler = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", clip_sample=True)
     return peer, scheduler
@@ -65,7 +69,7 @@ def mnist_speed(device, repeats: int) -> None:
     ours_call, _ = median_seconds(lambda: model(x, 0.5, labels), max(repeats, 20))
     ours_run, _ = median_seconds(lambda: run_to_end(ddim_sample(model.with_label(labels), s, x, n_steps=50,
                                                                 clip_x0=CLIP_DIGITS)), repeats)
-    peer, scheduler = diffusers_peer(device)
+    peer, scheduler = diffusers_peer(model.net.config, device)
     t500 = torch.tensor([500], device=device)
 
     def peer_run():

@@ -273,7 +273,8 @@ def test_super_resolution_view_shows_what_ilvr_made():
     out = run_to_end(ilvr_sample(load_pretrained("digits")[0], make_schedule("cosine", 100), y,
                                  torch.randn(8, 1, 8, 8, generator=g), generator=g, clip_x0=CLIP_DIGITS)).x
     same = int((torch.as_tensor(digit_verdicts(out.clamp(-1, 1))["label"]) == labels[7]).sum())
-    assert metric(at, f"samples read as a {int(labels[7])}") == f"{same} of 8"
+    from explorer.ui.views.image_apps import a_digit
+    assert metric(at, f"samples read as {a_digit(int(labels[7]))}") == f"{same} of 8"
     assert float(metric(at, "samples' own 4 × 4 vs the input")) < 1e-5
     assert float(metric(at, "bicubic's 4 × 4 vs the input")) > 0.01  # bicubic does not keep the block means
 

@@ -176,12 +176,15 @@ def cloud_snapshot(layers: Sequence[tuple[np.ndarray, str, str]], title: str, he
 
 def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str, x_title: str,
           y_title: str, height: int = 360, log_y: bool = False, marker_x: float | None = None,
-          log_x: bool = False) -> go.Figure:
-    """Simple line chart; series: name -> (y, plotly line style dict, may hold "mode")."""
+          log_x: bool = False, right_title: str | None = None) -> go.Figure:
+    """Simple line chart; series: name -> (y, plotly line style dict, may hold "mode", and "right": True for a series
+    on a second axis at the right, titled right_title)."""
     data = []
     for name, (y, style) in series.items():
         style = dict(style)
-        data.append(dict(type="scatter", x=x, y=y, name=name, mode=style.pop("mode", "lines"), line=style))
+        right = style.pop("right", False)
+        data.append(dict(type="scatter", x=x, y=y, name=name, mode=style.pop("mode", "lines"), line=style,
+                         **({"yaxis": "y2"} if right else {})))
     shapes = [] if marker_x is None else [dict(type="line", x0=marker_x, x1=marker_x, yref="paper", y0=0, y1=1,
                                                line=dict(color="#444", dash="dot", width=1))]
     layout = dict(title=dict(text=title), height=height, font=FONT, margin=dict(l=50, r=20, t=50, b=40),
@@ -189,6 +192,9 @@ def lines(x: np.ndarray, series: dict[str, tuple[np.ndarray, dict]], title: str,
                   plot_bgcolor="white",
                   yaxis=dict(title=dict(text=y_title), gridcolor="#eee", type="log" if log_y else "linear"),
                   legend=dict(orientation="h", y=-0.25), shapes=shapes)
+    if right_title is not None:
+        layout["yaxis2"] = dict(title=dict(text=right_title), overlaying="y", side="right", showgrid=False)
+        layout["margin"] = dict(layout["margin"], r=60)
     fig = go.Figure(dict(data=data, layout=layout))
     return label_log_axis(fig) if log_y else fig
 

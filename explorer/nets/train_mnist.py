@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=12_000)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--channels", type=int, default=CondUNet28Config.channels)
+    ap.add_argument("--mults", type=int, nargs=3, default=list(CondUNet28Config.mults),
+                    help="channel multipliers at 28, 14 and 7 pixels a side")
+    ap.add_argument("--attention", action="store_true", help="self-attention over the 7×7 map")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--p-uncond", type=float, default=CondUNet28Config.p_uncond,
@@ -100,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         elif a.startswith("--out="):
             del given[i]
     command = " ".join(["python -m explorer.nets.train_mnist", *given])
-    config, start, phases, curve = CondUNet28Config(channels=args.channels, p_uncond=args.p_uncond), None, [], None
+    config, start, phases, curve = CondUNet28Config(channels=args.channels, p_uncond=args.p_uncond,
+                                                        mults=tuple(args.mults), attention=args.attention), None, [], None
     if args.resume:
         from .checkpoints import load
         model, meta = load(args.out)

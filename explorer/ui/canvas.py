@@ -25,6 +25,8 @@ def draw_pad(key: str, stroke: int = 22, colour: str = "#ffffff", background=Non
                        height=SIDE, width=SIDE, drawing_mode="freedraw", return_image_data=True, key=key)
     if result is None or not result.json_data or not result.json_data.get("objects"):
         return None
+    if result.image_data is None:
+        return None
     rgba = np.asarray(result.image_data, dtype=np.float32)
     ink = rgba[..., 3] / 255.0 if background is not None else rgba[..., :3].mean(-1) / 255.0
     return ink if float(ink.max()) > 0 else None

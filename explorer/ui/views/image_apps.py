@@ -29,6 +29,11 @@ LOW_SIDES = {"digits": {4: "4 × 4", 2: "2 × 2"}, "mnist": {7: "7 × 7", 14: "1
 DRAW = "your drawing"  # the sketch choice that reads the canvas
 
 
+def a_digit(n: int) -> str:
+    """ "a 7", but "an 8": the article a digit takes when read aloud."""
+    return f"an {n}" if int(n) == 8 else f"a {n}"
+
+
 def pct(c: float) -> str:
     """A confidence as a whole percent, rounded down: 0.698 is 69 %, so a count "≥ 70 %" matches the list."""
     return f"{int(c * 100)}%"
@@ -65,7 +70,7 @@ def super_resolve(sched: ScheduleChoice, index: int, side: int, seed: int, data:
             "low_error": float((down(out, side) - low).abs().max()),
             "b_low_error": float((down(bicubic, side) - low).abs().max()),
             "clipped_low_error": float((down(out.clamp(-1, 1), side) - low).abs().max()),
-            "dist": (out - original).flatten(1).norm(dim=1).numpy(), "diverged": diverged,
+            "dist": (out.clamp(-1, 1) - original).flatten(1).norm(dim=1).numpy(), "diverged": diverged,
             "gif": grid_gif(run.xs.clamp(-1.5, 1.5).cpu().numpy(), range(len(run.times)), 4)}
 
 
@@ -126,7 +131,7 @@ def super_resolution_view(sched: ScheduleChoice, seed: int, data: str = "digits"
     with cols[1]:
         show(sr["bicubic"][0], "bicubic upsampling", small)
     with cols[2]:
-        show(sr["original"][0], f"original: a {sr['label']}", small)
+        show(sr["original"][0], f"original: {a_digit(sr['label'])}", small)
     with cols[3]:
         show(images.grid(sr["out"], ncol=4), f"{N_SR} ILVR samples from the same input", 360)
     same = int((sr["pred"] == sr["label"]).sum())
@@ -137,7 +142,7 @@ def super_resolution_view(sched: ScheduleChoice, seed: int, data: str = "digits"
                      f"difference is {sr['clipped_low_error']:.2f}.")
     m[1].metric(f"bicubic's {sides[side]} vs the input", f"{sr['b_low_error']:.2f}",
                 help="Bicubic upsampling does not keep the block means (measured before clipping too).")
-    m[2].metric(f"samples read as a {sr['label']}", f"{same} of {N_SR}", help=f"By {digit_set.classifier}.")
+    m[2].metric(f"samples read as {a_digit(sr['label'])}", f"{same} of {N_SR}", help=f"By {digit_set.classifier}.")
     m[3].metric("bicubic read as", f"{sr['b_pred']} ({pct(sr['b_conf'])})")
     if sr["diverged"]:
         st.warning("The run diverged (non-finite values): the samples shown are its last finite state.",
@@ -145,7 +150,7 @@ def super_resolution_view(sched: ScheduleChoice, seed: int, data: str = "digits"
     cut = ds.confident(data)
     confident = int((sr["conf"] >= cut).sum())
     st.caption("Classifier verdicts of the samples: " + ", ".join(f"{p} ({pct(c)})" for p, c in zip(sr["pred"], sr["conf"]))
-               + f". {confident} of {N_SR} are read with confidence ≥ {cut:.0%}; {same} of {N_SR} as the original's "
+               + f". {confident} of {N_SR} are read with confidence ≥ {cut:g}; {same} of {N_SR} as the original's "
                f"class. Their median distance to the original is {np.median(sr['dist']):.2f}: they agree with the input, "
                "not necessarily with the digit it came from — many digits share one low-resolution version.")
     d1, d2 = st.columns(2)
@@ -178,6 +183,8 @@ def sketch_input(upload_key: str, data: str = "digits") -> tuple[torch.Tensor | 
         try:
             pic, notes = load_picture(upload.getvalue())
             sketch, inverted = images.as_sketch(torch.from_numpy(pic), side)
+            if float(sketch.max()) <= -1:
+                raise ValueError("It is one flat shade: there are no strokes in it to use.")
             notes = notes + (["Mostly light: inverted, so the strokes are white on black like the digits."]
                              if inverted else [])
             return sketch, upload.name, notes
@@ -189,8 +196,8 @@ def sketch_input(upload_key: str, data: str = "digits") -> tuple[torch.Tensor | 
 
 
 def digit_set_name(data: str) -> str:
-    return "MNIST digits (the ink scaled into 20 × 20 and centred by its mass)" if data == "mnist" else \
-        "8 × 8 digits (the ink scaled to fill the square)"
+    return "MNIST digits (the ink's longer side scaled to 20 pixels, centred by its mass)" if data == "mnist" else \
+        "8 × 8 digits (the ink's longer side scaled to the square, centred)"
 
 
 def sketch_view(sched: ScheduleChoice, seed: int, data: str = "digits") -> None:
@@ -241,9 +248,10 @@ def sketch_view(sched: ScheduleChoice, seed: int, data: str = "digits") -> None:
                                                                    style("faithfulness")),
         "distance to the nearest training digit (realism: lower is more digit-like)": (
             np.array([np.mean(r["nearest"]) for r in runs]), style("realism")),
-        "classifier confidence (how decisively a digit is read)": (np.array([np.mean(r["conf"]) for r in runs]),
-                                            style("confidence"))},
-        "Faithfulness against realism over t₀", "t₀", "mean over the digits", marker_x=t0)
+        "classifier confidence (how decisively a digit is read; right axis)": (
+            np.array([np.mean(r["conf"]) for r in runs]), {**style("confidence"), "right": True})},
+        "Faithfulness against realism over t₀", "t₀", "distance, mean over the digits", marker_x=t0,
+        right_title="confidence")
     layout.chart(st, fig, width="stretch", key="sk_curve")
     d = [float(np.mean(r["dist"])) for r in runs]
     conf = [float(np.mean(r["conf"])) for r in runs]
@@ -258,7 +266,7 @@ def sketch_view(sched: ScheduleChoice, seed: int, data: str = "digits") -> None:
     st.caption(f"At t₀ = {t0}: mean distance to the sketch {np.mean(res['dist']):.2f}, to the nearest training digit "
                f"{np.mean(res['nearest']):.2f}; classes " + ", ".join(f"{p} ({pct(c)})" for p, c in zip(res["pred"], res["conf"]))
                + "." + over + f" The sketch itself lies {float(ds.nearest_distance(data, sketch[None])[0]):.2f} from "
-               f"its nearest training digit and is read as a {int(own_pred[0])} ({pct(own_conf[0])}).")
+               f"its nearest training digit and is read as {a_digit(int(own_pred[0]))} ({pct(own_conf[0])}).")
     d1, d2 = st.columns(2)
     d1.download_button("PNG of the digits", rasters.png_bytes(images.picture(images.grid(res["out"], ncol=4),
                                                                                images.GRID_WIDTH)),

@@ -157,7 +157,7 @@ def inpaint_digits(sched: ScheduleChoice, pick: DigitsChoice, mask: str, drawn: 
     ncol = columns_for(pick.n)
     return {"original": x0.numpy(), "masked": torch.where(known, x0, UNKNOWN_SHADE).numpy(),
             "result": out.numpy(), "labels": y.numpy(), "pred": pred, "confidence": confidence, "ncol": ncol,
-            "known_error": float((last - x0)[known.expand_as(x0)].abs().max()),
+            "known_error": float((last - x0)[known.expand_as(x0)].abs().max()) if bool(known.any()) else 0.0,
             "gif": grid_gif(run.xs.cpu().numpy(), range(len(run.times)), ncol)}
 
 
@@ -211,7 +211,7 @@ def picture_as_digit(raw: bytes, sched: ScheduleChoice, t: int, seed: int, data:
     (DDPM eq. 4), and the network's guess x̂_0 = (x_t − √(1−ᾱ_t) ε̂) / √ᾱ_t with the set's classifier's verdict."""
     s = sched.build()
     x, _ = images.load_picture(raw)
-    small, _ = images.as_sketch(x, ds.SETS[data].side)
+    small, inverted = images.as_sketch(x, ds.SETS[data].side)
     small = small[None]
     noise = torch.randn(small.shape, generator=STREAMS["picture"].generator(seed))
     x_t = q_sample(small, t, s, noise=noise)
@@ -224,7 +224,7 @@ def picture_as_digit(raw: bytes, sched: ScheduleChoice, t: int, seed: int, data:
         x0 = ((x_t - (1 - ab) ** 0.5 * eps) / ab ** 0.5).clamp(-1, 1)
     pred, conf = ds.classify(data, x0)
     return {"small": small[0].numpy(), "x_t": x_t[0].numpy(), "x0": x0[0].numpy(), "pred": int(pred[0]),
-            "conf": float(conf[0]), "to_picture": float((x0 - small).norm()),
+            "conf": float(conf[0]), "inverted": inverted, "to_picture": float((x0 - small).norm()),
             "to_digit": float(ds.nearest_distance(data, x0)[0])}
 
 

@@ -15,6 +15,7 @@ from explorer.draw import figures, rasters
 from explorer.ui import layout, state, uploads
 from explorer.ui.settings import DigitsChoice, ScheduleChoice
 from explorer.ui.views import digit_sets as ds, image_runs as ir
+from explorer.ui.views import image_apps
 from explorer.ui.views.image_apps import show
 
 WIDTH = images.GRID_WIDTH
@@ -116,7 +117,7 @@ def reverse_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
                          horizontal=True, format_func=names.get,
                          help="The exact score of the finite training set can only lead back to training "
                               "images: it memorises. The network generalises.")
-    with layout.friendly_errors("sample digits"):
+    with layout.friendly_errors("sample digits"), st.spinner("Sampling the digits…"):
         rev = reverse_streamed(sched, pick, score)
     if rev["diverged"]:
         st.warning(f"The run diverged. {rev['message']}")
@@ -194,11 +195,15 @@ def inpainting_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
         if bool(known.all()):
             st.info("The strokes cover too little of any pixel to hide it: paint a wider area.", icon=":material/draw:")
             return
+        if not bool(known.any()):
+            st.info("Every pixel is hidden: leave part of the digit visible for the sampler to fit.",
+                    icon=":material/draw:")
+            return
         drawn = known.numpy().tobytes()
     with layout.friendly_errors("inpaint"):
         inp = ir.inpaint_digits(sched, pick, mask, drawn)
-    st.markdown("At every step the sampler proposes x_{t−1} for all pixels; the **known** pixels are then "
-                "replaced by a fresh draw of q(x_{t−1} | x_0) of the original — noised to exactly the current "
+    st.markdown("At every step the sampler proposes $x_{t-1}$ for all pixels; the **known** pixels are then "
+                "replaced by a fresh draw of $q(x_{t-1} \\mid x_0)$ of the original — noised to exactly the current "
                 "level — so the unknown pixels are filled in to fit them.")
     a, b, c = st.columns(3, gap="medium")
     with a:
@@ -260,7 +265,7 @@ def variations_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
         var = ir.variations(sched, int(index), int(t0), pick.seed, pick.data)
     a, b, c = st.columns([1, 3, 3], gap="medium")
     with a:
-        show(var["original"][0], f"original: a {var['label']}", 120)
+        show(var["original"][0], f"original: {image_apps.a_digit(var['label'])}", 120)
     with b:
         show(images.grid(var["noised"], ncol=4), f"noised to t₀ = {t0} (ᾱ = {var['alpha_bar']:.3g})", 340)
     with c:
@@ -312,8 +317,9 @@ def picture_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
                                f"picture_t{t}.png", "image/png", key="dl_pic_png", icon=":material/download:")
         side = digit_set.side
         st.markdown(f"**Through the digits network.** Your picture reduced to {side} × {side} grey and framed as the "
-                    f"{digit_set.label} digits were, noised to the same t, and the network's guess x̂₀ of the clean "
-                    "image: its mean of what x₀ could have been, for a network that has only ever seen digits.")
+                    f"{image_apps.digit_set_name(pick.data)} were, noised to the same t, and the network's guess x̂₀ "
+                    "of the clean image (clipped to [−1, 1]): its mean of what x₀ could have been, for a network that "
+                    "has only ever seen digits.")
         with layout.friendly_errors("show the picture to the digits network"):
             seen = ir.picture_as_digit(raw, sched, t, pick.seed, pick.data)
         a, b, c, d = st.columns(4, gap="medium")
@@ -322,7 +328,9 @@ def picture_view(sched: ScheduleChoice, pick: DigitsChoice) -> None:
         with b:
             show(seen["x_t"], f"x_t at t = {t}", 150)
         with c:
-            show(seen["x0"], "the network's x̂₀", 150)
+            show(seen["x0"], "the network's x̂₀" if t else "t = 0: the picture itself (no network call)", 150)
+        if seen["inverted"]:
+            st.caption("Mostly light: inverted, so the strokes are white on black like the digits.")
         d.metric("x̂₀ read as", f"{seen['pred']} ({seen['conf']:.0%})", help=f"By {digit_set.classifier}.")
         d.metric("x̂₀ to your picture / to the nearest digit", f"{seen['to_picture']:.2f} / {seen['to_digit']:.2f}",
                  help=f"Pixel distances (L2) from x̂₀ to the {side} × {side} picture and to the nearest of the "
