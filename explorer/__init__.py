@@ -10,6 +10,7 @@ readers, the root is for users:
     draw/       figure builders, palette, diagram, handout
     lessons/    the lessons as data
     common/     argument checks, named random streams, the device
+    classroom/  the class store: a teacher's lesson followed and answered by students, in SQLite or PostgreSQL
     ui/         Streamlit: the app's frame, settings, widgets ↔ URL, each page's runs and views
 
 Names load on first use, so `import explorer` does not import torch: the app's title shows before torch has loaded.
@@ -33,6 +34,7 @@ _PUBLIC = {
     **dict.fromkeys(["sliced_wasserstein", "precision_recall"], "explorer.measure.metrics"),
     **dict.fromkeys(["load_pretrained"], "explorer.nets.checkpoints"),
     **dict.fromkeys(["pick_device"], "explorer.common.device"),
+    **dict.fromkeys(["ClassStore"], "explorer.classroom.store"),
 }
 __all__ = sorted(_PUBLIC)
 
@@ -52,6 +54,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eagerly
+    from explorer.classroom.store import ClassStore
     from explorer.common.device import pick_device
     from explorer.data.datasets import LABELLED_2D, TOY_2D, digits, exact_eps_model, mnist, toy_2d, toy_2d_labelled
     from explorer.diffusion.flows import flow_sample, ode_log_likelihood

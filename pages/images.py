@@ -3,7 +3,7 @@ and your own picture."""
 import streamlit as st
 
 from explorer.ui import controls, layout, state
-from explorer.ui.views import image_apps, image_views, mnist_views
+from explorer.ui.views import image_apps, image_views, mnist_views, picture_views
 
 SECTIONS = {"forward": "Forward noising", "reverse": "Reverse sampling", "inpaint": "Inpainting",
             "variations": "Variations", "superres": "Super-resolution", "sketch": "Sketch to digit",
@@ -35,7 +35,7 @@ VIEWS = {"forward": image_views.forward_view, "reverse": image_views.reverse_vie
          "inpaint": image_views.inpainting_view, "variations": image_views.variations_view,
          "superres": lambda sched, pick: image_apps.super_resolution_view(sched, pick.seed, pick.data),
          "sketch": lambda sched, pick: image_apps.sketch_view(sched, pick.seed, pick.data),
-         "picture": image_views.picture_view,
+         "picture": picture_views.picture_view,
          "guidance": lambda sched, pick: mnist_views.guidance_view(pick.seed)}
 VIEWS[section](sched, pick)
 
