@@ -9,8 +9,9 @@ import streamlit as st
 
 from explorer.lessons.course import load_gallery, load_lessons
 from explorer.ui import layout, state
-from explorer.ui.lessons import catalog
-from explorer.ui.lessons.step import compute_view, draw_figures, full_page_link, handout_button, lesson_step, step_layout
+from explorer.ui.lessons import catalog, classroom
+from explorer.ui.lessons.step import (class_step, compute_view, draw_figures, full_page_link, handout_button,
+                                      lesson_step, step_layout)
 
 GALLERY = "break"  # ?mode=break shows the Break-it gallery
 
@@ -73,7 +74,15 @@ def lessons_mode() -> None:
     lesson = lessons[index]
     if not presenting:
         st.caption(f"*{lesson.question}*")
-    lesson_step(index, lesson, k)
+    if classroom.TEACHER not in st.session_state and not presenting:
+        start, join, _ = st.columns([1, 1, 2])
+        with start:
+            classroom.start_button()
+        with join.popover("Join a class", icon=":material/login:"):
+            classroom.join_form(None)
+    shown = lesson_step(index, lesson, k)
+    if classroom.TEACHER in st.session_state:
+        classroom.teacher_panel(index, lesson, k, shown.measures)
     if not presenting:
         handout_button(lesson)
 
@@ -123,8 +132,14 @@ def gallery_mode() -> None:
     step_layout(preset.step, shown, f"preset_{at}", body)
 
 
-mode = st.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
-                            format_func={"lessons": "Lessons", GALLERY: "Break it"}.get, width="content") or "lessons"
-(gallery_mode if mode == GALLERY else lessons_mode)()
+if classroom.STUDENT in st.session_state:  # a student in a class: the teacher's step, nothing else to pick
+    classroom.student_view(lessons, class_step)
+elif st.query_params.get("class"):  # the join link
+    classroom.join_form(st.query_params.get("class"))
+else:
+    mode = st.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
+                                format_func={"lessons": "Lessons", GALLERY: "Break it"}.get,
+                                width="content") or "lessons"
+    (gallery_mode if mode == GALLERY else lessons_mode)()
 
 layout.footer()

@@ -67,6 +67,10 @@ class Predict:
             return abs(float(guess) - value) <= self.tolerance * abs(value)
         return guess == self.right_choice(value)
 
+    def answer_text(self, guess) -> str:
+        """What a class's store keeps of an answer: the choice's text, or the number as typed (shortest form)."""
+        return f"{float(guess):g}" if self.is_number else self.choices[guess]
+
 
 @dataclass(frozen=True)
 class Step:

@@ -5,5 +5,5 @@ shipped in precomputed/ (shipped), bounded caches and the server's memory and th
 threads), accessibility fixes (a11y) and the chart library's preload (preload). Each page's runs and views are in
 ui.views; the lessons' step views in ui.lessons.
 
-Imports from explorer: common, diffusion, data, measure, nets, draw, lessons.
+Imports from explorer: common, diffusion, data, measure, nets, draw, lessons, classroom.
 """

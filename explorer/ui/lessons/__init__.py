@@ -3,5 +3,5 @@ topic's steps show, from the full pages' own cached runs (noising, sampling, flo
 catalogue of every view a lesson may name (catalog), and one step on screen with its prediction, reveal and
 handout (step).
 
-Imports from explorer: common, diffusion, data, measure, nets, draw, lessons, ui, ui.views.
+Imports from explorer: common, diffusion, data, measure, nets, draw, lessons, classroom, ui, ui.views.
 """

@@ -95,7 +95,8 @@ def predict_and_reveal(step: Step, measures: dict, key: str) -> None:
         (st.success if right else st.warning)(("Right: " if right else "Not this time: ") + truth + ".")
 
 
-def lesson_step(lesson_index: int, lesson: Lesson, k: int) -> None:
+def lesson_step(lesson_index: int, lesson: Lesson, k: int):
+    """The step with its navigation; returns its live view (its measures are what a class's reveal shows)."""
     step, n = lesson.steps[k], len(lesson.steps)
     key = f"{lesson.name}_{k}"
     nav_prev, nav_bar, nav_next = st.columns([1, 5, 1], vertical_alignment="center")
@@ -120,6 +121,21 @@ def lesson_step(lesson_index: int, lesson: Lesson, k: int) -> None:
         with ask:
             predict_and_reveal(step, shown.measures, key)
     step_layout(step, shown, key, body)
+    return shown
+
+
+def class_step(lesson: Lesson, k: int, ask) -> None:
+    """A step as a student in a class sees it: the teacher moves, so no navigation; ask(step, measures) draws the
+    question and the answer."""
+    step, n = lesson.steps[k], len(lesson.steps)
+    st.progress((k + 1) / n, text=f"**{lesson.title}** — step {k + 1} of {n}")
+    shown = compute_view(step.view, dict(step.settings))
+
+    def body() -> None:
+        st.subheader(step.title)
+        st.markdown(step.shown_text(shown.measures))
+        ask(step, shown.measures)
+    step_layout(step, shown, f"class_{lesson.name}_{k}", body)
 
 
 def handout_button(lesson: Lesson) -> None:

@@ -1,0 +1,226 @@
+"""The interactive class on the Lessons page: a teacher starts a class and shows its code, join link and QR code;
+students join by the link (?class=CODE) or the code, follow the teacher's step, answer its prediction, and after the
+reveal see the class's answers beside the measurement. Everything shared lives in the class store
+(explorer.classroom), so any replica serves any student; a browser session keeps only who it is.
+
+Names and answers are shown with st.text / as chart labels, never as Markdown: a name is data, not markup.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import streamlit as st
+
+from explorer.classroom.store import ClassSession, ClassStore, default_url, normalise_code
+from explorer.draw.class_figures import class_answers
+from explorer.lessons.answers import bars
+from explorer.lessons.course import Lesson, Step
+from explorer.ui import layout
+
+STUDENT_POLL, TEACHER_POLL = 1.0, 2.0  # seconds between looks at the store: a student follows within ~1 s
+JOIN_TRIES, JOIN_WINDOW = 5, 60.0  # wrong codes a browser session may try per window of seconds
+TEACHER, STUDENT = "class_teacher", "class_student"  # session keys: ClassSession; (code, student id, name)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> ClassStore:
+    return ClassStore(url)
+
+
+def store() -> ClassStore:
+    """The server's class store (one per database URL: $DIFFUSION_EXPLORER_CLASS_DB or the default file)."""
+    return _store(default_url())
+
+
+def join_link(code: str) -> str:
+    base = (st.context.url or "").split("?")[0].rstrip("/")
+    return f"{base}?class={code}" if base else f"?class={code}"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def qr_png(link: str) -> bytes:
+    import segno
+    buf = io.BytesIO()
+    segno.make(link, error="m").save(buf, kind="png", scale=12, border=2)
+    return buf.getvalue()
+
+
+def answers_csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["name", "lesson", "step", "value", "at"])
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({**r, "lesson": r["lesson"] + 1, "step": r["step"] + 1,
+                         "at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["at"]))})
+    return out.getvalue().encode()
+
+
+def tally_chart(step: Step, value: float, counts: dict[str, int], key: str) -> None:
+    """The class's answers as bars beside the share that was right."""
+    labels, n, right, share = bars(step.predict, counts, value)
+    total = sum(n)
+    title = "No answers" if not total else f"{total} answer{'s' if total != 1 else ''}: {share:.0%} right"
+    layout.chart(st, class_answers(labels, n, right, title), width="stretch", key=key)
+
+
+# --- the teacher ----------------------------------------------------------------------------------------
+def start_button() -> None:
+    if st.button("Start a class", icon=":material/groups:", key="class_start",
+                 help="Students join with a code or a link and answer each prediction from their own screens."):
+        st.session_state[TEACHER] = store().open()
+        st.rerun()
+
+
+def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> None:
+    """The running class: code, link and QR code, live counts, the reveal with the class's answers, the CSV and the
+    end. The teacher's current step is what the class sees."""
+    c: ClassSession = st.session_state[TEACHER]
+    step = lesson.steps[k]
+    try:
+        if st.session_state.get("class_shown") != (c.code, lesson_index, k):
+            store().show(c.code, c.teacher_key, lesson_index, k)
+            st.session_state["class_shown"] = (c.code, lesson_index, k)
+    except LookupError as err:  # ended elsewhere, or expired
+        st.session_state.pop(TEACHER, None)
+        st.warning(f"The class has ended: {err}", icon=":material/group_off:")
+        return
+    with st.container(border=True):
+        link = join_link(c.code)
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            st.markdown(f"### Class code: `{c.code}`")
+            st.markdown("Students open this link, or the Lessons page, and type the code:")
+            st.code(link, language=None)
+            counts_fragment(c, lesson_index, k, step, measures)
+        right.image(qr_png(link), caption="Scan to join", width=240)
+        a, b = st.columns(2)
+        a.download_button("Download the answers (CSV)", answers_csv(store().answers(c.code, c.teacher_key)),
+                          f"class_{c.code}.csv", "text/csv", icon=":material/download:", key="class_csv")
+        if b.button("End the class", icon=":material/logout:", key="class_end",
+                    help="Deletes the class and every answer: download them first."):
+            store().close(c.code, c.teacher_key)
+            st.session_state.pop(TEACHER, None)
+            st.rerun()
+
+
+@st.fragment(run_every=TEACHER_POLL)
+def counts_fragment(c: ClassSession, lesson_index: int, k: int, step: Step, measures: dict) -> None:
+    pos = store().position(c.code)
+    m1, m2 = st.columns(2)
+    m1.metric("joined", pos.joined)
+    if step.predict is None:
+        m2.metric("this step", "no question")
+        return
+    m2.metric("answered this step", pos.answered)
+    if not pos.revealed:
+        if st.button("Reveal to the class", type="primary", icon=":material/visibility:", key="class_reveal"):
+            store().reveal(c.code, c.teacher_key)
+            st.rerun(scope="app")
+        return
+    st.info(step.revealed(measures), icon=":material/straighten:")
+    tally_chart(step, measures[step.measure], store().tally(c.code, c.teacher_key, lesson_index, k),
+                f"class_tally_{lesson_index}_{k}")
+
+
+# --- the students -----------------------------------------------------------------------------------------
+def join_form(code: str | None) -> None:
+    """The display name (and the code, when the link did not bring one); a wrong code counts toward the limit."""
+    tries = [t for t in st.session_state.get("class_tries", []) if t > time.time() - JOIN_WINDOW]
+    st.session_state["class_tries"] = tries
+    st.subheader("Join the class")
+    with st.form("class_join"):
+        typed = st.text_input("Class code", value=code or "", max_chars=12, placeholder="e.g. K7MQ2XA")
+        name = st.text_input("Your name, as the class will see it", max_chars=40)
+        go = st.form_submit_button("Join", type="primary", icon=":material/login:")
+    if not go:
+        return
+    if len(tries) >= JOIN_TRIES:
+        st.error("Too many wrong codes: wait a minute before trying again.", icon=":material/timer:")
+        return
+    try:
+        student = store().join(typed, name)
+    except LookupError as err:
+        st.session_state["class_tries"] = tries + [time.time()]
+        st.error(str(err), icon=":material/error:")
+        return
+    except ValueError as err:
+        st.error(f"Cannot join with that name: {err}", icon=":material/error:")
+        return
+    st.session_state[STUDENT] = (normalise_code(typed), student, name.strip())
+    st.query_params["class"] = normalise_code(typed)
+    st.rerun()
+
+
+@st.fragment(run_every=STUDENT_POLL)
+def follow(code: str) -> None:
+    """Rerun the page when the teacher moves on or reveals."""
+    try:
+        pos = store().position(code)
+    except LookupError:
+        pos = None
+    now = None if pos is None else (pos.lesson, pos.step, pos.revealed)
+    if st.session_state.get("class_seen", now) != now:
+        st.session_state["class_seen"] = now
+        st.rerun(scope="app")
+    st.session_state["class_seen"] = now
+
+
+def student_view(lessons: list[Lesson], show_step) -> None:
+    """The student's screen: the teacher's step (its figures and question, drawn by show_step(lesson, k, body)),
+    their answer, and after the reveal the measurement and the class's answers."""
+    code, student, name = st.session_state[STUDENT]
+    try:
+        pos = store().position(code)
+        store().name(code, student)
+    except LookupError as err:
+        st.session_state.pop(STUDENT, None)
+        st.warning(f"{err}", icon=":material/group_off:")
+        return
+    st.session_state["class_seen"] = (pos.lesson, pos.step, pos.revealed)
+    follow(code)
+    st.caption(f"Class {code}")
+    st.text(f"You are in as {name}.")  # a name is data: shown as text, never as Markdown
+    if pos.lesson is None or pos.lesson >= len(lessons) or pos.step >= len(lessons[pos.lesson].steps):
+        st.info("Waiting for the teacher to show a step…", icon=":material/hourglass_top:")
+        return
+    lesson = lessons[pos.lesson]
+
+    def ask(step: Step, measures: dict) -> None:
+        if step.predict is None:
+            st.info(step.revealed(measures), icon=":material/straighten:")
+            return
+        answer_form(code, student, pos, step, measures)
+    show_step(lesson, pos.step, ask)
+
+
+def answer_form(code: str, student: str, pos, step: Step, measures: dict) -> None:
+    p, key = step.predict, f"class_{pos.lesson}_{pos.step}"
+    mine = st.session_state.get(f"{key}_sent")
+    st.markdown(f"**Predict.** {p.question}")
+    if not pos.revealed:
+        if p.is_number:
+            guess = st.number_input("Your estimate", value=None, key=f"{key}_guess", format="%g",
+                                    placeholder="type a number")
+        else:
+            guess = st.radio("Your answer", range(len(p.choices)), index=None, key=f"{key}_guess",
+                             format_func=lambda i: p.choices[i], label_visibility="collapsed")
+        if st.button("Send my answer" if mine is None else "Change my answer", type="primary",
+                     disabled=guess is None, key=f"{key}_send", icon=":material/send:"):
+            try:
+                store().answer(code, student, pos.lesson, pos.step, p.answer_text(guess))
+                st.session_state[f"{key}_sent"] = p.answer_text(guess)
+                st.rerun()
+            except (ValueError, LookupError) as err:
+                st.error(str(err), icon=":material/error:")
+        if mine is not None:
+            st.text(f"Sent: {mine}. You can change it until the teacher reveals.")
+        return
+    st.info(step.revealed(measures), icon=":material/straighten:")
+    if mine is not None:
+        right = p.is_right(float(mine) if p.is_number else p.choices.index(mine), measures[step.measure])
+        (st.success if right else st.warning)(("Right" if right else "Not this time") + f": you answered {mine}.")
+    else:
+        st.caption("You did not answer this one.")
+    tally_chart(step, measures[step.measure], store().class_tally(code, pos.lesson, pos.step), f"{key}_tally")

@@ -1,0 +1,129 @@
+"""The interactive class on the Lessons page, teacher and student as two AppTest sessions sharing one class store
+(a fresh SQLite file per test through $DIFFUSION_EXPLORER_CLASS_DB): start, join by the link, follow, answer,
+reveal, the class's answers beside the measurement, the CSV, the end; wrong codes and names."""
+import csv
+import io
+
+import pytest
+
+from test_pages import assert_clean, open_page
+
+
+@pytest.fixture(autouse=True)
+def class_db(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIFFUSION_EXPLORER_CLASS_DB", str(tmp_path / "class.db"))
+
+
+def teacher_with_a_class():
+    t = open_page("lessons", lesson=1, step=1)
+    t.button(key="class_start").click().run()
+    assert_clean(t)
+    title = [m.value for m in t.markdown if m.value.startswith("### Class code")][0]
+    code = title.split("`")[1]
+    assert any(c.value.endswith(f"?class={code}") for c in t.code)  # the join link as text
+    assert t.get("imgs") or t.get("image")  # and as a QR code
+    return t, code
+
+
+def join(code: str, name: str, **params):
+    s = open_page("lessons", **{"class": code, **params})
+    assert_clean(s)
+    s.text_input[1].input(name)
+    s.button[0].click().run()  # the form's Join
+    return s
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_a_class_follows_the_teacher_answers_and_sees_the_tally_after_the_reveal():
+    t, code = teacher_with_a_class()
+    odd = "<img src=x onerror=alert(1)> **bold**"
+    students = [join(code, odd), join(code, "Bea"), join(code, "Cy")]
+    for s in students:
+        assert_clean(s)
+    assert [x.value for x in students[0].get("text")] == [f"You are in as {odd}."]  # literally, as text
+    t.run()
+    assert metrics(t)["joined"] == "3"
+    t.button(key="lesson_next").click().run()  # step 2 asks a question
+    assert metrics(t)["answered this step"] == "0"
+    choices = None
+    for i, s in enumerate(students):
+        s.run()  # (in a browser the fragment reruns the page within a second)
+        assert s.radio, "the student sees the teacher's question"
+        choices = s.radio[0].options
+        s.radio[0].set_value(0 if i < 2 else 1).run()
+        [b for b in s.button if (b.key or "").endswith("_send")][0].click().run()
+        assert_clean(s)
+    s = students[2]  # a changed mind replaces the answer
+    s.radio[0].set_value(0).run()
+    [b for b in s.button if (b.key or "").endswith("_send")][0].click().run()
+    t.run()
+    assert metrics(t)["answered this step"] == "3"
+    assert not [c for c in t.get("plotly_chart") if c.key.startswith("class_tally")]  # hidden before the reveal
+    t.button(key="class_reveal").click().run()
+    assert_clean(t)
+    import json
+    tally = [json.loads(c.proto.spec) for c in t.get("plotly_chart") if c.key.startswith("class_tally")][0]
+    bars = tally["data"][0]
+    assert list(bars["x"]) == choices and list(bars["y"]) == [3, 0]
+    right_share = 1.0 if bars["marker"]["color"][0] == "#009e73" else 0.0
+    assert tally["layout"]["title"]["text"] == f"3 answers: {right_share:.0%} right"
+    for s in students:
+        s.run()
+        assert [c for c in s.get("plotly_chart") if c.key.endswith("_tally")]  # the class's answers, after reveal
+        assert s.info  # the measurement
+    assert any(b.proto.label == "Download the answers (CSV)" for b in t.get("download_button"))
+    rows = list(csv.DictReader(io.StringIO(_csv(t, code))))
+    assert sorted(r["name"] for r in rows) == sorted([odd, "Bea", "Cy"]) and {r["step"] for r in rows} == {"2"}
+    t.button(key="class_end").click().run()
+    assert_clean(t)
+    s = students[1]
+    s.run()
+    assert any("has ended" in w.value or "no open class" in w.value for w in s.warning), [w.value for w in s.warning]
+
+
+def _csv(t, code) -> str:
+    """The teacher's CSV as the download button gets it (AppTest cannot fetch a download's bytes)."""
+    from explorer.ui.lessons import classroom
+    c = t.session_state[classroom.TEACHER]
+    return classroom.answers_csv(classroom.store().answers(code, c.teacher_key)).decode()
+
+
+def test_wrong_codes_are_refused_plainly_and_limited_per_session():
+    s = open_page("lessons", **{"class": "AAAAAAA"})
+    for i in range(5):
+        s.text_input[1].input("Ada")
+        s.button[0].click().run()
+        assert not s.exception
+        assert [e.value for e in s.error] == ["There is no open class with the code AAAAAAA: it has ended, or the code "
+                                              "is mistyped."]
+    s.button[0].click().run()
+    assert [e.value for e in s.error] == ["Too many wrong codes: wait a minute before trying again."]
+
+
+def test_a_bad_name_is_refused_with_a_message():
+    t, code = teacher_with_a_class()
+    s = open_page("lessons", **{"class": code})
+    s.button[0].click().run()  # no name
+    assert [e.value for e in s.error] == ["Cannot join with that name: The name is empty."]
+    s = join(code, "Ada")
+    assert [x.value for x in s.get("text")] == ["You are in as Ada."]
+
+
+def test_answers_are_counted_into_bars_marked_by_the_measurement():
+    from explorer.lessons.answers import bars
+    from explorer.lessons.course import Predict
+    choice = Predict("Above 0.5?", choices=("no", "yes"), bounds=(0.5,))
+    assert bars(choice, {"yes": 3, "no": 1}, 0.7) == (["no", "yes"], [1, 3], [False, True], 0.75)
+    labels, n, right, share = bars(choice, {}, 0.7)
+    assert n == [0, 0] and share != share  # NaN: nobody answered
+    number = Predict("How big?", tolerance=0.1)
+    assert bars(number, {"1": 2, "1.05": 1, "3": 1}, 1.0) == (["1", "1.05", "3"], [2, 1, 1], [True, True, False], 0.75)
+    many = {str(v): 1 for v in range(20)}  # 20 different numbers: 10 ranges of 1.9
+    labels, n, right, share = bars(number, many, 10.0)
+    assert len(labels) == 10 and sum(n) == 20 and n == [2] * 10
+    assert share == 0.15  # 9, 10 and 11 are within 10 % of 10
+    assert right == [False] * 5 + [True] + [False] * 4  # only the range 9.5 – 11.4 has its middle (10.45) within
+    assert choice.answer_text(1) == "yes" and number.answer_text(2.50) == "2.5"
