@@ -15,9 +15,10 @@ from explorer.ui.lessons.step import (class_step, compute_view, draw_figures, fu
 
 GALLERY = "break"  # ?mode=break shows the Break-it gallery
 
+in_class = classroom.STUDENT in st.session_state or bool(st.query_params.get("class"))  # a student's screen
 layout.header("Lessons", "Short guided lessons: read a step, **predict** what will happen, then **reveal** the "
               "measurement that settles it — on a live figure, the same one the full page shows. "
-              "**Break it** collects one-click settings where diffusion fails on purpose, and why.")
+              "**Break it** collects one-click settings where diffusion fails on purpose, and why.", compact=in_class)
 presenting = layout.presenting()
 
 lessons, problems = load_lessons(catalog.SPECS)
@@ -80,9 +81,10 @@ def lessons_mode() -> None:
             classroom.start_button()
         with join.popover("Join a class", icon=":material/login:"):
             classroom.join_form(None)
-    shown = lesson_step(index, lesson, k)
-    if classroom.TEACHER in st.session_state:
-        classroom.teacher_panel(index, lesson, k, shown.measures)
+    if classroom.TEACHER in st.session_state:  # the class's panel first: its code stays in view while it runs
+        step = lesson.steps[k]
+        classroom.teacher_panel(index, lesson, k, compute_view(step.view, dict(step.settings)).measures)
+    lesson_step(index, lesson, k)
     if not presenting:
         handout_button(lesson)
 

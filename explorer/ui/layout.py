@@ -92,8 +92,9 @@ def _leave_presenter_mode() -> None:
     st.session_state[PRESENT_KEY] = False
 
 
-def header(title: str, intro: str) -> None:
-    """Title and introduction, plus a slot where footer() reports unusable link values.
+def header(title: str, intro: str, compact: bool = False) -> None:
+    """Title and introduction, plus a slot where footer() reports unusable link values; compact: the title alone,
+    small (a student's phone in a class: the figure and the question come first).
 
     In presenter mode the header is one compact row — the title, the introduction behind an "About this
     page" button, and "Leave presenter mode" — so that the page's figure starts in the first screen."""
@@ -107,6 +108,8 @@ def header(title: str, intro: str) -> None:
         leave.button("Leave presenter mode", key="leave_present", icon=":material/close_fullscreen:",
                      width="stretch", on_click=_leave_presenter_mode,
                      help="Back to the normal layout: sidebar, page text, normal type size.")
+    elif compact:
+        st.markdown(f"#### {title}")
     else:
         st.title(title)
         st.markdown(intro)

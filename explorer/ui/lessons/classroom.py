@@ -88,14 +88,15 @@ def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> 
         return
     with st.container(border=True):
         link = join_link(c.code)
-        left, right = st.columns([3, 2], gap="large")
+        left, mid, right = st.columns([5, 4, 2], gap="medium")
         with left:
             st.markdown(f"### Class code: `{c.code}`")
             st.markdown("Students open this link, or the Lessons page, and type the code:")
             st.code(link, language=None)
+        with mid:
             counts_fragment(c, lesson_index, k, step, measures)
-        right.image(qr_png(link), caption="Scan to join", width=240)
-        a, b = st.columns(2)
+        right.image(qr_png(link), caption="Scan to join", width="stretch")
+        a, b, _ = st.columns([2, 2, 3])
         a.download_button("Download the answers (CSV)", answers_csv(store().answers(c.code, c.teacher_key)),
                           f"class_{c.code}.csv", "text/csv", icon=":material/download:", key="class_csv")
         if b.button("End the class", icon=":material/logout:", key="class_end",

@@ -125,17 +125,18 @@ def lesson_step(lesson_index: int, lesson: Lesson, k: int):
 
 
 def class_step(lesson: Lesson, k: int, ask) -> None:
-    """A step as a student in a class sees it: the teacher moves, so no navigation; ask(step, measures) draws the
-    question and the answer."""
+    """A step as a student in a class sees it: the teacher moves, so no navigation; ask(step, measures) — the
+    question and the answer — beside the figures, the step's text under the answer (on a phone, where columns
+    stack, the question and its controls come first, the figures under them)."""
     step, n = lesson.steps[k], len(lesson.steps)
-    st.progress((k + 1) / n, text=f"**{lesson.title}** — step {k + 1} of {n}")
+    st.progress((k + 1) / n, text=f"**{lesson.title}** — step {k + 1} of {n}: {step.title}")
     shown = compute_view(step.view, dict(step.settings))
-
-    def body() -> None:
-        st.subheader(step.title)
-        st.markdown(step.shown_text(shown.measures))
+    answer, figures = st.columns([2, 3], gap="large")
+    with answer:
         ask(step, shown.measures)
-    step_layout(step, shown, f"class_{lesson.name}_{k}", body)
+        st.markdown(step.shown_text(shown.measures))
+    with figures:
+        draw_figures(shown, f"class_{lesson.name}_{k}")
 
 
 def handout_button(lesson: Lesson) -> None:
