@@ -127,3 +127,22 @@ def test_answers_are_counted_into_bars_marked_by_the_measurement():
     assert share == 0.15  # 9, 10 and 11 are within 10 % of 10
     assert right == [False] * 5 + [True] + [False] * 4  # only the range 9.5 – 11.4 has its middle (10.45) within
     assert choice.answer_text(1) == "yes" and number.answer_text(2.50) == "2.5"
+
+
+def test_the_teacher_link_reopens_the_teacher_view_and_is_not_in_the_join_link():
+    from explorer.ui.lessons import classroom
+    t, code = teacher_with_a_class()
+    key = t.session_state[classroom.TEACHER].teacher_key
+    s = join(code, "Ada")
+    shown = " ".join([m.value for m in s.markdown] + [c.value for c in s.code] + [x.value for x in s.get("text")])
+    assert key not in shown and all(key not in c.value for c in t.code)  # not in what the class or projector sees
+    t.button(key="class_key_toggle").click().run()  # on request
+    link = [c.value for c in t.code if key in c.value]
+    assert link == [f"?class={code}&teacher={key}"]  # (AppTest has no address: the link is relative)
+    again = open_page("lessons", **{"class": code, "teacher": key})
+    assert_clean(again)
+    assert any(m.value == f"### Class code: `{code}`" for m in again.markdown)  # the teacher's panel
+    assert "teacher" not in again.query_params and "class" not in again.query_params  # the key left the URL
+    wrong = open_page("lessons", **{"class": code, "teacher": key[:-2] + "xx"})
+    assert [e.value for e in wrong.error] == ["Cannot reopen the teacher's view: That is not this class's teacher key."]
+    assert not any(m.value.startswith("### Class code") for m in wrong.markdown)

@@ -161,6 +161,12 @@ class ClassStore:
                 conn.execute(insert(REVEALS).values(code=row.code, lesson=row.lesson, step=row.step))
             self._touch(conn, row.code)
 
+    def check_teacher(self, code, teacher_key) -> ClassSession:
+        """The class as its teacher holds it, if the key is right (reopening the teacher's view elsewhere)."""
+        with self.engine.begin() as conn:
+            row = self._teacher(conn, code, teacher_key)
+        return ClassSession(row.code, teacher_key)
+
     def tally(self, code, teacher_key, lesson: int, step: int) -> dict[str, int]:
         """{answer: how many students gave it} for a step, for the teacher (also before the reveal)."""
         with self.engine.begin() as conn:

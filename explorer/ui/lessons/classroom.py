@@ -66,6 +66,27 @@ def tally_chart(step: Step, value: float, counts: dict[str, int], key: str) -> N
 
 
 # --- the teacher ----------------------------------------------------------------------------------------
+def teacher_link(c: ClassSession) -> str:
+    """The link that reopens the teacher's view: it carries the key, so it is shown only on request."""
+    return f"{join_link(c.code)}&teacher={c.teacher_key}"
+
+
+def reopen_from_link() -> None:
+    """?class=CODE&teacher=KEY: become the class's teacher in this session if the key is right; the key leaves the
+    address bar at once (a projector shows it)."""
+    key = st.query_params.get("teacher")
+    if key is None:
+        return
+    code = st.query_params.get("class", "")
+    for name in ("teacher", "class"):
+        st.query_params.pop(name, None)
+    try:
+        st.session_state[TEACHER] = store().check_teacher(code, key)
+        st.session_state.pop(STUDENT, None)
+    except (LookupError, PermissionError) as err:
+        st.error(f"Cannot reopen the teacher's view: {err}", icon=":material/error:")
+
+
 def start_button() -> None:
     if st.button("Start a class", icon=":material/groups:", key="class_start",
                  help="Students join with a code or a link and answer each prediction from their own screens."):
@@ -96,7 +117,16 @@ def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> 
         with mid:
             counts_fragment(c, lesson_index, k, step, measures)
         right.image(qr_png(link), caption="Scan to join", width="stretch")
-        a, b, _ = st.columns([2, 2, 3])
+        a, b, c2 = st.columns([2, 2, 3])
+        showing = st.session_state.get("class_key_shown", False)
+        if c2.button("Hide the teacher link" if showing else "Show the teacher link", icon=":material/key:",
+                     key="class_key_toggle", help="A link that reopens your view of the class on another device."):
+            st.session_state["class_key_shown"] = not showing
+            st.rerun()
+        if showing:  # only on request: it carries the key, and a projector shows what the page shows
+            st.warning("This link carries the teacher key: anyone with it can reveal, download and end the class. "
+                       "Do not show it to the class.", icon=":material/key:")
+            st.code(teacher_link(c), language=None)
         a.download_button("Download the answers (CSV)", answers_csv(store().answers(c.code, c.teacher_key)),
                           f"class_{c.code}.csv", "text/csv", icon=":material/download:", key="class_csv")
         if b.button("End the class", icon=":material/logout:", key="class_end",
