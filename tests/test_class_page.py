@@ -146,3 +146,16 @@ def test_the_teacher_link_reopens_the_teacher_view_and_is_not_in_the_join_link()
     wrong = open_page("lessons", **{"class": code, "teacher": key[:-2] + "xx"})
     assert [e.value for e in wrong.error] == ["Cannot reopen the teacher's view: That is not this class's teacher key."]
     assert not any(m.value.startswith("### Class code") for m in wrong.markdown)
+
+
+def test_a_class_in_presenter_mode_is_one_row_with_the_qr_code_on_request():
+    t, code = teacher_with_a_class()
+    t.query_params["present"] = "1"
+    p = open_page("lessons", lesson=1, step=2, present=1)
+    from explorer.ui.lessons import classroom
+    p.session_state[classroom.TEACHER] = t.session_state[classroom.TEACHER]
+    p.run()
+    assert_clean(p)
+    assert any(m.value == f"**Class `{code}`**" for m in p.markdown)
+    assert not any(m.value.startswith("### Class code") for m in p.markdown)  # not the full box
+    assert {m.label for m in p.metric} >= {"joined", "answered this step"}

@@ -107,8 +107,18 @@ def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> 
         st.session_state.pop(TEACHER, None)
         st.warning(f"The class has ended: {err}", icon=":material/group_off:")
         return
+    link = join_link(c.code)
+    if layout.presenting():  # one row on the projector, so that the step's figure stays in the first screen
+        with st.container(border=True):
+            name, counts, join = st.columns([3, 6, 3], vertical_alignment="center")
+            name.markdown(f"**Class `{c.code}`**")
+            with counts:
+                counts_fragment(c, lesson_index, k, step, measures)
+            with join.popover("Join: link and QR code", icon=":material/qr_code_2:", width="stretch"):
+                st.code(link, language=None)
+                st.image(qr_png(link), caption="Scan to join", width=360)
+        return
     with st.container(border=True):
-        link = join_link(c.code)
         left, mid, right = st.columns([5, 4, 2], gap="medium")
         with left:
             st.markdown(f"### Class code: `{c.code}`")
