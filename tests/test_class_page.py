@@ -127,6 +127,20 @@ def test_answers_are_counted_into_bars_marked_by_the_measurement():
     assert share == 0.15  # 9, 10 and 11 are within 10 % of 10
     assert right == [False] * 5 + [True] + [False] * 4  # only the range 9.5 – 11.4 has its middle (10.45) within
     assert choice.answer_text(1) == "yes" and number.answer_text(2.50) == "2.5"
+    assert bars(number, {"1": 2, "lots": 5, "nan": 1}, 1.0) == (["1"], [2], [True], 1.0)  # only numbers count
+    assert bars(choice, {"yes": 1, "maybe": 4}, 0.7)[1] == [0, 1]  # only the choices
+
+
+def test_the_csv_cannot_run_in_a_spreadsheet():
+    from explorer.ui.lessons.classroom import answers_csv
+    rows = [dict(name="=HYPERLINK(\"http://x\")", lesson=0, step=1, value="-1", at=0.0),
+            dict(name="@cmd", lesson=0, step=1, value="-x", at=0.0),
+            dict(name="Ada", lesson=0, step=1, value="0.5", at=0.0)]
+    text = answers_csv(rows).decode()
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert parsed[0]["name"] == "'=HYPERLINK(\"http://x\")" and parsed[0]["value"] == "-1"  # a number stays one
+    assert parsed[1]["name"] == "'@cmd" and parsed[1]["value"] == "'-x"
+    assert parsed[2] == {"name": "Ada", "lesson": "1", "step": "2", "value": "0.5", "at": "1970-01-01 00:00:00"}
 
 
 def test_the_teacher_link_reopens_the_teacher_view_and_is_not_in_the_join_link():

@@ -11,6 +11,10 @@ def bars(p: Predict, counts: Mapping[str, int], value: float, most: int = 10):
     """A class's answers {text: students} as bars: (labels, counts, right flags, share right). Choices: one bar
     each, in order. Numbers: one bar per value given, or `most` equal ranges when there are more; a range is
     right when its middle is. The share right counts every answer exactly; NaN when nobody answered."""
+    if p.is_number:  # only numbers count (the store takes any short text; a value that is not one is left out)
+        counts = {v: c for v, c in counts.items() if _number(v) is not None}
+    else:
+        counts = {v: c for v, c in counts.items() if v in p.choices}
     total = sum(counts.values())
     if not p.is_number:
         right = p.right_choice(value)
@@ -31,3 +35,11 @@ def bars(p: Predict, counts: Mapping[str, int], value: float, most: int = 10):
     mids = [lo + (i + 0.5) * width for i in range(most)]
     return [f"{lo + i * width:.3g} – {lo + (i + 1) * width:.3g}" for i in range(most)], n, \
         [p.is_right(m, value) for m in mids], share
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if value == value and abs(value) != float("inf") else None

@@ -47,12 +47,24 @@ def qr_png(link: str) -> bytes:
     return buf.getvalue()
 
 
+def _cell(text: str) -> str:
+    """A name or answer as a CSV cell a spreadsheet will not run: a leading =, +, − or @ gets a quote mark (a plain
+    number such as −1 stays a number)."""
+    try:
+        float(text)
+        return text
+    except ValueError:
+        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def answers_csv(rows: list[dict]) -> bytes:
+    """The class's answers, one row each: name, lesson and step (1-based), value, time (UTC)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["name", "lesson", "step", "value", "at"])
     writer.writeheader()
     for r in rows:
-        writer.writerow({**r, "lesson": r["lesson"] + 1, "step": r["step"] + 1,
+        writer.writerow({**r, "name": _cell(r["name"]), "value": _cell(r["value"]), "lesson": r["lesson"] + 1,
+                         "step": r["step"] + 1,
                          "at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["at"]))})
     return out.getvalue().encode()
 
