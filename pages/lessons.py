@@ -16,6 +16,7 @@ from explorer.ui.lessons.step import (class_step, compute_view, draw_figures, fu
 GALLERY = "break"  # ?mode=break shows the Break-it gallery
 
 classroom.reopen_from_link()  # ?teacher=…: this session becomes the class's teacher, the key leaves the URL
+classroom.rejoin_from_link()  # ?class=…&me=…: a student's reloaded page
 in_class = classroom.STUDENT in st.session_state or bool(st.query_params.get("class"))  # a student's screen
 layout.header("Lessons", "Short guided lessons: read a step, **predict** what will happen, then **reveal** the "
               "measurement that settles it — on a live figure, the same one the full page shows. "

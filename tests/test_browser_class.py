@@ -26,8 +26,8 @@ def test_a_teacher_and_three_phones(tmp_path, monkeypatch):
         teacher.goto(f"{url}/lessons?lesson=1&step=1")
         teacher.get_by_role("button", name="Start a class").click()
         teacher.get_by_text("Class code", exact=False).first.wait_for(timeout=120_000)
-        code = re.search(r"Class code: ([0-9A-Z]{7})", teacher.locator("body").inner_text()).group(1)
-        link = f"{url}/lessons?class={code}"
+        shown = re.search(r"Class code: ([0-9A-Z]{4}-[0-9A-Z]{4})", teacher.locator("body").inner_text()).group(1)
+        link = f"{url}/lessons?class={shown.replace('-', '')}"
         teacher.get_by_text(link, exact=True).wait_for(timeout=30_000)  # the join link, as text
         assert teacher.locator("[data-testid=stImage] img").count() >= 1  # and the QR code
 

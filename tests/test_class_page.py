@@ -20,7 +20,7 @@ def teacher_with_a_class():
     assert_clean(t)
     title = [m.value for m in t.markdown if m.value.startswith("### Class code")][0]
     code = title.split("`")[1]
-    assert any(c.value.endswith(f"?class={code}") for c in t.code)  # the join link as text
+    assert any(c.value.endswith(f"?class={code.replace('-', '')}") for c in t.code)  # the join link as text
     assert t.get("imgs") or t.get("image")  # and as a QR code
     return t, code
 
@@ -92,13 +92,16 @@ def _csv(t, code) -> str:
 
 
 def test_wrong_codes_are_refused_plainly_and_limited_per_session():
-    s = open_page("lessons", **{"class": "AAAAAAA"})
+    from explorer.classroom.rules import NOT_A_CODE
+    s = open_page("lessons", **{"class": "2222-2222"})
     for i in range(5):
+        if i == 4:  # not even a code: said without repeating it
+            s.text_input[0].input("[x](y.z)")
         s.text_input[1].input("Ada")
         s.button[0].click().run()
         assert not s.exception
-        assert [e.value for e in s.error] == ["There is no open class with the code AAAAAAA: it has ended, or the code "
-                                              "is mistyped."]
+        assert [e.value for e in s.error] == [NOT_A_CODE if i == 4 else "There is no open class with the code "
+                                              "2222-2222: it has ended, or the code is mistyped."]
     s.button[0].click().run()
     assert [e.value for e in s.error] == ["Too many wrong codes: wait a minute before trying again."]
 
@@ -152,13 +155,13 @@ def test_the_teacher_link_reopens_the_teacher_view_and_is_not_in_the_join_link()
     assert key not in shown and all(key not in c.value for c in t.code)  # not in what the class or projector sees
     t.button(key="class_key_toggle").click().run()  # on request
     link = [c.value for c in t.code if key in c.value]
-    assert link == [f"?class={code}&teacher={key}"]  # (AppTest has no address: the link is relative)
+    assert link == [f"?class={code.replace('-', '')}&teacher={key}"]  # (AppTest has no address: relative)
     again = open_page("lessons", **{"class": code, "teacher": key})
     assert_clean(again)
     assert any(m.value == f"### Class code: `{code}`" for m in again.markdown)  # the teacher's panel
     assert "teacher" not in again.query_params and "class" not in again.query_params  # the key left the URL
     wrong = open_page("lessons", **{"class": code, "teacher": key[:-2] + "xx"})
-    assert [e.value for e in wrong.error] == ["Cannot reopen the teacher's view: That is not this class's teacher key."]
+    assert [e.value for e in wrong.error] == ["This teacher link is not valid (the class may have ended)."]
     assert not any(m.value.startswith("### Class code") for m in wrong.markdown)
 
 
@@ -173,3 +176,16 @@ def test_a_class_in_presenter_mode_is_one_row_with_the_qr_code_on_request():
     assert any(m.value == f"**Class `{code}`**" for m in p.markdown)
     assert not any(m.value.startswith("### Class code") for m in p.markdown)  # not the full box
     assert {m.label for m in p.metric} >= {"joined", "answered this step"}
+
+
+def test_a_reloaded_student_page_is_the_same_student():
+    t, code = teacher_with_a_class()
+    s = join(code, "Ada")
+    me = s.query_params["me"]
+    again = open_page("lessons", **{"class": code.replace("-", ""), "me": me})  # a new session: the reload
+    assert_clean(again)
+    assert [x.value for x in again.get("text")] == ["You are in as Ada."]
+    t.run()
+    assert metrics(t)["joined"] == "1"  # not a second Ada
+    stale = open_page("lessons", **{"class": code.replace("-", ""), "me": "not-a-student"})
+    assert stale.text_input  # the join form again

@@ -138,12 +138,19 @@ def test_names_and_answers_are_plain_bounded_text(store):
 
 def test_codes_are_random_readable_and_wrong_ones_are_refused(store):
     codes = {store.open().code for _ in range(40)}
+    c_code = sorted(codes)[0]
     assert len(codes) == 40 and all(set(code) <= set(ALPHABET) for code in codes)
     assert not set("01ILO") & set(ALPHABET)
     assert CODE_LENGTH * math.log2(len(ALPHABET)) >= 30
-    for wrong in ("AAAAAAA", "", "K7", None):
-        with pytest.raises(LookupError):
+    for wrong in ("AAAAAAA", "", "K7", None, "[x](http://evil)"):
+        with pytest.raises(LookupError) as err:
             store.join(wrong, "Ada")
+        assert not wrong or wrong not in str(err.value)  # what was typed is never repeated
+    assert store.position(f"{c_code[:4].lower()}-{c_code[4:]}") == store.position(c_code)  # case and dash
+    for name in ("Ada\u202eevil", "zero\u200bwidth"):  # direction overrides and invisible characters
+        with pytest.raises(ValueError):
+            store.join(c_code, name)
+    assert store.name(c_code, store.join(c_code, "👨\u200d👩\u200d👧")) == "👨\u200d👩\u200d👧"  # emoji joiners
 
 
 def test_a_class_is_full_at_its_limit(tmp_path):

@@ -7,8 +7,10 @@ import os
 import unicodedata
 from pathlib import Path
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: nothing to mishear or misread
-CODE_LENGTH = 7  # 31⁷ ≈ 2.8·10¹⁰ codes: 34.7 bits
+# Symbols that neither look nor sound alike: no 0/O, 1/I/L; of each group that rhymes when spoken (B C D E G P T V
+# Z 3 · A J K · F S X · M N · Q U W · I Y) one at most, so "H as in hotel" is never needed.
+ALPHABET = "245679HKMRWXY3"
+CODE_LENGTH = 8  # 14⁸ ≈ 1.5·10⁹ codes: 30.5 bits; shown as two groups of four (K7MW-42XR)
 MAX_NAME, MAX_VALUE = 40, 200  # characters
 MAX_STUDENTS = 500
 IDLE_SECONDS = 12 * 3600
@@ -29,11 +31,24 @@ def default_url() -> str:
     return f"sqlite:///{path}"
 
 
+NOT_A_CODE = (f"That is not a class code: a code is {CODE_LENGTH} letters and digits such as "
+              f"{ALPHABET[5:9]}-{ALPHABET[:4]}.")
+
+
 def normalise_code(code) -> str:
-    """A class code as typed or read aloud: case, spaces and dashes do not matter."""
+    """A class code as typed or read aloud: case, spaces and dashes do not matter. LookupError (which never repeats
+    what was typed: a link's text is not the page's to show) when it cannot be a code."""
     if not isinstance(code, str):
-        raise LookupError("A class code is a short text such as K7MQ2XA.")
-    return "".join(c for c in code.upper() if c not in " -\t")
+        raise LookupError(NOT_A_CODE)
+    code = "".join(c for c in code.upper() if c not in " -\t")
+    if len(code) != CODE_LENGTH or not set(code) <= set(ALPHABET):
+        raise LookupError(NOT_A_CODE)
+    return code
+
+
+def shown_code(code: str) -> str:
+    """A code as shown and read aloud: two groups of four."""
+    return f"{code[:4]}-{code[4:]}"
 
 
 def check_text(value, limit: int, what: str) -> str:
@@ -45,6 +60,9 @@ def check_text(value, limit: int, what: str) -> str:
         raise ValueError(f"The {what} is empty.")
     if len(value) > limit:
         raise ValueError(f"The {what} is {len(value)} characters long; at most {limit}.")
-    if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value):
-        raise ValueError(f"The {what} contains a control character (a line break, a tab, …); use plain text.")
+    # control and format characters (line breaks, tabs, right-to-left overrides, zero-width spaces), except the
+    # zero-width joiner that joins emoji
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") and c != "\u200d" for c in value):
+        raise ValueError(f"The {what} contains a control character (a line break, a tab, a direction mark, …); "
+                         "use plain text.")
     return value

@@ -27,7 +27,7 @@ from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Ta
 from sqlalchemy.exc import IntegrityError
 
 from .rules import (ALPHABET, CODE_LENGTH, IDLE_SECONDS, MAX_NAME, MAX_STUDENTS, MAX_VALUE,  # noqa: F401
-                    check_text, default_url, normalise_code)
+                    check_text, default_url, normalise_code, shown_code)
 
 META = MetaData()
 CLASSES = Table("classes", META,
@@ -94,9 +94,14 @@ class ClassStore:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(connection):  # take the write lock at the start: a read-then-write never meets a newer write
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection):  # a write takes the lock at the start: a read-then-write never meets a newer write;
+            # a read (the students' polling) does not queue for it (WAL: it reads the last committed state)
+            connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get("read") else "BEGIN IMMEDIATE")
         return engine
+
+    def _read(self):
+        """A connection for a read-only transaction: `with self._read() as conn, conn.begin():`."""
+        return self.engine.connect().execution_options(read=True)
 
     # --- the rules every call goes through ----------------------------------------------------------------------
     def _class(self, conn, code, lock: bool = False):
@@ -106,7 +111,8 @@ class ClassStore:
             query = query.with_for_update()  # one writer a class at a time (SQLite: BEGIN IMMEDIATE does it)
         row = conn.execute(query).first()
         if row is None or row.touched < self.clock() - IDLE_SECONDS:
-            raise LookupError(f"There is no open class with the code {code}: it has ended, or the code is mistyped.")
+            raise LookupError(f"There is no open class with the code {shown_code(code)}: it has ended, or the code "
+                              "is mistyped.")
         return row
 
     def _teacher(self, conn, code, key):
@@ -191,17 +197,17 @@ class ClassStore:
 
     def expire(self) -> int:
         """Delete the classes idle for IDLE_SECONDS; how many."""
+        idle = select(CLASSES.c.code).where(CLASSES.c.touched < self.clock() - IDLE_SECONDS)
         with self.engine.begin() as conn:
-            codes = [r.code for r in conn.execute(select(CLASSES.c.code).where(
-                CLASSES.c.touched < self.clock() - IDLE_SECONDS))]
-            self._delete(conn, codes)
-        return len(codes)
+            n = conn.scalar(select(func.count()).select_from(idle.subquery()))
+            self._delete(conn, idle)
+        return int(n)
 
     @staticmethod
-    def _delete(conn, codes: list[str]) -> None:
-        if codes:
-            for table in (ANSWERS, REVEALS, STUDENTS, CLASSES):
-                conn.execute(delete(table).where(table.c.code.in_(codes)))
+    def _delete(conn, codes) -> None:
+        """Delete the classes `codes` (a list, or a query of codes) with their students, reveals and answers."""
+        for table in (ANSWERS, REVEALS, STUDENTS, CLASSES):
+            conn.execute(delete(table).where(table.c.code.in_(codes)))
 
     # --- the students -----------------------------------------------------------------------------------------
     def join(self, code, name) -> str:
@@ -219,7 +225,7 @@ class ClassStore:
 
     def position(self, code) -> Position:
         """What the class sees now, and how many joined and answered it."""
-        with self.engine.connect() as conn, conn.begin():
+        with self._read() as conn, conn.begin():
             row = self._class(conn, code)
             joined = conn.scalar(select(func.count()).select_from(STUDENTS).where(STUDENTS.c.code == row.code))
             answered = 0 if row.lesson is None else conn.scalar(
@@ -231,7 +237,7 @@ class ClassStore:
 
     def name(self, code, student: str) -> str:
         """A student's display name; LookupError if the id is not one of this class's."""
-        with self.engine.connect() as conn, conn.begin():
+        with self._read() as conn, conn.begin():
             row = self._class(conn, code)
             found = conn.scalar(select(STUDENTS.c.name).where(STUDENTS.c.id == student, STUDENTS.c.code == row.code))
         if found is None:
@@ -263,7 +269,7 @@ class ClassStore:
 
     def class_tally(self, code, lesson: int, step: int) -> dict[str, int]:
         """The tally of a revealed step, for everyone in the class; PermissionError before the reveal."""
-        with self.engine.connect() as conn, conn.begin():
+        with self._read() as conn, conn.begin():
             row = self._class(conn, code)
             if not self._revealed(conn, row.code, lesson, step):
                 raise PermissionError("The class's answers show once the teacher reveals the step.")

@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from explorer.classroom.store import ClassSession, ClassStore, default_url, normalise_code
+from explorer.classroom.store import ClassSession, ClassStore, default_url, normalise_code, shown_code
 from explorer.draw.class_figures import class_answers
 from explorer.lessons.answers import bars
 from explorer.lessons.course import Lesson, Step
@@ -77,6 +77,17 @@ def tally_chart(step: Step, value: float, counts: dict[str, int], key: str) -> N
     layout.chart(st, class_answers(labels, n, right, title), width="stretch", key=key)
 
 
+def _tries() -> list[float]:
+    """This session's failed attempts (wrong codes, wrong teacher links) within the last JOIN_WINDOW seconds."""
+    tries = [t for t in st.session_state.get("class_tries", []) if t > time.time() - JOIN_WINDOW]
+    st.session_state["class_tries"] = tries
+    return tries
+
+
+def _failed() -> None:
+    st.session_state["class_tries"] = _tries() + [time.time()]
+
+
 # --- the teacher ----------------------------------------------------------------------------------------
 def teacher_link(c: ClassSession) -> str:
     """The link that reopens the teacher's view: it carries the key, so it is shown only on request."""
@@ -92,17 +103,28 @@ def reopen_from_link() -> None:
     code = st.query_params.get("class", "")
     for name in ("teacher", "class"):
         st.query_params.pop(name, None)
+    if len(_tries()) >= JOIN_TRIES:
+        st.error("Too many wrong codes: wait a minute before trying again.", icon=":material/timer:")
+        return
     try:
         st.session_state[TEACHER] = store().check_teacher(code, key)
-        st.session_state.pop(STUDENT, None)
-    except (LookupError, PermissionError) as err:
-        st.error(f"Cannot reopen the teacher's view: {err}", icon=":material/error:")
+    except (LookupError, PermissionError):  # one message for both: the page does not tell which codes exist
+        _failed()
+        st.error("This teacher link is not valid (the class may have ended).", icon=":material/error:")
+        return
+    st.session_state.pop(STUDENT, None)
+    st.session_state.pop("class_key_shown", None)
+    pos = store().position(code)
+    if pos.lesson is not None:  # carry on where the class is, not at the first step
+        st.session_state["lesson_at"] = (pos.lesson, pos.step)
+        st.session_state["class_shown"] = (st.session_state[TEACHER].code, pos.lesson, pos.step)
 
 
 def start_button() -> None:
     if st.button("Start a class", icon=":material/groups:", key="class_start",
                  help="Students join with a code or a link and answer each prediction from their own screens."):
         st.session_state[TEACHER] = store().open()
+        st.session_state.pop("class_key_shown", None)
         st.rerun()
 
 
@@ -119,11 +141,19 @@ def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> 
         st.session_state.pop(TEACHER, None)
         st.warning(f"The class has ended: {err}", icon=":material/group_off:")
         return
+    try:
+        _panel(c, lesson_index, k, step, measures)
+    except LookupError as err:  # ended on another device, or expired, while this page was drawn
+        st.session_state.pop(TEACHER, None)
+        st.warning(f"The class has ended: {err}", icon=":material/group_off:")
+
+
+def _panel(c: ClassSession, lesson_index: int, k: int, step: Step, measures: dict) -> None:
     link = join_link(c.code)
     if layout.presenting():  # one row on the projector, so that the step's figure stays in the first screen
         with st.container(border=True):
             name, counts, join = st.columns([3, 6, 3], vertical_alignment="center")
-            name.markdown(f"**Class `{c.code}`**")
+            name.markdown(f"**Class `{shown_code(c.code)}`**")
             with counts:
                 counts_fragment(c, lesson_index, k, step, measures)
             with join.popover("Join: link and QR code", icon=":material/qr_code_2:", width="stretch"):
@@ -133,7 +163,7 @@ def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> 
     with st.container(border=True):
         left, mid, right = st.columns([5, 4, 2], gap="medium")
         with left:
-            st.markdown(f"### Class code: `{c.code}`")
+            st.markdown(f"### Class code: `{shown_code(c.code)}`")
             st.markdown("Students open this link, or the Lessons page, and type the code:")
             st.code(link, language=None)
         with mid:
@@ -154,12 +184,20 @@ def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> 
         if b.button("End the class", icon=":material/logout:", key="class_end",
                     help="Deletes the class and every answer: download them first."):
             store().close(c.code, c.teacher_key)
-            st.session_state.pop(TEACHER, None)
+            for name in (TEACHER, "class_key_shown", "class_shown"):
+                st.session_state.pop(name, None)
             st.rerun()
 
 
 @st.fragment(run_every=TEACHER_POLL)
 def counts_fragment(c: ClassSession, lesson_index: int, k: int, step: Step, measures: dict) -> None:
+    try:
+        _counts(c, lesson_index, k, step, measures)
+    except LookupError:  # ended on another device, or expired
+        st.warning("The class has ended.", icon=":material/group_off:")
+
+
+def _counts(c: ClassSession, lesson_index: int, k: int, step: Step, measures: dict) -> None:
     pos = store().position(c.code)
     m1, m2 = st.columns(2)
     m1.metric("joined", pos.joined)
@@ -180,11 +218,10 @@ def counts_fragment(c: ClassSession, lesson_index: int, k: int, step: Step, meas
 # --- the students -----------------------------------------------------------------------------------------
 def join_form(code: str | None) -> None:
     """The display name (and the code, when the link did not bring one); a wrong code counts toward the limit."""
-    tries = [t for t in st.session_state.get("class_tries", []) if t > time.time() - JOIN_WINDOW]
-    st.session_state["class_tries"] = tries
+    tries = _tries()
     st.subheader("Join the class")
     with st.form("class_join"):
-        typed = st.text_input("Class code", value=code or "", max_chars=12, placeholder="e.g. K7MQ2XA")
+        typed = st.text_input("Class code", value=code or "", max_chars=12, placeholder="e.g. 9HKM-2456")
         name = st.text_input("Your name, as the class will see it", max_chars=40)
         go = st.form_submit_button("Join", type="primary", icon=":material/login:")
     if not go:
@@ -195,7 +232,7 @@ def join_form(code: str | None) -> None:
     try:
         student = store().join(typed, name)
     except LookupError as err:
-        st.session_state["class_tries"] = tries + [time.time()]
+        _failed()
         st.error(str(err), icon=":material/error:")
         return
     except ValueError as err:
@@ -203,7 +240,19 @@ def join_form(code: str | None) -> None:
         return
     st.session_state[STUDENT] = (normalise_code(typed), student, name.strip())
     st.query_params["class"] = normalise_code(typed)
+    st.query_params["me"] = student  # a reload (a new session) comes back as this student, not a new one
     st.rerun()
+
+
+def rejoin_from_link() -> None:
+    """?class=CODE&me=ID (the address a student's page keeps): a reloaded page is the same student again."""
+    code, me = st.query_params.get("class"), st.query_params.get("me")
+    if STUDENT in st.session_state or not code or not me:
+        return
+    try:
+        st.session_state[STUDENT] = (normalise_code(code), me, store().name(code, me))
+    except LookupError:
+        st.query_params.pop("me", None)  # a stale id: join again
 
 
 @st.fragment(run_every=STUDENT_POLL)
@@ -233,7 +282,7 @@ def student_view(lessons: list[Lesson], show_step) -> None:
         return
     st.session_state["class_seen"] = (pos.lesson, pos.step, pos.revealed)
     follow(code)
-    st.caption(f"Class {code}")
+    st.caption(f"Class {shown_code(code)}")
     st.text(f"You are in as {name}.")  # a name is data: shown as text, never as Markdown
     if pos.lesson is None or pos.lesson >= len(lessons) or pos.step >= len(lessons[pos.lesson].steps):
         st.info("Waiting for the teacher to show a step…", icon=":material/hourglass_top:")
@@ -249,7 +298,7 @@ def student_view(lessons: list[Lesson], show_step) -> None:
 
 
 def answer_form(code: str, student: str, pos, step: Step, measures: dict) -> None:
-    p, key = step.predict, f"class_{pos.lesson}_{pos.step}"
+    p, key = step.predict, f"class_{code}_{pos.lesson}_{pos.step}"
     mine = st.session_state.get(f"{key}_sent")
     st.markdown(f"**Predict.** {p.question}")
     if not pos.revealed:
@@ -273,7 +322,11 @@ def answer_form(code: str, student: str, pos, step: Step, measures: dict) -> Non
     st.info(step.revealed(measures), icon=":material/straighten:")
     if mine is not None:
         right = p.is_right(float(mine) if p.is_number else p.choices.index(mine), measures[step.measure])
-        (st.success if right else st.warning)(("Right" if right else "Not this time") + f": you answered {mine}.")
+        (st.success if right else st.warning)("Right." if right else "Not this time.")
+        st.text(f"You answered {mine}.")  # the answer as text, like every name and answer
     else:
         st.caption("You did not answer this one.")
-    tally_chart(step, measures[step.measure], store().class_tally(code, pos.lesson, pos.step), f"{key}_tally")
+    try:
+        tally_chart(step, measures[step.measure], store().class_tally(code, pos.lesson, pos.step), f"{key}_tally")
+    except (LookupError, PermissionError) as err:  # the class ended, or the teacher moved on, since this page began
+        st.caption(str(err))
