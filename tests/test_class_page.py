@@ -154,13 +154,19 @@ def test_the_teacher_link_reopens_the_teacher_view_and_is_not_in_the_join_link()
     shown = " ".join([m.value for m in s.markdown] + [c.value for c in s.code] + [x.value for x in s.get("text")])
     assert key not in shown and all(key not in c.value for c in t.code)  # not in what the class or projector sees
     t.button(key="class_key_toggle").click().run()  # on request
-    link = [c.value for c in t.code if key in c.value]
-    assert link == [f"?class={code.replace('-', '')}&teacher={key}"]  # (AppTest has no address: relative)
-    again = open_page("lessons", **{"class": code, "teacher": key})
+    link = [c.value for c in t.code if "&teacher=" in c.value]
+    assert len(link) == 1 and key not in link[0]  # a single-use token, not the key
+    token = link[0].split("&teacher=")[1]
+    again = open_page("lessons", **{"class": code, "teacher": token})
     assert_clean(again)
     assert any(m.value == f"### Class code: `{code}`" for m in again.markdown)  # the teacher's panel
-    assert "teacher" not in again.query_params and "class" not in again.query_params  # the key left the URL
-    wrong = open_page("lessons", **{"class": code, "teacher": key[:-2] + "xx"})
+    assert "teacher" not in again.query_params and "class" not in again.query_params  # the token left the URL
+    assert again.session_state[classroom.TEACHER].teacher_key != key  # a key of its own; the first still works
+    t.run()
+    assert_clean(t)
+    used = open_page("lessons", **{"class": code, "teacher": token})
+    assert [e.value for e in used.error] == ["This teacher link is not valid (the class may have ended)."]
+    wrong = open_page("lessons", **{"class": code, "teacher": key})  # the key itself is no link
     assert [e.value for e in wrong.error] == ["This teacher link is not valid (the class may have ended)."]
     assert not any(m.value.startswith("### Class code") for m in wrong.markdown)
 
@@ -189,3 +195,17 @@ def test_a_reloaded_student_page_is_the_same_student():
     assert metrics(t)["joined"] == "1"  # not a second Ada
     stale = open_page("lessons", **{"class": code.replace("-", ""), "me": "not-a-student"})
     assert stale.text_input  # the join form again
+
+
+def test_two_teacher_devices_do_not_reveal_each_others_steps():
+    from explorer.ui.lessons import classroom
+    t, code = teacher_with_a_class()
+    t.button(key="class_key_toggle").click().run()
+    token = [c.value for c in t.code if "&teacher=" in c.value][0].split("&teacher=")[1]
+    tablet = open_page("lessons", **{"class": code, "teacher": token})
+    tablet.button(key="lesson_next").click().run()  # the tablet moves the class to step 2
+    t.run()  # the laptop still shows step 1: it says where the class is and offers no reveal
+    assert any("The class is on lesson 1, step 2" in i.value for i in t.info)
+    assert not [b for b in t.button if b.key == "class_reveal"]
+    t.button(key="class_take_over").click().run()
+    assert classroom.store().position(code).step == 0

@@ -111,6 +111,32 @@ def test_the_teacher_key_is_needed_and_a_wrong_one_changes_nothing(store):
     assert store.position(c.code) == Position(1, 1, False, 0, 0)  # nothing moved, nothing revealed, not closed
 
 
+def test_a_teacher_link_token_opens_a_second_teacher_view_once(tmp_path):
+    now = [1_000_000.0]
+    store = ClassStore(f"sqlite:///{tmp_path / 'c.db'}", clock=lambda: now[0])
+    c = store.open()
+    token = store.reopen_token(c.code, c.teacher_key)
+    assert c.teacher_key not in token
+    second = store.reopen(c.code, token)
+    assert second.code == c.code and second.teacher_key != c.teacher_key
+    store.show(c.code, second.teacher_key, 1, 1)  # both keys act
+    store.show(c.code, c.teacher_key, 1, 2)
+    with pytest.raises(PermissionError):
+        store.reopen(c.code, token)  # used up
+    late = store.reopen_token(c.code, c.teacher_key)
+    now[0] += 11 * 60
+    with pytest.raises(PermissionError):
+        store.reopen(c.code, late)  # too old
+    with pytest.raises(PermissionError):
+        store.reopen_token(c.code, "not the key")
+    other = store.open()
+    with pytest.raises(PermissionError):
+        store.reopen(other.code, store.reopen_token(c.code, c.teacher_key))  # a token of another class
+    store.close(c.code, c.teacher_key)
+    with pytest.raises(LookupError):
+        store.show(c.code, second.teacher_key, 1, 1)
+
+
 def test_names_and_answers_are_plain_bounded_text(store):
     c = store.open()
     odd = "<img src=x onerror=alert(1)> **bold**"

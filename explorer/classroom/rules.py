@@ -14,6 +14,7 @@ CODE_LENGTH = 8  # 14⁸ ≈ 1.5·10⁹ codes: 30.5 bits; shown as two groups of
 MAX_NAME, MAX_VALUE = 40, 200  # characters
 MAX_STUDENTS = 500
 IDLE_SECONDS = 12 * 3600
+REOPEN_SECONDS = 10 * 60  # a teacher link (a single-use token) is valid this long
 ENV = "DIFFUSION_EXPLORER_CLASS_DB"
 
 

@@ -11,7 +11,8 @@ file) and on PostgreSQL (replicas on several machines).
     store.tally(c.code, c.teacher_key, 3, 2)   # {"yes": 1}
     store.close(c.code, c.teacher_key)         # the class, its students and answers are deleted
 
-A wrong teacher key raises PermissionError and changes nothing; an unknown, closed or expired class (idle for
+store.reopen_token(code, key) makes a single-use teacher link token; store.reopen(code, token) gives the device that
+opens it a teacher key of its own. A wrong teacher key raises PermissionError and changes nothing; an unknown, closed or expired class (idle for
 IDLE_SECONDS) LookupError; a bad name or answer, an answer to another step or after the reveal ValueError.
 """
 from __future__ import annotations
@@ -26,15 +27,21 @@ from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Ta
                         func, insert, select, update)
 from sqlalchemy.exc import IntegrityError
 
-from .rules import (ALPHABET, CODE_LENGTH, IDLE_SECONDS, MAX_NAME, MAX_STUDENTS, MAX_VALUE,  # noqa: F401
+from .rules import (ALPHABET, CODE_LENGTH, IDLE_SECONDS, REOPEN_SECONDS, MAX_NAME, MAX_STUDENTS, MAX_VALUE,  # noqa: F401
                     check_text, default_url, normalise_code, shown_code)
 
 META = MetaData()
 CLASSES = Table("classes", META,
                 Column("code", String(CODE_LENGTH), primary_key=True),
-                Column("key_hash", String(64), nullable=False),  # SHA-256 of the teacher key: the key is not stored
                 Column("lesson", Integer), Column("step", Integer),
                 Column("created", Float, nullable=False), Column("touched", Float, nullable=False))
+KEYS = Table("teacher_keys", META,  # SHA-256 of each teacher key (a class's first, and one per reopened view)
+             Column("key_hash", String(64), primary_key=True),
+             Column("code", String(CODE_LENGTH), ForeignKey("classes.code"), nullable=False, index=True))
+REOPENS = Table("reopen_tokens", META,  # single-use tokens of teacher links, SHA-256, valid for REOPEN_SECONDS
+                Column("token_hash", String(64), primary_key=True),
+                Column("code", String(CODE_LENGTH), ForeignKey("classes.code"), nullable=False),
+                Column("expires", Float, nullable=False))
 STUDENTS = Table("students", META,
                  Column("id", String(32), primary_key=True),
                  Column("code", String(CODE_LENGTH), ForeignKey("classes.code"), nullable=False, index=True),
@@ -117,7 +124,9 @@ class ClassStore:
 
     def _teacher(self, conn, code, key):
         row = self._class(conn, code, lock=True)
-        if not isinstance(key, str) or not hmac.compare_digest(_hash(key), row.key_hash):
+        given = _hash(key) if isinstance(key, str) else ""
+        hashes = [r.key_hash for r in conn.execute(select(KEYS.c.key_hash).where(KEYS.c.code == row.code))]
+        if not any([hmac.compare_digest(given, h) for h in hashes]):  # every one compared, in constant time
             raise PermissionError("That is not this class's teacher key.")
         return row
 
@@ -141,7 +150,8 @@ class ClassStore:
             code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(insert(CLASSES).values(code=code, key_hash=_hash(key), created=now, touched=now))
+                    conn.execute(insert(CLASSES).values(code=code, created=now, touched=now))
+                    conn.execute(insert(KEYS).values(key_hash=_hash(key), code=code))
                 return ClassSession(code, key)
             except IntegrityError:  # that code is taken: draw again
                 continue
@@ -167,11 +177,31 @@ class ClassStore:
                 conn.execute(insert(REVEALS).values(code=row.code, lesson=row.lesson, step=row.step))
             self._touch(conn, row.code)
 
-    def check_teacher(self, code, teacher_key) -> ClassSession:
-        """The class as its teacher holds it, if the key is right (reopening the teacher's view elsewhere)."""
+    def reopen_token(self, code, teacher_key) -> str:
+        """A single-use token for a teacher link that opens the teacher's view on another device, valid for
+        REOPEN_SECONDS: the link never carries the key itself (addresses stay in browser histories and logs)."""
+        token = secrets.token_urlsafe(24)
         with self.engine.begin() as conn:
             row = self._teacher(conn, code, teacher_key)
-        return ClassSession(row.code, teacher_key)
+            conn.execute(delete(REOPENS).where(REOPENS.c.expires < self.clock()))
+            conn.execute(insert(REOPENS).values(token_hash=_hash(token), code=row.code,
+                                                expires=self.clock() + REOPEN_SECONDS))
+        return token
+
+    def reopen(self, code, token) -> ClassSession:
+        """Use a teacher link's token (once): a new teacher key of the class for this device. PermissionError for a
+        token that is wrong, used or expired."""
+        with self.engine.begin() as conn:
+            row = self._class(conn, code, lock=True)
+            found = conn.execute(delete(REOPENS).where(
+                REOPENS.c.token_hash == (_hash(token) if isinstance(token, str) else ""), REOPENS.c.code == row.code,
+                REOPENS.c.expires >= self.clock()))
+            if found.rowcount != 1:
+                raise PermissionError("That teacher link is not valid: it may have been used or be too old.")
+            key = secrets.token_urlsafe(24)
+            conn.execute(insert(KEYS).values(key_hash=_hash(key), code=row.code))
+            self._touch(conn, row.code)
+        return ClassSession(row.code, key)
 
     def tally(self, code, teacher_key, lesson: int, step: int) -> dict[str, int]:
         """{answer: how many students gave it} for a step, for the teacher (also before the reveal)."""
@@ -206,7 +236,7 @@ class ClassStore:
     @staticmethod
     def _delete(conn, codes) -> None:
         """Delete the classes `codes` (a list, or a query of codes) with their students, reveals and answers."""
-        for table in (ANSWERS, REVEALS, STUDENTS, CLASSES):
+        for table in (ANSWERS, REVEALS, STUDENTS, KEYS, REOPENS, CLASSES):
             conn.execute(delete(table).where(table.c.code.in_(codes)))
 
     # --- the students -----------------------------------------------------------------------------------------

@@ -90,15 +90,16 @@ def _failed() -> None:
 
 # --- the teacher ----------------------------------------------------------------------------------------
 def teacher_link(c: ClassSession) -> str:
-    """The link that reopens the teacher's view: it carries the key, so it is shown only on request."""
-    return f"{join_link(c.code)}&teacher={c.teacher_key}"
+    """A link that opens the teacher's view on another device: a single-use token, valid for REOPEN_SECONDS (the
+    key itself is never in a link); shown only on request."""
+    return f"{join_link(c.code)}&teacher={store().reopen_token(c.code, c.teacher_key)}"
 
 
 def reopen_from_link() -> None:
-    """?class=CODE&teacher=KEY: become the class's teacher in this session if the key is right; the key leaves the
-    address bar at once (a projector shows it)."""
-    key = st.query_params.get("teacher")
-    if key is None:
+    """?class=CODE&teacher=TOKEN: this session becomes a teacher of the class if the token is good (it is then used
+    up); the token leaves the address bar at once."""
+    token = st.query_params.get("teacher")
+    if token is None:
         return
     code = st.query_params.get("class", "")
     for name in ("teacher", "class"):
@@ -107,7 +108,7 @@ def reopen_from_link() -> None:
         st.error("Too many wrong codes: wait a minute before trying again.", icon=":material/timer:")
         return
     try:
-        st.session_state[TEACHER] = store().check_teacher(code, key)
+        st.session_state[TEACHER] = store().reopen(code, token)
     except (LookupError, PermissionError):  # one message for both: the page does not tell which codes exist
         _failed()
         st.error("This teacher link is not valid (the class may have ended).", icon=":material/error:")
@@ -174,11 +175,15 @@ def _panel(c: ClassSession, lesson_index: int, k: int, step: Step, measures: dic
         if c2.button("Hide the teacher link" if showing else "Show the teacher link", icon=":material/key:",
                      key="class_key_toggle", help="A link that reopens your view of the class on another device."):
             st.session_state["class_key_shown"] = not showing
+            st.session_state.pop("class_reopen_link", None)  # a fresh one each time it is shown
             st.rerun()
-        if showing:  # only on request: it carries the key, and a projector shows what the page shows
-            st.warning("This link carries the teacher key: anyone with it can reveal, download and end the class. "
-                       "Do not show it to the class.", icon=":material/key:")
-            st.code(teacher_link(c), language=None)
+        if showing:  # only on request: a projector shows what the page shows
+            st.warning("Anyone who opens this link first becomes a teacher of the class: they can reveal, download "
+                       "and end it. It works once, within ten minutes. Do not show it to the class.",
+                       icon=":material/key:")
+            if "class_reopen_link" not in st.session_state:
+                st.session_state["class_reopen_link"] = teacher_link(c)
+            st.code(st.session_state["class_reopen_link"], language=None)
         a.download_button("Download the answers (CSV)", answers_csv(store().answers(c.code, c.teacher_key)),
                           f"class_{c.code}.csv", "text/csv", icon=":material/download:", key="class_csv")
         if b.button("End the class", icon=":material/logout:", key="class_end",
@@ -199,6 +204,13 @@ def counts_fragment(c: ClassSession, lesson_index: int, k: int, step: Step, meas
 
 def _counts(c: ClassSession, lesson_index: int, k: int, step: Step, measures: dict) -> None:
     pos = store().position(c.code)
+    if (pos.lesson, pos.step) != (lesson_index, k):  # another of the teacher's devices moved the class
+        st.info(f"The class is on lesson {pos.lesson + 1}, step {pos.step + 1}, moved there from another of your "
+                "devices.", icon=":material/devices:")
+        if st.button("Show this step to the class", key="class_take_over"):
+            store().show(c.code, c.teacher_key, lesson_index, k)
+            st.rerun(scope="app")
+        return
     m1, m2 = st.columns(2)
     m1.metric("joined", pos.joined)
     if step.predict is None:
