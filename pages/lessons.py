@@ -9,14 +9,14 @@ import streamlit as st
 
 from explorer.lessons.course import load_gallery, load_lessons
 from explorer.ui import layout, state
-from explorer.ui.lessons import catalog, classroom
+from explorer.ui.lessons import catalog, class_student, classroom
 from explorer.ui.lessons.step import (class_step, compute_view, draw_figures, full_page_link, handout_button,
                                       lesson_step, step_layout)
 
 GALLERY = "break"  # ?mode=break shows the Break-it gallery
 
 classroom.reopen_from_link()  # ?teacher=…: this session becomes the class's teacher, the key leaves the URL
-classroom.rejoin_from_link()  # ?class=…&me=…: a student's reloaded page
+class_student.rejoin_from_link()  # ?class=…&me=…: a student's reloaded page
 in_class = classroom.STUDENT in st.session_state or bool(st.query_params.get("class"))  # a student's screen
 layout.header("Lessons", "Short guided lessons: read a step, **predict** what will happen, then **reveal** the "
               "measurement that settles it — on a live figure, the same one the full page shows. "
@@ -82,7 +82,7 @@ def lessons_mode() -> None:
         with start:
             classroom.start_button()
         with join.popover("Join a class", icon=":material/login:"):
-            classroom.join_form(None)
+            class_student.join_form(None, title=False)
     if classroom.TEACHER in st.session_state:  # the class's panel first: its code stays in view while it runs
         step = lesson.steps[k]
         classroom.teacher_panel(index, lesson, k, compute_view(step.view, dict(step.settings)).measures)
@@ -137,9 +137,9 @@ def gallery_mode() -> None:
 
 
 if classroom.STUDENT in st.session_state:  # a student in a class: the teacher's step, nothing else to pick
-    classroom.student_view(lessons, class_step)
+    class_student.student_view(lessons, class_step)
 elif st.query_params.get("class"):  # the join link
-    classroom.join_form(st.query_params.get("class"))
+    class_student.join_form(st.query_params.get("class"))
 else:
     mode = st.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
                                 format_func={"lessons": "Lessons", GALLERY: "Break it"}.get,

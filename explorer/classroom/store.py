@@ -23,38 +23,12 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Table, create_engine, delete, event,
-                        func, insert, select, update)
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .schema import ANSWERS, CLASSES, KEYS, META, REOPENS, REVEALS, STUDENTS  # noqa: F401 (STUDENTS: tests)
 from .rules import (ALPHABET, CODE_LENGTH, IDLE_SECONDS, REOPEN_SECONDS, MAX_NAME, MAX_STUDENTS, MAX_VALUE,  # noqa: F401
                     check_text, default_url, normalise_code, shown_code)
-
-META = MetaData()
-CLASSES = Table("classes", META,
-                Column("code", String(CODE_LENGTH), primary_key=True),
-                Column("lesson", Integer), Column("step", Integer),
-                Column("created", Float, nullable=False), Column("touched", Float, nullable=False))
-KEYS = Table("teacher_keys", META,  # SHA-256 of each teacher key (a class's first, and one per reopened view)
-             Column("key_hash", String(64), primary_key=True),
-             Column("code", String(CODE_LENGTH), ForeignKey("classes.code"), nullable=False, index=True))
-REOPENS = Table("reopen_tokens", META,  # single-use tokens of teacher links, SHA-256, valid for REOPEN_SECONDS
-                Column("token_hash", String(64), primary_key=True),
-                Column("code", String(CODE_LENGTH), ForeignKey("classes.code"), nullable=False),
-                Column("expires", Float, nullable=False))
-STUDENTS = Table("students", META,
-                 Column("id", String(32), primary_key=True),
-                 Column("code", String(CODE_LENGTH), ForeignKey("classes.code"), nullable=False, index=True),
-                 Column("name", String(MAX_NAME), nullable=False), Column("joined", Float, nullable=False))
-REVEALS = Table("reveals", META,
-                Column("code", String(CODE_LENGTH), ForeignKey("classes.code"), primary_key=True),
-                Column("lesson", Integer, primary_key=True), Column("step", Integer, primary_key=True))
-ANSWERS = Table("answers", META,
-                Column("student", String(32), ForeignKey("students.id"), primary_key=True),
-                Column("lesson", Integer, primary_key=True), Column("step", Integer, primary_key=True),
-                Column("code", String(CODE_LENGTH), ForeignKey("classes.code"), nullable=False, index=True),
-                Column("value", String(MAX_VALUE), nullable=False), Column("at", Float, nullable=False))
-
 
 @dataclass(frozen=True)
 class ClassSession:
