@@ -184,7 +184,8 @@ def _panel(c: ClassSession, lesson_index: int, k: int, step: Step, measures: dic
             if "class_reopen_link" not in st.session_state:
                 st.session_state["class_reopen_link"] = teacher_link(c)
             st.code(st.session_state["class_reopen_link"], language=None)
-        a.download_button("Download the answers (CSV)", answers_csv(store().answers(c.code, c.teacher_key)),
+        a.download_button("Download the answers (CSV)",  # read from the store on the click, not on every rerun
+                          lambda: answers_csv(store().answers(c.code, c.teacher_key)),
                           f"class_{c.code}.csv", "text/csv", icon=":material/download:", key="class_csv")
         if b.button("End the class", icon=":material/logout:", key="class_end",
                     help="Deletes the class and every answer: download them first."):
