@@ -9,6 +9,7 @@ and in time.
 
     python -m bench.load [--n 1 5 10] [--page reverse] [--query "T=1000"] [--cases open rerun ...]
                          [--linger 180] [--deploy K | --url http://127.0.0.1:PORT]
+    python -m bench.load --scenario class [--n 60] [--deploy 2]   # a lesson with a class: bench/load_class.py
 
 Without --url it starts the explorer itself (the README's run command) and reports its memory.
 Cases, for each N: N fresh tabs open the same, already computed view together ("open"); the same
@@ -39,6 +40,7 @@ from bench.common import report, save
 RUN_TIMEOUT_S = 300  # one script run may take at most this long
 MAX_MESSAGES = 20_000  # ForwardMsgs read for one run at most
 ERROR_ALERT = 1  # Alert.Format.ERROR
+FINISHED_EARLY_FOR_RERUN = 2  # ForwardMsg.ScriptFinishedStatus: st.rerun ended the run; the next one follows
 MAX_LINGER_S = 600  # the longest wait for the memory left after the sessions leave
 
 
@@ -62,20 +64,34 @@ class Session:
     page_hash: str = ""
     query: str = ""  # the tab's URL query string, as the server last set it (the browser's address bar)
     widgets: dict = field(default_factory=dict)  # widget id -> element kind, for the widgets on the page
+    labels: dict = field(default_factory=dict)  # widget id -> its label
+    values: dict = field(default_factory=dict)  # widget id -> WidgetState: what the tab's widgets hold, sent each run
+    fragments: dict = field(default_factory=dict)  # fragment id -> seconds between its automatic reruns
+    texts: list = field(default_factory=list)  # what the last run showed as text (markdown, alerts, metrics, …)
+    charts: list = field(default_factory=list)  # the last run's Plotly figures (JSON)
 
     def __post_init__(self):
         ws_url = self.url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self._connection = connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30)
         self.ws = self._connection.__enter__()
 
-    def run(self, query: str, widget_states: list[WidgetState] = ()) -> Run:
+    def run(self, query: str, widget_states: list[WidgetState] = (), fragment_id: str = "") -> Run:
+        """One rerun, as the browser asks for it: the widget states given, over the values the tab's widgets hold
+        (`values`); with fragment_id, that fragment's timer going off. A run the script ends with st.rerun goes
+        on to the run that follows it."""
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_name = self.page
         msg.rerun_script.page_script_hash = self.page_hash
         msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
+        given = {w.id for w in widget_states}
+        msg.rerun_script.widget_states.widgets.extend([v for k, v in self.values.items() if k not in given])
         msg.rerun_script.widget_states.widgets.extend(widget_states)
+        if fragment_id:
+            msg.rerun_script.fragment_id = fragment_id
+            msg.rerun_script.is_auto_rerun = True
         self.query = query
+        self.texts, self.charts = [], []
         t0 = time.perf_counter()
         self.ws.send(msg.SerializeToString())
         nbytes = exceptions = errors = 0
@@ -95,20 +111,46 @@ class Session:
                 self.page_hash = fm.navigation.page_script_hash
             elif kind == "page_info_changed":
                 self.query = fm.page_info_changed.query_string
+            elif kind == "auto_rerun":
+                self.fragments[fm.auto_rerun.fragment_id] = fm.auto_rerun.interval
             elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
                 element = fm.delta.new_element
-                widget_id = getattr(getattr(element, element.WhichOneof("type") or "", None), "id", "")
+                body = getattr(element, element.WhichOneof("type") or "", None)
+                widget_id = getattr(body, "id", "")
                 if widget_id.startswith("$$ID"):
                     self.widgets[widget_id] = element.WhichOneof("type")
+                    self.labels[widget_id] = getattr(body, "label", "")
+                self._keep_text(element)
                 if element.WhichOneof("type") == "exception":
                     exceptions += 1
                     messages.append(f"exception: {element.exception.type}: {element.exception.message}")
                 elif element.WhichOneof("type") == "alert" and element.alert.format == ERROR_ALERT:
                     errors += 1
                     messages.append(f"error: {element.alert.body}")
+            elif kind == "script_finished" and fm.script_finished == FINISHED_EARLY_FOR_RERUN:
+                self.texts, self.charts = [], []  # what the next run shows replaces it
             elif kind == "script_finished":
                 return Run(time.perf_counter() - t0, nbytes, exceptions, errors, fm.script_finished, tuple(messages))
         raise TimeoutError(f"no script_finished within {RUN_TIMEOUT_S} s or {MAX_MESSAGES} messages")
+
+    def _keep_text(self, element) -> None:
+        kind = element.WhichOneof("type")
+        if kind in ("markdown", "text", "alert", "heading"):
+            self.texts.append(getattr(element, kind).body)
+        elif kind == "progress":
+            self.texts.append(element.progress.text)
+        elif kind == "metric":
+            self.texts.append(f"{element.metric.label}: {element.metric.body}")
+        elif kind == "plotly_chart":
+            self.charts.append(element.plotly_chart.spec)
+
+    def widget(self, kind: str, key: str | None = None, label: str | None = None) -> str:
+        """The id of the one widget of this kind on the page with this key (or, for a widget without a key, label)."""
+        ids = [w for w, k in self.widgets.items() if k == kind and (key is None or w.endswith(f"-{key}"))
+               and (label is None or self.labels.get(w) == label)]
+        if len(ids) != 1:
+            raise LookupError(f"no single {kind} with key {key!r}, label {label!r}: {sorted(self.labels.items())}")
+        return ids[0]
 
     def move_slider(self, key: str, value: float) -> Run:
         """Move the slider whose widget key is `key` to `value`, as the browser does: a rerun with the
@@ -333,7 +375,10 @@ def record(rows: list[dict]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, nargs="+", default=[1, 5, 10])
+    ap.add_argument("--scenario", choices=["views", "class"], default="views",
+                    help="views: the cases below on one page; class: a teacher and N students through a lesson "
+                         "(bench/load_class.py; N = 60 by default)")
+    ap.add_argument("--n", type=int, nargs="+")
     ap.add_argument("--page", default="reverse")
     ap.add_argument("--query", default="T=1000")
     ap.add_argument("--new-query", default="T=200")
@@ -344,6 +389,11 @@ def main() -> None:
                     help="measure through deploy/serve: nginx in front of K replicas (RSS: all replicas together)")
     ap.add_argument("--url", help="an explorer already running (loopback); default: start one")
     args = ap.parse_args()
+    if args.scenario == "class":
+        from bench import load_class
+        load_class.main(args.n or [60], args.deploy)
+        return
+    args.n = args.n or [1, 5, 10]
     if args.url:
         for n in args.n:
             print_rows(measure(args.url, n, args.page, args.query, args.new_query, only=tuple(args.cases)))

@@ -87,6 +87,8 @@ def lessons_mode() -> None:
         step = lesson.steps[k]
         classroom.teacher_panel(index, lesson, k, compute_view(step.view, dict(step.settings)).measures)
     lesson_step(index, lesson, k)
+    if classroom.TEACHER in st.session_state:  # the class's next steps computed now, so that Next is instant for all
+        classroom.prepare(lesson, lambda step: compute_view(step.view, dict(step.settings)))
     if not presenting:
         handout_button(lesson)
 

@@ -18,6 +18,8 @@ def teacher_with_a_class():
     t = open_page("lessons", lesson=1, step=1)
     t.button(key="class_start").click().run()
     assert_clean(t)
+    from explorer.ui.lessons import classroom
+    assert "01_noising" in classroom._prepared()  # every step of the lesson computed for the class
     title = [m.value for m in t.markdown if m.value.startswith("### Class code")][0]
     code = title.split("`")[1]
     assert any(c.value.endswith(f"?class={code.replace('-', '')}") for c in t.code)  # the join link as text
@@ -188,9 +190,14 @@ def test_a_reloaded_student_page_is_the_same_student():
     t, code = teacher_with_a_class()
     s = join(code, "Ada")
     me = s.query_params["me"]
+    t.button(key="lesson_next").click().run()  # step 2 asks a question
+    s.run()
+    s.radio[0].set_value(1).run()
+    [b for b in s.button if (b.key or "").endswith("_send")][0].click().run()
     again = open_page("lessons", **{"class": code.replace("-", ""), "me": me})  # a new session: the reload
     assert_clean(again)
-    assert [x.value for x in again.get("text")] == ["You are in as Ada."]
+    sent = f"Sent: {s.radio[0].options[1]}. You can change it until the teacher reveals."
+    assert [x.value for x in again.get("text")] == ["You are in as Ada.", sent]  # the answer it sent, not a blank
     t.run()
     assert metrics(t)["joined"] == "1"  # not a second Ada
     stale = open_page("lessons", **{"class": code.replace("-", ""), "me": "not-a-student"})

@@ -74,6 +74,7 @@ def test_a_lesson_with_a_class(store):
     store.answer(c.code, ada, 3, 2, "yes")  # a changed mind replaces the first answer
     store.answer(c.code, bob, 3, 2, "yes")
     assert store.position(c.code) == Position(3, 2, False, 2, 2)
+    assert (store.mine(c.code, ada, 3, 2), store.mine(c.code, ada, 3, 3)) == ("yes", None)  # each their own
     assert store.tally(c.code, c.teacher_key, 3, 2) == {"yes": 2}
     with pytest.raises(PermissionError):  # the class sees the tally only after the reveal
         store.class_tally(c.code, 3, 2)

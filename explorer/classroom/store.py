@@ -271,6 +271,13 @@ class ClassStore:
                                                                "at": statement.excluded.at}))
             self._touch(conn, row.code)
 
+    def mine(self, code, student: str, lesson: int, step: int) -> str | None:
+        """The student's own answer to a step (None before they answer): their page shows it after a reload too."""
+        with self._read() as conn, conn.begin():
+            row = self._class(conn, code)
+            return conn.scalar(select(ANSWERS.c.value).where(ANSWERS.c.code == row.code, ANSWERS.c.student == student,
+                                                             ANSWERS.c.lesson == lesson, ANSWERS.c.step == step))
+
     def class_tally(self, code, lesson: int, step: int) -> dict[str, int]:
         """The tally of a revealed step, for everyone in the class; PermissionError before the reveal."""
         with self._read() as conn, conn.begin():

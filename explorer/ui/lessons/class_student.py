@@ -96,7 +96,7 @@ def student_view(lessons: list[Lesson], show_step) -> None:
 
 def answer_form(code: str, student: str, pos, step: Step, measures: dict) -> None:
     p, key = step.predict, f"class_{code}_{pos.lesson}_{pos.step}"
-    mine = st.session_state.get(f"{key}_sent")
+    mine = store().mine(code, student, pos.lesson, pos.step)  # from the store: a reloaded page still shows it
     st.markdown(f"**Predict.** {p.question}")
     if not pos.revealed:
         if p.is_number:
@@ -109,7 +109,6 @@ def answer_form(code: str, student: str, pos, step: Step, measures: dict) -> Non
                      disabled=guess is None, key=f"{key}_send", icon=":material/send:"):
             try:
                 store().answer(code, student, pos.lesson, pos.step, p.answer_text(guess))
-                st.session_state[f"{key}_sent"] = p.answer_text(guess)
                 st.rerun()
             except (ValueError, LookupError) as err:
                 st.error(str(err), icon=":material/error:")

@@ -129,6 +129,24 @@ def start_button() -> None:
         st.rerun()
 
 
+def prepare(lesson: Lesson, compute) -> None:
+    """Compute every step of the class's lesson (compute(step), the cached view) once per server process, after the
+    teacher's page is drawn: when the teacher moves on, the class's screens find the step computed. A rerun (Next)
+    stops it between steps; the next run goes on with the rest."""
+    ready = _prepared()
+    if lesson.name in ready:
+        return
+    with st.spinner("Preparing this lesson's other steps for the class…"):
+        for step in lesson.steps:
+            compute(step)
+    ready.add(lesson.name)
+
+
+@st.cache_resource(show_spinner=False)
+def _prepared() -> set:
+    return set()  # the lessons whose steps this process has computed for a class
+
+
 def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> None:
     """The running class: code, link and QR code, live counts, the reveal with the class's answers, the CSV and the
     end. The teacher's current step is what the class sees."""
