@@ -32,9 +32,10 @@ from .unet28 import CondImageEpsModel, CondUNet28, CondUNet28Config
 
 def train(steps: int, batch: int = 128, lr: float = 2e-3, ema_decay: float = 0.999, seed: int = 0,
           config: CondUNet28Config = CondUNet28Config(), progress=None, checkpoint=None,
-          start: dict | None = None) -> tuple[CondImageEpsModel, dict]:
+          start: dict | None = None, levels: str = "linear", levels_share: float = 0.5) -> tuple[CondImageEpsModel, dict]:
     """(EMA model, history {"step", "loss", "seconds"}); checkpoint(step, model, history) every 1,000 steps.
-    start: a state dict to go on from (a resumed phase), else fresh weights."""
+    start: a state dict to go on from (a resumed phase), else fresh weights. Noise levels: a share levels_share from
+    the T = 1,000 schedule named by levels (t uniform), the rest uniform in log-SNR (training.sample_log_snr)."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     data, labels = mnist(return_labels=True)
@@ -45,12 +46,12 @@ def train(steps: int, batch: int = 128, lr: float = 2e-3, ema_decay: float = 0.9
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, k / 200) * (
         0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(k / steps, 1.0)))))
-    linear_log_snr = make_schedule("linear", 1000).log_snr[1:]
+    schedule_log_snr = make_schedule(levels, 1000).log_snr[1:]
     history, smooth, t0 = {"step": [], "loss": []}, None, time.perf_counter()
     for step in range(1, steps + 1):
         idx = torch.randint(0, len(data), (batch,), generator=g)
         x0, eps = data[idx], torch.randn(batch, 1, 28, 28, generator=g)
-        log_snr = sample_log_snr(batch, g, linear_log_snr)
+        log_snr = sample_log_snr(batch, g, schedule_log_snr, levels_share)
         ab = torch.sigmoid(log_snr).view(-1, 1, 1, 1)
         drop = torch.rand(batch, generator=g) < config.p_uncond
         label = torch.where(drop, torch.full_like(labels[idx], net.null), labels[idx])
@@ -80,6 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--p-uncond", type=float, default=CondUNet28Config.p_uncond,
                     help="share of examples trained with the null label (condition dropout)")
+    ap.add_argument("--levels", default="linear", choices=["linear", "cosine"],
+                    help="the T = 1,000 schedule whose noise levels (t uniform) a share of the examples gets")
+    ap.add_argument("--levels-share", type=float, default=0.5, help="that share; the rest uniform in log-SNR")
     ap.add_argument("--resume", action="store_true", help="go on from the weights saved at --out (a new phase)")
     ap.add_argument("--out", default=str(PRETRAINED_DIR / "mnist"))
     ap.add_argument("--classifier-only", action="store_true")
@@ -122,14 +126,15 @@ def main(argv: list[str] | None = None) -> None:
         loss_curve = {"step": [done + k for k in history["step"]], "loss": [round(v, 5) for v in history["loss"]]}
         if curve is not None:
             loss_curve = {key: curve[key] + loss_curve[key] for key in ("step", "loss")}
-        now = phases + [{"command": command, "steps": step, "p_uncond": config.p_uncond, "seconds": seconds}]
+        now = phases + [{"command": command, "steps": step, "p_uncond": config.p_uncond, "seconds": seconds,
+                         "levels": args.levels, "levels_share": args.levels_share}]
         save(model.net, args.out, dataset="mnist", training_steps=done + step, seed=args.seed,
              training_time_s=round(sum(p["seconds"] for p in now), 1), batch=args.batch, p_uncond=config.p_uncond,
              loss_curve=loss_curve, command=command, phases=now, metrics={})
         print(f"\n[{step}] saved {args.out} after {history['seconds']:.0f} s", file=sys.stderr)
 
     train(args.steps, args.batch, lr=args.lr, seed=args.seed + len(phases), config=config, progress=progress,
-          checkpoint=checkpoint, start=start)
+          checkpoint=checkpoint, start=start, levels=args.levels, levels_share=args.levels_share)
     evaluate(args.out)
 
 

@@ -46,13 +46,14 @@ class TrainConfig:
     objective: str = "eps"  # "eps" (denoising score matching) or "flow" (flow matching: a velocity network)
 
 
-def sample_log_snr(n: int, g: torch.Generator, linear_log_snr: torch.Tensor) -> torch.Tensor:
-    """n training noise levels: half uniform over LOG_SNR_RANGE, half the linear T = 1,000 schedule's."""
+def sample_log_snr(n: int, g: torch.Generator, levels: torch.Tensor, share: float = 0.5) -> torch.Tensor:
+    """n training noise levels: a share drawn from a schedule's levels (t uniform; every network here uses the linear
+    T = 1,000 schedule's and share 0.5), the rest uniform over LOG_SNR_RANGE."""
     lo, hi = LOG_SNR_RANGE
     uniform = lo + (hi - lo) * torch.rand(n, generator=g)
-    t = torch.randint(1, len(linear_log_snr), (n,), generator=g)
-    pick = torch.rand(n, generator=g) < 0.5
-    return torch.where(pick, uniform, linear_log_snr[t].float().clamp(lo, hi))
+    t = torch.randint(1, len(levels), (n,), generator=g)
+    pick = torch.rand(n, generator=g) < 1 - share  # True: uniform (share 0.5 draws as it always did)
+    return torch.where(pick, uniform, levels[t].float().clamp(lo, hi))
 
 
 FLOOR_DRAWS = 8192  # (x_0, ᾱ, ε) draws behind loss_floor's estimate
