@@ -116,9 +116,11 @@ def study(url: str, code: str, i: int, lesson_index: int, steps, board: Board, l
                 if not revealed and step not in log.sent and now >= think_until:
                     answer(tab, code, lesson_index, step, rng.choice(steps[step].predict.choices))
                     continue
-            interval = next(reversed(tab.fragments.values()), 1.0)
-            time.sleep(max(0.0, min(interval, think_until - now if think_until and step not in log.sent
-                                    else interval)))
+            timer = next(reversed(tab.fragments.values()), 1.0)  # the follow fragment's interval
+            if step is not None and not revealed and step not in log.sent and think_until - now < timer:
+                time.sleep(max(0.0, think_until - now))  # the answer comes before the timer goes off
+                continue
+            time.sleep(timer)
             poll(tab)
         except DROPPED:
             lost = time.perf_counter()

@@ -7,11 +7,10 @@ settles it. The lesson and step live in the URL (?lesson=N&step=K, 1-based) so a
 """
 import streamlit as st
 
-from explorer.lessons.course import load_gallery, load_lessons
 from explorer.ui import layout, state
-from explorer.ui.lessons import catalog, class_student, classroom
-from explorer.ui.lessons.step import (class_step, compute_view, draw_figures, full_page_link, handout_button,
-                                      lesson_step, step_layout)
+from explorer.ui.lessons import class_student, classroom
+from explorer.ui.lessons.step import (class_step, class_view, compute_view, course, draw_figures, full_page_link,
+                                      handout_button, lesson_step, step_layout)
 
 GALLERY = "break"  # ?mode=break shows the Break-it gallery
 
@@ -23,8 +22,7 @@ layout.header("Lessons", "Short guided lessons: read a step, **predict** what wi
               "**Break it** collects one-click settings where diffusion fails on purpose, and why.", compact=in_class)
 presenting = layout.presenting()
 
-lessons, problems = load_lessons(catalog.SPECS)
-presets, gallery_problems = load_gallery(catalog.SPECS)
+lessons, problems, presets, gallery_problems = course()
 for problem in problems + gallery_problems:
     st.warning(f"A lesson file could not be used — {problem}", icon=":material/error:")
 
@@ -85,10 +83,10 @@ def lessons_mode() -> None:
             class_student.join_form(None, title=False)
     if classroom.TEACHER in st.session_state:  # the class's panel first: its code stays in view while it runs
         step = lesson.steps[k]
-        classroom.teacher_panel(index, lesson, k, compute_view(step.view, dict(step.settings)).measures)
+        classroom.teacher_panel(index, lesson, k, class_view(step.view, dict(step.settings)).measures)  # (cached)
     lesson_step(index, lesson, k)
     if classroom.TEACHER in st.session_state:  # the class's next steps computed now, so that Next is instant for all
-        classroom.prepare(lesson, lambda step: compute_view(step.view, dict(step.settings)))
+        classroom.prepare(lesson, lambda step: class_view(step.view, dict(step.settings)))
     if not presenting:
         handout_button(lesson)
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer.classroom.store import normalise_code, shown_code
 from explorer.lessons.course import Lesson, Step
-from explorer.ui.lessons.classroom import (JOIN_TRIES, STUDENT, STUDENT_POLL, _failed, _tries, store,
+from explorer.ui.lessons.classroom import (JOIN_TRIES, STUDENT, STUDENT_POLL, _failed, _tries, position, store,
                                            tally_chart)
 
 
@@ -56,7 +56,7 @@ def rejoin_from_link() -> None:
 def follow(code: str) -> None:
     """Rerun the page when the teacher moves on or reveals."""
     try:
-        pos = store().position(code)
+        pos = position(code)
     except LookupError:
         pos = None
     now = None if pos is None else (pos.lesson, pos.step, pos.revealed)
@@ -71,7 +71,7 @@ def student_view(lessons: list[Lesson], show_step) -> None:
     their answer, and after the reveal the measurement and the class's answers."""
     code, student, name = st.session_state[STUDENT]
     try:
-        pos = store().position(code)
+        pos = position(code)
         store().name(code, student)
     except LookupError as err:
         st.session_state.pop(STUDENT, None)

@@ -19,7 +19,7 @@ from explorer.lessons.answers import bars
 from explorer.lessons.course import Lesson, Step
 from explorer.ui import layout
 
-STUDENT_POLL, TEACHER_POLL = 1.0, 2.0  # seconds between looks at the store: a student follows within ~1 s
+STUDENT_POLL, TEACHER_POLL = 0.75, 2.0  # seconds between looks at the store: a student follows within ~1 s
 JOIN_TRIES, JOIN_WINDOW = 5, 60.0  # wrong codes a browser session may try per window of seconds
 TEACHER, STUDENT = "class_teacher", "class_student"  # session keys: ClassSession; (code, student id, name)
 
@@ -86,6 +86,29 @@ def _tries() -> list[float]:
 
 def _failed() -> None:
     st.session_state["class_tries"] = _tries() + [time.time()]
+
+
+POSITION_TTL = 0.25  # seconds one server reuses a class's position for its students' screens
+_positions: dict = {}  # code -> (time.monotonic(), Position), shared by the server's sessions
+
+
+def position(code: str):
+    """The class's position as the store says, read at most once every POSITION_TTL seconds by this server: sixty
+    students polling every second cost the database a few reads a second, not sixty. LookupError as the store.
+    What the teacher does on this server (moved, revealed, ended) is seen at once (moved())."""
+    now, hit = time.monotonic(), _positions.get(code)
+    if hit is not None and now - hit[0] < POSITION_TTL:
+        return hit[1]
+    pos = store().position(code)
+    if len(_positions) > 1000:  # classes long gone
+        _positions.clear()
+    _positions[code] = (now, pos)
+    return pos
+
+
+def moved(code: str) -> None:
+    """The teacher changed the class: this server's students read its position afresh."""
+    _positions.pop(code, None)
 
 
 # --- the teacher ----------------------------------------------------------------------------------------
@@ -155,6 +178,7 @@ def teacher_panel(lesson_index: int, lesson: Lesson, k: int, measures: dict) -> 
     try:
         if st.session_state.get("class_shown") != (c.code, lesson_index, k):
             store().show(c.code, c.teacher_key, lesson_index, k)
+            moved(c.code)
             st.session_state["class_shown"] = (c.code, lesson_index, k)
     except LookupError as err:  # ended elsewhere, or expired
         st.session_state.pop(TEACHER, None)
@@ -208,6 +232,7 @@ def _panel(c: ClassSession, lesson_index: int, k: int, step: Step, measures: dic
         if b.button("End the class", icon=":material/logout:", key="class_end",
                     help="Deletes the class and every answer: download them first."):
             store().close(c.code, c.teacher_key)
+            moved(c.code)
             for name in (TEACHER, "class_key_shown", "class_shown"):
                 st.session_state.pop(name, None)
             st.rerun()
@@ -228,6 +253,7 @@ def _counts(c: ClassSession, lesson_index: int, k: int, step: Step, measures: di
                 "devices.", icon=":material/devices:")
         if st.button("Show this step to the class", key="class_take_over"):
             store().show(c.code, c.teacher_key, lesson_index, k)
+            moved(c.code)
             st.rerun(scope="app")
         return
     m1, m2 = st.columns(2)
@@ -239,6 +265,7 @@ def _counts(c: ClassSession, lesson_index: int, k: int, step: Step, measures: di
     if not pos.revealed:
         if st.button("Reveal to the class", type="primary", icon=":material/visibility:", key="class_reveal"):
             store().reveal(c.code, c.teacher_key)
+            moved(c.code)
             st.rerun(scope="app")
         return
     st.info(step.revealed(measures), icon=":material/straighten:")

@@ -22,6 +22,35 @@ def compute_view(view_name: str, settings: dict):
         return catalog.VIEWS[view_name].build(settings)
 
 
+def course():
+    """(lessons, problems, presets, gallery problems) from lessons/*.toml, parsed once per server process and again
+    only when a file changes (a class's sixty screens rerun the page every time the teacher moves)."""
+    from explorer.lessons.course import LESSONS_DIR
+    return _course(tuple((p.name, p.stat().st_mtime_ns) for p in sorted(LESSONS_DIR.glob("*.toml"))))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _course(_files: tuple):
+    from explorer.lessons.course import load_gallery, load_lessons
+    return (*load_lessons(catalog.SPECS), *load_gallery(catalog.SPECS))
+
+
+def class_view(view_name: str, settings: dict):
+    """compute_view as a class sees it: made once per server for every student's screen, its plotly figures frozen
+    (each figure's dict made once, not once a student and a rerun)."""
+    with layout.friendly_errors("show this view"), st.spinner("Computing this view…"):
+        return _class_view(view_name, tuple(sorted(settings.items())))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _class_view(view_name: str, settings: tuple):
+    from dataclasses import replace
+
+    from explorer.draw.frozen import Frozen
+    shown = catalog.VIEWS[view_name].build(dict(settings))
+    return replace(shown, figures=[(Frozen(f) if hasattr(f, "to_dict") else f, c) for f, c in shown.figures])
+
+
 def draw_figures(shown, key: str) -> None:
     """The view's warnings, then its figures, two to a row at most so that none is squeezed."""
     for warning in shown.warnings:
@@ -130,7 +159,7 @@ def class_step(lesson: Lesson, k: int, ask) -> None:
     stack, the question and its controls come first, the figures under them)."""
     step, n = lesson.steps[k], len(lesson.steps)
     st.progress((k + 1) / n, text=f"**{lesson.title}** — step {k + 1} of {n}: {step.title}")
-    shown = compute_view(step.view, dict(step.settings))
+    shown = class_view(step.view, dict(step.settings))
     answer, figures = st.columns([2, 3], gap="large")
     with answer:
         ask(step, shown.measures)
