@@ -84,7 +84,7 @@ def lessons_mode() -> None:
     if classroom.TEACHER in st.session_state:  # the class's panel first: its code stays in view while it runs
         step = lesson.steps[k]
         classroom.teacher_panel(index, lesson, k, class_view(step.view, dict(step.settings)).measures)  # (cached)
-    lesson_step(index, lesson, k)
+    lesson_step(index, lesson, k, teaching=classroom.TEACHER in st.session_state)
     if classroom.TEACHER in st.session_state:  # the class's next steps computed now, so that Next is instant for all
         classroom.prepare(lesson, lambda step: class_view(step.view, dict(step.settings)))
     if not presenting:

@@ -71,8 +71,7 @@ def student_view(lessons: list[Lesson], show_step) -> None:
     their answer, and after the reveal the measurement and the class's answers."""
     code, student, name = st.session_state[STUDENT]
     try:
-        pos = position(code)
-        store().name(code, student)
+        pos = position(code)  # (who the student is was checked when they joined, or when their link brought them back)
     except LookupError as err:
         st.session_state.pop(STUDENT, None)
         st.warning(f"{err}", icon=":material/group_off:")

@@ -124,8 +124,10 @@ def predict_and_reveal(step: Step, measures: dict, key: str) -> None:
         (st.success if right else st.warning)(("Right: " if right else "Not this time: ") + truth + ".")
 
 
-def lesson_step(lesson_index: int, lesson: Lesson, k: int):
-    """The step with its navigation; returns its live view (its measures are what a class's reveal shows)."""
+def lesson_step(lesson_index: int, lesson: Lesson, k: int, teaching: bool = False):
+    """The step with its navigation; returns its live view (its measures are what a class's reveal shows). A teacher
+    with a class draws the class's shared view (class_view): their Next does not hold the server while figures
+    are made anew."""
     step, n = lesson.steps[k], len(lesson.steps)
     key = f"{lesson.name}_{k}"
     nav_prev, nav_bar, nav_next = st.columns([1, 5, 1], vertical_alignment="center")
@@ -134,7 +136,7 @@ def lesson_step(lesson_index: int, lesson: Lesson, k: int):
     nav_next.button("Next ▶", key="lesson_next", on_click=go, args=(lesson_index, k + 1), disabled=k == n - 1,
                     width="stretch", help="Next step")
     nav_bar.progress((k + 1) / n, text=f"**{lesson.title}** — step {k + 1} of {n}: {step.title}")
-    shown = compute_view(step.view, dict(step.settings))
+    shown = (class_view if teaching else compute_view)(step.view, dict(step.settings))
 
     def body() -> None:
         st.subheader(step.title)
