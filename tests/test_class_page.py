@@ -216,3 +216,28 @@ def test_two_teacher_devices_do_not_reveal_each_others_steps():
     assert not [b for b in t.button if b.key == "class_reveal"]
     t.button(key="class_take_over").click().run()
     assert classroom.store().position(code).step == 0
+
+
+def test_a_server_reads_a_class_position_at_most_every_quarter_second_and_at_once_after_its_teacher(monkeypatch):
+    """Sixty students polling: one database read per POSITION_TTL per server. Another replica's move shows within
+    the TTL; a move made through this server (moved()) shows at once."""
+    from explorer.classroom.store import ClassStore, default_url
+    from explorer.ui.lessons import classroom
+    other = ClassStore(default_url())  # another replica, on the same database
+    c = other.open()
+    other.show(c.code, c.teacher_key, 0, 1)
+    clock = [1000.0]
+    monkeypatch.setattr(classroom, "_clock", lambda: clock[0])
+    assert classroom.position(c.code).step == 1
+    other.show(c.code, c.teacher_key, 0, 2)
+    clock[0] += classroom.POSITION_TTL / 2
+    assert classroom.position(c.code).step == 1  # read a moment ago: not read again
+    clock[0] += classroom.POSITION_TTL
+    assert classroom.position(c.code).step == 2  # older than the TTL: read again
+    other.show(c.code, c.teacher_key, 0, 3)
+    classroom.moved(c.code)  # what this server's teacher does
+    assert classroom.position(c.code).step == 3
+    other.close(c.code, c.teacher_key)
+    classroom.moved(c.code)
+    with pytest.raises(LookupError):
+        classroom.position(c.code)

@@ -89,14 +89,15 @@ def _failed() -> None:
 
 
 POSITION_TTL = 0.25  # seconds one server reuses a class's position for its students' screens
-_positions: dict = {}  # code -> (time.monotonic(), Position), shared by the server's sessions
+_positions: dict = {}  # code -> (_clock(), Position), shared by the server's sessions
+_clock = time.monotonic
 
 
 def position(code: str):
     """The class's position as the store says, read at most once every POSITION_TTL seconds by this server: sixty
     students polling every second cost the database a few reads a second, not sixty. LookupError as the store.
     What the teacher does on this server (moved, revealed, ended) is seen at once (moved())."""
-    now, hit = time.monotonic(), _positions.get(code)
+    now, hit = _clock(), _positions.get(code)
     if hit is not None and now - hit[0] < POSITION_TTL:
         return hit[1]
     pos = store().position(code)
