@@ -97,6 +97,27 @@ def replica_pids(serve_pid: int) -> list[int]:
     return out
 
 
+
+def replica_ports(pids: list[int]) -> dict[int, int]:
+    """pid -> the loopback port of each replica (its --server.port)."""
+    ports = {}
+    for pid in pids:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        ports[pid] = int(args[args.index(b"--server.port") + 1])
+    return ports
+
+
+def websocket_replica(ports: dict[int, int]) -> int | None:
+    """The pid of the replica (pid -> port) holding an established loopback connection on its port: with
+    one browser tab open, the replica that holds its websocket (nginx keeps no idle upstream connections)."""
+    held = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "01":  # ESTABLISHED
+            held.add(int(local.split(":")[1], 16))
+    on = [pid for pid, port in ports.items() if port in held]
+    return on[0] if len(on) == 1 else None
+
 @contextlib.contextmanager
 def app_and_browser(shots: Path | None = None):
     """A served explorer and a Chromium to drive it: yield (base_url, browser); the server's log goes to

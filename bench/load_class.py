@@ -188,26 +188,6 @@ def tally_count(tab: Session) -> int:
     return max((int(m[1]) for m in found if m), default=0)
 
 
-def replica_ports(pids: list[int]) -> dict[int, int]:
-    """pid -> the loopback port of each replica (its --server.port)."""
-    out = {}
-    for pid in pids:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        out[pid] = int(args[args.index(b"--server.port") + 1])
-    return out
-
-
-def connections(port: int) -> int:
-    """Established TCP connections to a local port (nginx's, one per websocket it forwards)."""
-    n = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            for line in list(f)[1:]:
-                local, state = line.split()[1], line.split()[3]
-                n += state == "01" and int(local.rsplit(":", 1)[1], 16) == port
-    return n
-
-
 def teach(url: str, n: int, board: Board, kill=None) -> dict:
     """The teacher's side, with the students' threads; returns what was measured."""
     lesson_index, item = lesson()
@@ -292,14 +272,15 @@ class Killer:
     """Which replica the teacher's websocket reached, and killing another one (deploy/serve restarts it)."""
 
     def __init__(self, serve_pid: int):
-        from bench.live import replica_pids
+        from bench.live import replica_pids, replica_ports
         self.ports = replica_ports(replica_pids(serve_pid))
 
     def teacher_replica(self) -> int:
-        busy = [pid for pid, port in self.ports.items() if connections(port) > 0]
-        if len(busy) != 1:
-            raise RuntimeError(f"cannot tell the teacher's replica: connections on {busy}")
-        return busy[0]
+        from bench.live import websocket_replica
+        pid = websocket_replica(self.ports)  # the teacher's is the only websocket open yet
+        if pid is None:
+            raise RuntimeError("cannot tell the teacher's replica from the established connections")
+        return pid
 
     def kill_other(self, teacher_pid: int) -> None:
         os.kill(next(pid for pid in self.ports if pid != teacher_pid), signal.SIGKILL)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.live import NGINX, replica_pids, serve_app, serve_deploy
+from bench.live import NGINX, replica_pids, replica_ports, serve_app, serve_deploy, websocket_replica
 from bench.load import Session, failover, measure
 
 pytestmark = pytest.mark.alone  # these time a class of tabs against a server: nothing else on the cores meanwhile
@@ -111,26 +111,6 @@ def test_sigterm_stops_deploy_serve_and_everything_it_started(tmp_path):
     assert "aborted" not in text and "terminate called" not in text
 
 
-def _websocket_replica(ports: dict[int, int]) -> int | None:
-    """The pid of the replica (pid -> port) holding an established loopback connection on its port: with
-    one browser tab open, the replica that holds its websocket (nginx keeps no idle upstream connections)."""
-    held = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        if state == "01":  # ESTABLISHED
-            held.add(int(local.split(":")[1], 16))
-    on = [pid for pid, port in ports.items() if port in held]
-    return on[0] if len(on) == 1 else None
-
-
-def _replica_ports(pids: list[int]) -> dict[int, int]:
-    ports = {}
-    for pid in pids:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        ports[pid] = int(args[args.index(b"--server.port") + 1])
-    return ports
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 @needs_nginx
@@ -151,10 +131,10 @@ def test_a_browser_tab_keeps_its_view_when_its_replica_dies():
         wait_idle(page, 120_000)
         shown = slider_input(page, "Number of steps T").input_value()
         assert shown == "297" and "T=297" in page.url
-        ports = _replica_ports(replica_pids(proc.pid))
+        ports = replica_ports(replica_pids(proc.pid))
         holder = None
         for _ in range(40):
-            holder = _websocket_replica(ports)
+            holder = websocket_replica(ports)
             if holder:
                 break
             time.sleep(0.25)
@@ -162,10 +142,10 @@ def test_a_browser_tab_keeps_its_view_when_its_replica_dies():
         os.kill(holder, signal.SIGKILL)
         survivor = next(port for pid, port in ports.items() if pid != holder)
         for _ in range(120):  # the tab reconnects through nginx, to the replica still alive
-            if _websocket_replica({0: survivor}) == 0:
+            if websocket_replica({0: survivor}) == 0:
                 break
             time.sleep(0.5)
-        assert _websocket_replica({0: survivor}) == 0
+        assert websocket_replica({0: survivor}) == 0
         page.wait_for_selector(FIGURE, timeout=120_000)
         wait_idle(page, 120_000)
         assert slider_input(page, "Number of steps T").input_value() == shown  # the same view, from its URL
