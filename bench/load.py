@@ -67,13 +67,24 @@ class Session:
     labels: dict = field(default_factory=dict)  # widget id -> its label
     values: dict = field(default_factory=dict)  # widget id -> WidgetState: what the tab's widgets hold, sent each run
     fragments: dict = field(default_factory=dict)  # fragment id -> seconds between its automatic reruns
-    texts: list = field(default_factory=list)  # what the last run showed as text (markdown, alerts, metrics, …)
-    charts: list = field(default_factory=list)  # the last run's Plotly figures (JSON)
+    shown: dict = field(default_factory=lambda: {"page": ([], []), "fragment": ([], [])})  # texts and charts that
+    # the last whole-page run showed, and the last fragment run: a fragment's run replaces only its own part
 
     def __post_init__(self):
         ws_url = self.url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self._connection = connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30)
         self.ws = self._connection.__enter__()
+        self._part = "page"
+
+    @property
+    def texts(self) -> list:
+        """What the screen shows as text (markdown, alerts, metrics, …): the page's last run, then its fragment's."""
+        return self.shown["page"][0] + self.shown["fragment"][0]
+
+    @property
+    def charts(self) -> list:
+        """The screen's Plotly figures (JSON), as texts."""
+        return self.shown["page"][1] + self.shown["fragment"][1]
 
     def run(self, query: str, widget_states: list[WidgetState] = (), fragment_id: str = "") -> Run:
         """One rerun, as the browser asks for it: the widget states given, over the values the tab's widgets hold
@@ -91,22 +102,48 @@ class Session:
             msg.rerun_script.fragment_id = fragment_id
             msg.rerun_script.is_auto_rerun = True
         self.query = query
-        self.texts, self.charts = [], []
         t0 = time.perf_counter()
         self.ws.send(msg.SerializeToString())
+        return self._read_run(t0, t0 + RUN_TIMEOUT_S)
+
+    def listen(self, seconds: float) -> Run | None:
+        """Wait up to `seconds` for a run the server starts on its own (a push), as a browser tab shows it; the
+        run when one ended, else None."""
+        t0 = time.perf_counter()
+        try:
+            return self._read_run(t0, t0 + seconds, first_within=seconds)
+        except TimeoutError:
+            return None
+
+    def _read_run(self, t0: float, deadline: float, first_within: float | None = None) -> Run | None:
+        """Read ForwardMsgs until a script_finished (a run that st.rerun ended goes on to the next one); None when
+        nothing came within `first_within` seconds."""
         nbytes = exceptions = errors = 0
-        messages = []
+        messages, started = [], False
         for _ in range(MAX_MESSAGES):
-            left = RUN_TIMEOUT_S - (time.perf_counter() - t0)
+            left = deadline - time.perf_counter()
             if left <= 0:
                 break
-            raw = self.ws.recv(timeout=left)
+            try:
+                raw = self.ws.recv(timeout=left)
+            except TimeoutError:
+                if first_within is not None and not started:
+                    return None
+                raise
             nbytes += len(raw)
             fm = ForwardMsg()
             fm.ParseFromString(raw)
             if fm.metadata.cacheable and fm.hash:
                 self.cached.add(fm.hash)
             kind = fm.WhichOneof("type")
+            if kind == "new_session":  # a run began: of the whole page, or of fragments only
+                self._part = "fragment" if fm.metadata.run.fragment_ids else "page"
+                self.shown["fragment"] = ([], [])
+                if self._part == "page":
+                    self.shown["page"] = ([], [])
+                if first_within is not None and not started:  # give it the time any run gets
+                    deadline = time.perf_counter() + RUN_TIMEOUT_S
+                started = True
             if kind == "navigation":
                 self.page_hash = fm.navigation.page_script_hash
             elif kind == "page_info_changed":
@@ -128,21 +165,22 @@ class Session:
                     errors += 1
                     messages.append(f"error: {element.alert.body}")
             elif kind == "script_finished" and fm.script_finished == FINISHED_EARLY_FOR_RERUN:
-                self.texts, self.charts = [], []  # what the next run shows replaces it
+                pass  # the run that follows replaces it
             elif kind == "script_finished":
                 return Run(time.perf_counter() - t0, nbytes, exceptions, errors, fm.script_finished, tuple(messages))
         raise TimeoutError(f"no script_finished within {RUN_TIMEOUT_S} s or {MAX_MESSAGES} messages")
 
     def _keep_text(self, element) -> None:
         kind = element.WhichOneof("type")
+        texts, charts = self.shown[self._part]
         if kind in ("markdown", "text", "alert", "heading"):
-            self.texts.append(getattr(element, kind).body)
+            texts.append(getattr(element, kind).body)
         elif kind == "progress":
-            self.texts.append(element.progress.text)
+            texts.append(element.progress.text)
         elif kind == "metric":
-            self.texts.append(f"{element.metric.label}: {element.metric.body}")
+            texts.append(f"{element.metric.label}: {element.metric.body}")
         elif kind == "plotly_chart":
-            self.charts.append(element.plotly_chart.spec)
+            charts.append(element.plotly_chart.spec)
 
     def widget(self, kind: str, key: str | None = None, label: str | None = None) -> str:
         """The id of the one widget of this kind on the page with this key (or, for a widget without a key, label)."""

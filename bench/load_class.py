@@ -3,12 +3,14 @@ the projector and its phones, each a client speaking Streamlit's websocket proto
 
 The teacher opens the lesson on the Lessons page and clicks *Start a class*; the code is read off the page. Each
 student opens the join link (?class=CODE), submits the join form (the code and a name, and the form's submit
-button) and from then on behaves as the page in a browser does: the `follow` fragment's timer reruns it every
-interval the server gave (an auto-rerun message), and a run that the fragment turns into a whole-page rerun
-shows the new step. A student answers each question once after a think time: picks a choice (a rerun) and
-clicks *Send my answer* (a second one); the page must then say "Sent: …". The teacher's own counts fragment
-polls as the browser's would; when it says every student answered, the teacher clicks *Reveal to the class*,
-waits until the students' screens show the reveal, and clicks *Next ▶*.
+button) and from then on behaves as the page in a browser does: it shows every run the server pushes (the
+teacher moved on or revealed); where the server cannot push, the page has a `follow` fragment instead, and when
+its timer goes off (the interval the server gave in its auto-rerun message) the student sends that fragment's run,
+which a missed step turns into a whole-page run. A student
+answers each question once after a think time: picks a choice (a rerun) and clicks *Send my answer* (a second
+one); the page must then say "Sent: …". The teacher's own counts fragment polls as the browser's would; when it
+says every student answered, the teacher clicks *Reveal to the class*, waits until the students' screens show the
+reveal, and clicks *Next ▶*.
 
 Measured: the time from the teacher's click (Next, or Reveal) to the end of the run that puts that step (or
 that reveal) on each student's screen; answers sent (the page said "Sent") and counted (the teacher's tally
@@ -101,6 +103,7 @@ def study(url: str, code: str, i: int, lesson_index: int, steps, board: Board, l
     join.trigger_value = True
     tab.run(tab.query, [typed, name, join])
     shown = think_until = None
+    next_poll = time.perf_counter() + timer_of(tab)
     while not board.done.is_set():
         try:
             step, revealed, sent = screen(tab)
@@ -116,12 +119,12 @@ def study(url: str, code: str, i: int, lesson_index: int, steps, board: Board, l
                 if not revealed and step not in log.sent and now >= think_until:
                     answer(tab, code, lesson_index, step, rng.choice(steps[step].predict.choices))
                     continue
-            timer = next(reversed(tab.fragments.values()), 1.0)  # the follow fragment's interval
-            if step is not None and not revealed and step not in log.sent and think_until - now < timer:
-                time.sleep(max(0.0, think_until - now))  # the answer comes before the timer goes off
-                continue
-            time.sleep(timer)
-            poll(tab)
+            wake = next_poll
+            if step is not None and not revealed and step not in log.sent:
+                wake = min(wake, think_until)  # the answer comes before the timer goes off
+            if tab.listen(min(max(0.0, wake - now), 0.5)) is None and time.perf_counter() >= next_poll:
+                poll(tab)  # the follow fragment's timer went off (a server that cannot push)
+                next_poll = time.perf_counter() + timer_of(tab)
         except DROPPED:
             lost = time.perf_counter()
             tab.close_quietly()
@@ -130,19 +133,21 @@ def study(url: str, code: str, i: int, lesson_index: int, steps, board: Board, l
                 log.failures.append("could not reconnect")
                 return
             log.back.append((lost, time.perf_counter()))
+            next_poll = time.perf_counter() + timer_of(tab)
         except Exception as err:  # noqa: BLE001 — reported with the results
             log.failures.append(repr(err))
             return
     tab.close_quietly()
 
 
+def timer_of(tab: Session) -> float:
+    """The follow fragment's interval, as the server gave it (auto_rerun); none where the server pushes."""
+    return next(reversed(tab.fragments.values()), float("inf"))
+
+
 def poll(tab: Session) -> None:
     """The follow fragment's timer: a fragment run (which may turn into a whole-page run)."""
-    fragment = next(reversed(tab.fragments), "")
-    texts = tab.texts
-    run = tab.run(tab.query, fragment_id=fragment)
-    if run.status != 0:  # the fragment alone ran: the screen did not change
-        tab.texts = texts
+    tab.run(tab.query, fragment_id=next(reversed(tab.fragments), ""))
 
 
 def answer(tab: Session, code: str, lesson_index: int, step: int, choice: str) -> None:

@@ -1,15 +1,15 @@
 """A student in a class on the Lessons page: join with a display name (by the link or the code), follow the
-teacher's step (a fragment looks at the store every STUDENT_POLL seconds and reruns the page when the teacher moves
-or reveals), answer until the reveal, then see the measurement and the class's answers. Names and answers are shown
-as text, never as Markdown."""
+teacher's step (the server reruns the page when the teacher moves or reveals: explorer.ui.lessons.follow), answer
+until the reveal, then see the measurement and the class's answers. Names and answers are shown as text, never as
+Markdown."""
 from __future__ import annotations
 
 import streamlit as st
 
 from explorer.classroom.store import normalise_code, shown_code
 from explorer.lessons.course import Lesson, Step
-from explorer.ui.lessons.classroom import (JOIN_TRIES, STUDENT, STUDENT_POLL, _failed, _tries, position, store,
-                                           tally_chart)
+from explorer.ui.lessons import follow
+from explorer.ui.lessons.classroom import JOIN_TRIES, STUDENT, _failed, _tries, class_tally_chart, position, store
 
 
 def join_form(code: str | None, title: bool = True) -> None:
@@ -52,20 +52,6 @@ def rejoin_from_link() -> None:
         st.query_params.pop("me", None)  # a stale id: join again
 
 
-@st.fragment(run_every=STUDENT_POLL)
-def follow(code: str) -> None:
-    """Rerun the page when the teacher moves on or reveals."""
-    try:
-        pos = position(code)
-    except LookupError:
-        pos = None
-    now = None if pos is None else (pos.lesson, pos.step, pos.revealed)
-    if st.session_state.get("class_seen", now) != now:
-        st.session_state["class_seen"] = now
-        st.rerun(scope="app")
-    st.session_state["class_seen"] = now
-
-
 def student_view(lessons: list[Lesson], show_step) -> None:
     """The student's screen: the teacher's step (its figures and question, drawn by show_step(lesson, k, body)),
     their answer, and after the reveal the measurement and the class's answers."""
@@ -76,8 +62,7 @@ def student_view(lessons: list[Lesson], show_step) -> None:
         st.session_state.pop(STUDENT, None)
         st.warning(f"{err}", icon=":material/group_off:")
         return
-    st.session_state["class_seen"] = (pos.lesson, pos.step, pos.revealed)
-    follow(code)
+    follow.follow(code, pos)
     st.caption(f"Class {shown_code(code)}")
     st.text(f"You are in as {name}.")  # a name is data: shown as text, never as Markdown
     if pos.lesson is None or pos.lesson >= len(lessons) or pos.step >= len(lessons[pos.lesson].steps):
@@ -122,6 +107,6 @@ def answer_form(code: str, student: str, pos, step: Step, measures: dict) -> Non
     else:
         st.caption("You did not answer this one.")
     try:
-        tally_chart(step, measures[step.measure], store().class_tally(code, pos.lesson, pos.step), f"{key}_tally")
+        class_tally_chart(code, pos.lesson, pos.step, step, measures[step.measure], f"{key}_tally")
     except (LookupError, PermissionError) as err:  # the class ended, or the teacher moved on, since this page began
         st.caption(str(err))

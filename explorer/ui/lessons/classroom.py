@@ -19,7 +19,7 @@ from explorer.lessons.answers import bars
 from explorer.lessons.course import Lesson, Step
 from explorer.ui import layout
 
-STUDENT_POLL, TEACHER_POLL = 0.75, 2.0  # seconds between looks at the store: a student follows within ~1 s
+TEACHER_POLL = 2.0  # seconds between the teacher's looks at the class's counts
 JOIN_TRIES, JOIN_WINDOW = 5, 60.0  # wrong codes a browser session may try per window of seconds
 TEACHER, STUDENT = "class_teacher", "class_student"  # session keys: ClassSession; (code, student id, name)
 
@@ -71,10 +71,27 @@ def answers_csv(rows: list[dict]) -> bytes:
 
 def tally_chart(step: Step, value: float, counts: dict[str, int], key: str) -> None:
     """The class's answers as bars beside the share that was right."""
+    layout.chart(st, tally_figure(step, value, counts), width="stretch", key=key)
+
+
+def tally_figure(step: Step, value: float, counts: dict[str, int]):
     labels, n, right, share = bars(step.predict, counts, value)
     total = sum(n)
     title = "No answers" if not total else f"{total} answer{'s' if total != 1 else ''}: {share:.0%} right"
-    layout.chart(st, class_answers(labels, n, right, title), width="stretch", key=key)
+    return class_answers(labels, n, right, title)
+
+
+def class_tally_chart(code: str, lesson_index: int, k: int, step: Step, value: float, key: str) -> None:
+    """A revealed step's answers as its students see them. No answer is taken after the reveal, so the tally is
+    final: read and drawn once per server, not once per student (sixty screens show it at the same moment).
+    LookupError or PermissionError as ClassStore.class_tally."""
+    layout.chart(st, _final_tally(code, lesson_index, k, step, value), width="stretch", key=key)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _final_tally(code: str, lesson_index: int, k: int, _step: Step, _value: float):
+    from explorer.draw.frozen import Frozen
+    return Frozen(tally_figure(_step, _value, store().class_tally(code, lesson_index, k)))
 
 
 def _tries() -> list[float]:
@@ -108,8 +125,10 @@ def position(code: str):
 
 
 def moved(code: str) -> None:
-    """The teacher changed the class: this server's students read its position afresh."""
+    """The teacher changed the class: this server's students read its position afresh, and are pushed it now."""
+    from explorer.ui.lessons.follow import followers  # (follow reads positions through this module)
     _positions.pop(code, None)
+    followers().nudge()
 
 
 # --- the teacher ----------------------------------------------------------------------------------------
