@@ -154,3 +154,20 @@ def test_a_browser_tab_keeps_its_view_when_its_replica_dies():
         assert slider_input(page, "Number of steps T").input_value() == "296" and "T=296" in page.url
         assert page.locator("[data-testid=stException]").count() == 0
         browser.close()
+
+
+@pytest.mark.slow
+def test_the_class_scenario_takes_three_students_through_a_lesson(tmp_path):
+    """bench.load --scenario class with three students: every step and every reveal reaches every screen (pushed by
+    the server: the students' pages have no timer of their own), and every answer is sent and counted."""
+    from bench.load_class import Board, teach
+    with serve_app(env={"DIFFUSION_EXPLORER_CLASS_DB": str(tmp_path / "class.db")}) as (url, _):
+        board = Board()
+        out = teach(url, 3, board)
+    steps = out["steps"]
+    assert out["joined"] and all(everyone for _, everyone in out["waits"])
+    for log in out["logs"]:
+        assert not log.failures
+        assert sorted(log.step_seen) == sorted(log.reveal_seen) == list(range(steps))
+        assert sorted(log.sent) == list(range(steps))
+    assert out["counted"] == [3] * steps

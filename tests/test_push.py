@@ -10,7 +10,7 @@ from bench.load import Session
 from bench.load_class import click, lesson, screen
 
 pytestmark = pytest.mark.slow
-WITHIN_S = 2.0  # a student's screen follows the teacher within this
+WAIT_S = 30.0  # generous: what is tested is that the run comes unasked (its speed is bench.load's class scenario)
 
 
 def join(url: str, code: str, name: str) -> Session:
@@ -43,17 +43,17 @@ def test_the_teachers_next_and_reveal_reach_the_students_screens_without_their_a
 
             click(teacher, "lesson_next")
             for tab in students:  # nothing sent by the student: the run comes from the server
-                run = tab.listen(WITHIN_S)
-                assert run is not None and run.status == 0 and run.exceptions == 0, "no push within 2 s"
+                run = tab.listen(WAIT_S)
+                assert run is not None and run.status == 0 and run.exceptions == 0, "no run came unasked"
                 assert screen(tab)[:2] == (1, False)
                 assert f"class={code.replace('-', '')}" in tab.query  # the address (and so the student) kept
             click(teacher, "class_reveal", fragment_id=next(reversed(teacher.fragments), ""))
             for tab in students:
-                assert tab.listen(WITHIN_S) is not None
+                assert tab.listen(WAIT_S) is not None
                 assert screen(tab)[:2] == (1, True)
             click(teacher, "class_end")
             for tab in students:
-                assert tab.listen(WITHIN_S) is not None
+                assert tab.listen(WAIT_S) is not None
                 assert any("There is no open class" in t for t in tab.texts), tab.texts
         finally:
             for tab in [teacher, *students]:
