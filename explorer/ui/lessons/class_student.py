@@ -62,7 +62,7 @@ def student_view(lessons: list[Lesson], show_step) -> None:
         st.session_state.pop(STUDENT, None)
         st.warning(f"{err}", icon=":material/group_off:")
         return
-    follow.follow(code, pos)
+    follow.follow(code, pos, position)
     st.caption(f"Class {shown_code(code)}")
     st.text(f"You are in as {name}.")  # a name is data: shown as text, never as Markdown
     if pos.lesson is None or pos.lesson >= len(lessons) or pos.step >= len(lessons[pos.lesson].steps):

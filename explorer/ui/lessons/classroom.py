@@ -18,6 +18,7 @@ from explorer.draw.class_figures import class_answers
 from explorer.lessons.answers import bars
 from explorer.lessons.course import Lesson, Step
 from explorer.ui import layout
+from explorer.ui.lessons.follow import followers
 
 TEACHER_POLL = 2.0  # seconds between the teacher's looks at the class's counts
 JOIN_TRIES, JOIN_WINDOW = 5, 60.0  # wrong codes a browser session may try per window of seconds
@@ -126,9 +127,8 @@ def position(code: str):
 
 def moved(code: str) -> None:
     """The teacher changed the class: this server's students read its position afresh, and are pushed it now."""
-    from explorer.ui.lessons.follow import followers  # (follow reads positions through this module)
     _positions.pop(code, None)
-    followers().nudge()
+    followers(position).nudge()
 
 
 # --- the teacher ----------------------------------------------------------------------------------------

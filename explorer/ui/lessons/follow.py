@@ -87,31 +87,30 @@ class Followers:
 
 
 @st.cache_resource(show_spinner=False)
-def followers() -> Followers:
-    """This server's followers (one per process)."""
-    from explorer.ui.lessons.classroom import position
-    return Followers(position)
+def followers(_read: Callable[[str], object]) -> Followers:
+    """This server's followers (one per process), reading positions with _read (classroom.position)."""
+    return Followers(_read)
 
 
 def shown(pos) -> tuple | None:
     return None if pos is None else (pos.lesson, pos.step, pos.revealed)
 
 
-def follow(code: str, pos) -> None:
-    """On a student's page run that shows `pos`: register for pushes, or where there are none, poll."""
+def follow(code: str, pos, read: Callable[[str], object]) -> None:
+    """On a student's page run that shows `pos`: register for pushes, or where there are none, poll (`read` gives a
+    class's position: classroom.position)."""
     st.session_state[SEEN] = shown(pos)
     session = push.session_id()
     if session is not None and push.available():
-        followers().follow(code, session, shown(pos))
+        followers(read).follow(code, session, shown(pos))
     else:
-        st.fragment(_look, run_every=POLL)(code)
+        st.fragment(_look, run_every=POLL)(code, read)
 
 
-def _look(code: str) -> None:
+def _look(code: str, read: Callable[[str], object]) -> None:
     """Rerun the page when the teacher moved on or revealed."""
-    from explorer.ui.lessons.classroom import position
     try:
-        now = shown(position(code))
+        now = shown(read(code))
     except LookupError:
         now = None
     if st.session_state.get(SEEN, now) != now:
