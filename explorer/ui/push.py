@@ -33,10 +33,10 @@ def available() -> bool:
 
 
 def rerun(session: str) -> bool:
-    """Ask the session to run its page again, with the page and address of its last run (its widgets keep their
-    values). Thread-safe: the request is made on the server's event loop, in turn with the browser's own requests
-    (made from another thread, two runners could start at once and one's output be dropped). False when the
-    session is gone (its tab closed) or pushing is not available."""
+    """Ask the session to run its page again, with the page and address of its last run (no widget states are sent:
+    use it for pages whose state lives in st.session_state or a store, as a class's screen does). Thread-safe: the
+    request is made on the server's event loop, where the browser's own requests are handled, so the two never
+    interleave. False when the session is gone (its tab closed) or pushing is not available."""
     manager = _manager()
     if manager is None:
         return False
