@@ -138,12 +138,14 @@ def gallery_mode() -> None:
 
 if classroom.STUDENT in st.session_state:  # a student in a class: the teacher's step, nothing else to pick
     class_student.student_view(lessons, class_step)
-elif st.query_params.get("class"):  # the join link
-    class_student.join_form(st.query_params.get("class"))
 else:
-    mode = st.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
-                                format_func={"lessons": "Lessons", GALLERY: "Break it"}.get,
-                                width="content") or "lessons"
-    (gallery_mode if mode == GALLERY else lessons_mode)()
+    class_student.leave()  # not (or no longer) a student: the server pushes no class to this tab
+    if st.query_params.get("class"):  # the join link
+        class_student.join_form(st.query_params.get("class"))
+    else:
+        mode = st.segmented_control("Show", ["lessons", GALLERY], key="lesson_mode", label_visibility="collapsed",
+                                    format_func={"lessons": "Lessons", GALLERY: "Break it"}.get,
+                                    width="content") or "lessons"
+        (gallery_mode if mode == GALLERY else lessons_mode)()
 
 layout.footer()

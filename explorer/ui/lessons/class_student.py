@@ -52,6 +52,11 @@ def rejoin_from_link() -> None:
         st.query_params.pop("me", None)  # a stale id: join again
 
 
+def leave() -> None:
+    """On a Lessons page run that is not a student's screen: the server stops pushing a class to this session."""
+    follow.unfollow(position)
+
+
 def student_view(lessons: list[Lesson], show_step) -> None:
     """The student's screen: the teacher's step (its figures and question, drawn by show_step(lesson, k, body)),
     their answer, and after the reveal the measurement and the class's answers."""

@@ -108,6 +108,7 @@ def _failed() -> None:
 
 POSITION_TTL = 0.25  # seconds one server reuses a class's position for its students' screens
 _positions: dict = {}  # code -> (_clock(), Position), shared by the server's sessions
+_moved: dict = {}  # code -> when this server's teacher last changed the class
 _clock = time.monotonic
 
 
@@ -120,13 +121,16 @@ def position(code: str):
         return hit[1]
     pos = store().position(code)
     if len(_positions) > 1000:  # classes long gone
-        _positions.clear()
-    _positions[code] = (now, pos)
+        _positions.clear(), _moved.clear()
+    latest = _positions.get(code)
+    if (latest is None or latest[0] <= now) and _moved.get(code, now) <= now:  # not a read older than one kept
+        _positions[code] = (now, pos)
     return pos
 
 
 def moved(code: str) -> None:
     """The teacher changed the class: this server's students read its position afresh, and are pushed it now."""
+    _moved[code] = _clock()
     _positions.pop(code, None)
     followers(position).nudge()
 
