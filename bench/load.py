@@ -164,9 +164,7 @@ class Session:
                 elif element.WhichOneof("type") == "alert" and element.alert.format == ERROR_ALERT:
                     errors += 1
                     messages.append(f"error: {element.alert.body}")
-            elif kind == "script_finished" and fm.script_finished == FINISHED_EARLY_FOR_RERUN:
-                pass  # the run that follows replaces it
-            elif kind == "script_finished":
+            elif kind == "script_finished" and fm.script_finished != FINISHED_EARLY_FOR_RERUN:  # (else: one follows)
                 return Run(time.perf_counter() - t0, nbytes, exceptions, errors, fm.script_finished, tuple(messages))
         raise TimeoutError(f"no script_finished within {RUN_TIMEOUT_S} s or {MAX_MESSAGES} messages")
 

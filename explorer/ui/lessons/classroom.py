@@ -113,9 +113,9 @@ _clock = time.monotonic
 
 
 def position(code: str):
-    """The class's position as the store says, read at most once every POSITION_TTL seconds by this server: sixty
-    students polling every second cost the database a few reads a second, not sixty. LookupError as the store.
-    What the teacher does on this server (moved, revealed, ended) is seen at once (moved())."""
+    """The class's position as the store says, read at most once every POSITION_TTL seconds by this server: its
+    followers' sweep and sixty students' page runs after a move cost the database a few reads, not sixty.
+    LookupError as the store. What the teacher does on this server (moved, revealed, ended) is seen at once."""
     now, hit = _clock(), _positions.get(code)
     if hit is not None and now - hit[0] < POSITION_TTL:
         return hit[1]

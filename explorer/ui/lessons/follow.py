@@ -24,7 +24,7 @@ from explorer.ui import push
 POLL = 0.75  # seconds between a student's own looks at the store, where the server cannot push
 PUSH_EVERY = 0.25  # seconds between a server's looks at the positions its students follow
 RETRY_S, TRIES = 2.0, 3  # a pushed screen that did not report the new step is pushed again after this, this often
-SEEN = "class_seen"  # session key: (lesson, step, revealed) the student's screen shows
+SEEN = "class_seen"  # session key, where the page polls: (lesson, step, revealed) its screen shows
 FOLLOWING = "class_following"  # session key: this session's id, while the server pushes a class to it
 
 
@@ -119,10 +119,19 @@ class Followers:
                 logging.getLogger(__name__).exception("a class sweep failed; the next one tries again")
 
 
-@st.cache_resource(show_spinner=False)
-def followers(_read: Callable[[str], object]) -> Followers:
-    """This server's followers (one per process), reading positions with _read (classroom.position)."""
-    return Followers(_read)
+_server: Followers | None = None
+_server_lock = threading.Lock()
+
+
+def followers(read: Callable[[str], object]) -> Followers:
+    """This server's followers (one per process, made on the first call), reading positions with `read`
+    (classroom.position). A plain global, not st.cache_resource: every student's page run asks for it."""
+    global _server
+    if _server is None:
+        with _server_lock:
+            if _server is None:
+                _server = Followers(read)
+    return _server
 
 
 def shown(pos) -> tuple | None:
@@ -132,12 +141,12 @@ def shown(pos) -> tuple | None:
 def follow(code: str, pos, read: Callable[[str], object]) -> None:
     """On a student's page run that shows `pos`: register for pushes, or where there are none, poll (`read` gives a
     class's position: classroom.position)."""
-    st.session_state[SEEN] = shown(pos)
     session = push.session_id()
     if session is not None and push.available():
         followers(read).follow(code, session, shown(pos), push.page_hash())
         st.session_state[FOLLOWING] = session
     else:
+        st.session_state[SEEN] = shown(pos)
         st.fragment(_look, run_every=POLL)(code, read)
 
 
